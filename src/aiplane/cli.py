@@ -1,0 +1,118 @@
+"""The `aiplane` command line: wires arguments to one module per command (aiplane.commands.*)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from aiplane import __version__
+from aiplane.errors import InputError
+
+FORMATS_VALIDATE = click.Choice(["text", "json"])
+
+
+def _run(command: Callable[..., int], **kwargs: Any) -> None:
+    """Run a command module; input errors become one line per problem on stderr and exit status 2."""
+    try:
+        code = command(**kwargs)
+    except InputError as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(2)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="aiplane")
+def main() -> None:
+    """aiplane: platform APIs for AI infrastructure on Kubernetes and AWS, through GitOps.
+
+    Synthesizes Crossplane v2 XRDs and Pipeline Compositions, each environment's composite
+    resources and the Flux Kustomizations that apply them into manifests/, and refuses what
+    breaks the FinOps, spot and responsible-AI rules before anything reaches Git.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--crds", "crd_dirs", multiple=True, type=click.Path(exists=True, file_okay=True),
+              help="Extra CRD file or folder (repeatable); adds to or overrides the shipped CRDs.")
+@click.option("--strict", is_flag=True,
+              help='Treat "no schema", "skipped" and "not evaluated" as errors.')
+@click.option("--format", "fmt", type=FORMATS_VALIDATE, default="text", show_default=True,
+              help="Output format; json is a stable, documented schema.")
+def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Validate manifests against the real upstream CRDs (schema, CEL rules, Composition pipelines,
+    patch-and-transform field paths, XRD v2 rules).
+
+    PATHS are YAML files or folders (multi-document; default: the project's manifests/).
+    Exit 0 valid, 1 invalid, 2 usage or unreadable input.
+    """
+    from aiplane.commands import validate as command
+
+    _run(command.run, paths=list(paths), crd_dirs=list(crd_dirs), strict=strict, fmt=fmt)
+
+
+@main.command()
+@click.option("--env", "envs", multiple=True, metavar="NAME",
+              help="Only synthesize this environment (repeatable; default: all).")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 and name the files when manifests/ is out of date.")
+def synth(envs: tuple[str, ...], check: bool) -> None:
+    """Synthesize manifests/: platform APIs (XRDs, Compositions, packages), each environment's
+    composite resources and the Flux Kustomizations that apply them in order.
+
+    Output is deterministic and written atomically: built and validated in a temporary folder,
+    then swapped in; on any error manifests/ is left exactly as it was.
+    """
+    from aiplane.commands import synth as command
+
+    _run(command.run, envs=list(envs), check=check)
+
+
+@main.command()
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
+              show_default=True, help="text for people, json for tools, sarif for code scanning, markdown for PRs.")
+@click.option("--manifests", "from_manifests", is_flag=True,
+              help="Check the committed manifests/ instead of synthesizing in memory.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+              help="Policy config (default: policypacks/aiplane-guardrails/policy-config.json).")
+def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: str | None) -> None:
+    """Run validation and every guardrail rule (FinOps tags, spot, cost, quotas, ethics monitor,
+    bucket security, AMI, IAM). Exit 0 clean (advisories allowed), 1 a mandatory violation, 2 bad input.
+    """
+    from aiplane.commands import check as command
+
+    _run(command.run, envs=list(envs), fmt=fmt, from_manifests=from_manifests, config_path=config_path)
+
+
+@main.command()
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def cost(envs: tuple[str, ...], fmt: str) -> None:
+    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog."""
+    from aiplane.commands import cost as command
+
+    _run(command.run, envs=list(envs), fmt=fmt)
+
+
+@main.command()
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def audit(env: str, fmt: str) -> None:
+    """Compare the live AWS account (read-only, boto3) with what Git declares for an environment.
+
+    Honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL. Exit 0 clean, 1 findings, 2 credentials,
+    region or input errors.
+    """
+    from aiplane.commands import audit as command
+
+    _run(command.run, env=env, fmt=fmt)
+
+
+if __name__ == "__main__":
+    main()

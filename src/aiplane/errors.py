@@ -1,0 +1,38 @@
+"""Input errors: what the user must fix, with the file, line, column and field it concerns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as we can."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+@dataclass
+class InputError(Exception):
+    """Bad input (YAML syntax, unknown keys, wrong types...): exit status 2 and nothing written."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+    @classmethod
+    def single(cls, path: str, message: str, **where: object) -> InputError:
+        return cls([Problem(path, message, **where)])  # type: ignore[arg-type]

@@ -1,0 +1,73 @@
+"""Project discovery: the repository root is the nearest folder whose pyproject.toml has [tool.aiplane]."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiplane import __version__
+from aiplane.errors import InputError
+
+DEFAULT_GROUP = "ai.aiplane.io"
+DEFAULT_DOMAIN = "aiplane.io"
+DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """[tool.aiplane] with its defaults; paths are absolute."""
+
+    root: Path
+    group: str = DEFAULT_GROUP
+    domain: str = DEFAULT_DOMAIN
+    ethics_monitor_image: str = DEFAULT_MONITOR_IMAGE
+    xrds: Path = Path("xrds")
+    compositions: Path = Path("compositions")
+    environments: Path = Path("environments")
+    manifests: Path = Path("manifests")
+    crds: tuple[Path, ...] = field(default_factory=tuple)
+
+    def label(self, key: str) -> str:
+        """A label or annotation key in aiplane's domain, e.g. `aiplane.io/environment`."""
+        return f"{self.domain}/{key}"
+
+
+def find_root(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                continue
+            if "aiplane" in data.get("tool", {}):
+                return folder
+    return None
+
+
+def load_settings(start: Path | None = None) -> Settings:
+    """Settings of the project around `start` (default: the working directory)."""
+    root = find_root(start)
+    if root is None:
+        raise InputError.single(str(start or Path.cwd()),
+                                "not inside an aiplane project (no pyproject.toml with [tool.aiplane])")
+    pyproject = root / "pyproject.toml"
+    raw: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["aiplane"]
+    known = {"group", "domain", "ethics-monitor-image", "xrds", "compositions", "environments", "manifests", "crds"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise InputError.single(str(pyproject), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")
+    return Settings(
+        root=root,
+        group=raw.get("group", DEFAULT_GROUP),
+        domain=raw.get("domain", DEFAULT_DOMAIN),
+        ethics_monitor_image=raw.get("ethics-monitor-image", DEFAULT_MONITOR_IMAGE),
+        xrds=root / raw.get("xrds", "xrds"),
+        compositions=root / raw.get("compositions", "compositions"),
+        environments=root / raw.get("environments", "environments"),
+        manifests=root / raw.get("manifests", "manifests"),
+        crds=tuple(root / p for p in raw.get("crds", [])),
+    )

@@ -1,0 +1,61 @@
+"""What validation reports: one Finding per problem, with where it is and how serious."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """`error` fails validation; the three "could not check" kinds fail it only under --strict."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NO_SCHEMA = "no-schema"
+    SKIPPED = "skipped"
+    NOT_EVALUATED = "not-evaluated"
+
+    @property
+    def fails(self) -> bool:
+        return self is Severity.ERROR
+
+    @property
+    def fails_strict(self) -> bool:
+        return self in (Severity.ERROR, Severity.NO_SCHEMA, Severity.SKIPPED, Severity.NOT_EVALUATED)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a document came from: file, 0-based document index, 1-based first line (None in memory)."""
+
+    path: str = "<memory>"
+    index: int = 0
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem (or an unchecked part) of one object.
+
+    `path`/`index`/`line` locate the YAML document (`<memory>` for synthesized objects), `field` is the
+    field path inside the object in Crossplane's syntax (`spec.forProvider.scalingConfig.maxSize`),
+    `check` names the check that produced it (schema, cel, composition, patch, xrd).
+    """
+
+    severity: Severity
+    check: str
+    message: str
+    path: str = "<memory>"
+    index: int = 0
+    line: int | None = None
+    api_version: str = ""
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    field: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["severity"] = str(self.severity)
+        return data
