@@ -36,3 +36,15 @@ class InputError(Exception):
     @classmethod
     def single(cls, path: str, message: str, **where: object) -> InputError:
         return cls([Problem(path, message, **where)])  # type: ignore[arg-type]
+
+
+class ItemError(ValueError):
+    """A problem with one field of an environment item, raised by a platform API hook.
+
+    The environment loader turns it into a Problem located at that item's field in the YAML file.
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

@@ -1,0 +1,105 @@
+"""GPUNodePool on EKS managed node groups: an IAM node role and one node group per capacity type.
+
+Three variants, selected by the XR's `capacity` (label `<domain>/capacity`): on-demand, spot, and mixed
+(an on-demand base node group plus a spot node group). P&T composes a fixed resource list, so the
+capacity choice is a choice of Composition, not a condition inside one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiplane.composing import CompositionContext
+from aiplane.pt import ComposedResource, from_xr, managed_resource, to_xr
+
+KIND = "GPUNodePool"
+DEFAULT_VARIANT = "eks-on-demand"
+
+# Managed policies an EKS worker node role needs (AWS examples/eks/namespaced/v1beta1/nodegroup.yaml,
+# upbound/configuration-aws-eks; reference crossplane.md §8).
+NODE_POLICIES = {
+    "worker": "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+    "cni": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    "ecr-read": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+}
+EC2_TRUST = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}, sort_keys=True)
+
+
+def node_role(ctx: CompositionContext) -> list[ComposedResource]:
+    role = ctx.aws_resource(
+        "node-role",
+        managed_resource("iam.aws.m.upbound.io/v1beta1", "Role",
+                         {"assumeRolePolicy": EC2_TRUST, "tags": ctx.aws_tags()},
+                         labels=ctx.part_labels("node-role")),
+        regional=False,
+    )
+    attachments = [
+        ctx.aws_resource(
+            f"node-role-{short}",
+            managed_resource("iam.aws.m.upbound.io/v1beta1", "RolePolicyAttachment",
+                             {"policyArn": arn, "roleSelector": ctx.sibling("node-role")}),
+            regional=False,
+        )
+        for short, arn in NODE_POLICIES.items()
+    ]
+    return [role, *attachments]
+
+
+def node_group(ctx: CompositionContext, name: str, capacity_type: str, *, fixed_base: bool) -> ComposedResource:
+    """One EKS node group. `fixed_base`: the mixed variant's on-demand base, sized by onDemandBaseSize."""
+    status_key = "onDemand" if capacity_type == "ON_DEMAND" else "spot"
+    base = managed_resource(
+        "eks.aws.m.upbound.io/v1beta1", "NodeGroup",
+        {
+            "capacityType": capacity_type,
+            "nodeRoleArnSelector": ctx.sibling("node-role"),
+            "tags": ctx.aws_tags(),
+        },
+        labels=ctx.part_labels(name),
+    )
+    if fixed_base:
+        size_patches = [from_xr("spec.onDemandBaseSize", f"spec.forProvider.scalingConfig.{field}", required=True)
+                        for field in ("minSize", "maxSize")]
+        size_patches.append(from_xr("spec.onDemandBaseSize", "spec.initProvider.scalingConfig.desiredSize",
+                                    required=True))
+    else:
+        size_patches = [
+            from_xr("spec.scaling.minSize", "spec.forProvider.scalingConfig.minSize", required=True),
+            from_xr("spec.scaling.maxSize", "spec.forProvider.scalingConfig.maxSize", required=True),
+            # desiredSize only at creation (initProvider), so the cluster autoscaler owns it afterwards;
+            # minSize first as the fallback, then desiredSize when the XR sets it (later patches win).
+            from_xr("spec.scaling.minSize", "spec.initProvider.scalingConfig.desiredSize"),
+            from_xr("spec.scaling.desiredSize", "spec.initProvider.scalingConfig.desiredSize"),
+        ]
+    return ctx.aws_resource(
+        name, base,
+        ctx.external_name(f"%s-%s-{status_key.lower()}", ctx.environment_name_path(), "metadata.name"),
+        from_xr("spec.clusterName", "spec.forProvider.clusterName", required=True),
+        from_xr("spec.instanceTypes", "spec.forProvider.instanceTypes", required=True),
+        from_xr("spec.amiType", "spec.forProvider.amiType", required=True),
+        from_xr("spec.diskSizeGiB", "spec.forProvider.diskSize"),
+        from_xr("spec.subnetSelector", "spec.forProvider.subnetIdSelector.matchLabels", required=True),
+        *size_patches,
+        from_xr("spec.labels", "spec.forProvider.labels"),
+        from_xr("spec.finops.costCenter", f"spec.forProvider.labels[{ctx.label('cost-center')}]"),
+        from_xr(ctx.environment_name_path(), f"spec.forProvider.labels[{ctx.label('environment')}]"),
+        from_xr("spec.taints", "spec.forProvider.taint"),
+        to_xr("status.atProvider.status", f"status.{status_key}.status"),
+        to_xr("status.atProvider.scalingConfig.desiredSize", f"status.{status_key}.desiredSize"),
+    )
+
+
+def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
+    on_demand = node_group(ctx, "nodegroup-on-demand", "ON_DEMAND", fixed_base=False)
+    spot = node_group(ctx, "nodegroup-spot", "SPOT", fixed_base=False)
+    base = node_group(ctx, "nodegroup-on-demand", "ON_DEMAND", fixed_base=True)
+    return [
+        ctx.composition(KIND, "eks-on-demand", [*node_role(ctx), on_demand], {"capacity": "on-demand"}),
+        ctx.composition(KIND, "eks-spot", [*node_role(ctx), spot], {"capacity": "spot"}),
+        ctx.composition(KIND, "eks-mixed", [*node_role(ctx), base, spot], {"capacity": "mixed"}),
+    ]

@@ -1,0 +1,135 @@
+"""What every platform API shares: the PlatformAPI descriptor and the common spec blocks.
+
+A platform API module in `xrds/` declares a pydantic spec model and a `PlatformAPI`; the XRD schema,
+the environment file's item model and the validation of XRs all derive from that one model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Tier = Literal["production-critical", "production", "batch", "experimental"]
+TIERS: tuple[Tier, ...] = ("production-critical", "production", "batch", "experimental")
+
+# AWS region names (us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1).
+REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+# Kubernetes object names (RFC 1123 subdomain labels), used for item names.
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+
+
+class Spec(BaseModel):
+    """Base of every spec model: unknown keys are errors, attribute docstrings become descriptions."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+
+
+class FinOps(Spec):
+    """Cost ownership of a workload; patched into every composed resource's AWS tags and labels."""
+
+    costCenter: str = Field(min_length=1, max_length=256)
+    """Cost center billed for this workload (AWS tag `cost-center`)."""
+    owner: str = Field(min_length=1, max_length=256)
+    """Team or person accountable for the workload (AWS tag `owner`)."""
+    tier: Tier
+    """Business criticality; decides whether spot capacity is allowed."""
+    spotEligible: bool = False
+    """The workload tolerates spot interruptions (2-minute notice)."""
+    maxCostPerHour: float | None = Field(default=None, gt=0)
+    """Ceiling of the worst-case cost in USD per hour; aiplane check refuses more."""
+
+
+class FairnessThresholds(Spec):
+    """Fairness bounds on captured inference data (fairlearn / AIF360 definitions)."""
+
+    demographicParityDifference: float = Field(ge=0, le=1)
+    """Max − min selection rate across groups; 0 is parity. Breach when above."""
+    equalizedOddsDifference: float = Field(ge=0, le=1)
+    """Larger of the TPR and FPR gaps across groups. Breach when above."""
+    disparateImpactRatio: float = Field(ge=0, le=1)
+    """Min / max selection rate; the four-fifths rule is 0.8. Breach when below."""
+
+
+class ProviderConfigRef(Spec):
+    """Which AWS ProviderConfig the composed managed resources use."""
+
+    kind: Literal["ProviderConfig", "ClusterProviderConfig"] = "ClusterProviderConfig"
+    """ProviderConfig (namespaced, same namespace) or ClusterProviderConfig."""
+    name: str = Field(default="default", min_length=1)
+    """Name of the provider config."""
+
+
+class CommonSpec(Spec):
+    """Fields every aiplane platform API has."""
+
+    region: str = Field(pattern=REGION_PATTERN)
+    """AWS region of the composed resources."""
+    providerConfigRef: ProviderConfigRef = Field(default_factory=ProviderConfigRef)
+    """AWS provider config of the composed managed resources."""
+    finops: FinOps
+    """Cost center, owner, tier, spot eligibility and cost ceiling."""
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    """A `kubectl get` column of the XR kind."""
+
+    name: str
+    json_path: str
+    type: Literal["string", "integer", "number", "boolean", "date"] = "string"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class HourlyCost:
+    """USD per hour of one workload: worst case (everything on-demand at max scale) and expected
+    (spot capacity at the environment's expected discount)."""
+
+    worst_case: float
+    expected: float
+
+
+@dataclass(frozen=True)
+class QuotaAmount:
+    """vCPUs of one EC2 accelerator quota (region, class p|g|inf|trn, purchase onDemand|spot)."""
+
+    region: str
+    quota_class: str
+    purchase: str
+    vcpus: int
+
+
+@dataclass(frozen=True)
+class PlatformAPI:
+    """A platform API: one XR kind, its spec/status models and where environments declare it.
+
+    The optional hooks keep the engine generic: it asks each API, never a hard-coded kind, how an
+    environment completes an item, which Composition serves a spec, what it costs and which EC2
+    accelerator quota it needs or supplies.
+    """
+
+    kind: str
+    plural: str
+    spec: type[CommonSpec]
+    description: str
+    environment_key: str
+    status: type[BaseModel] | None = None
+    printer_columns: tuple[PrinterColumn, ...] = ()
+    categories: tuple[str, ...] = ("aiplane",)
+    # Environment-specific completion of one item (dict in, dict out): resolve references, fill
+    # values the environment supplies beyond the common ones (region, providerConfigRef, finops).
+    complete: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    # Items derived when the environment says `auto` (e.g. quotas from node pools).
+    derive_auto: Callable[[Any], list[dict[str, Any]]] | None = None
+    # compositionSelector labels choosing the Composition variant that serves a spec.
+    composition_labels: Callable[[Any], Mapping[str, str]] | None = None
+    hourly_cost: Callable[[Any, Any, float], HourlyCost] | None = None
+    quota_demand: Callable[[Any, Any], list[QuotaAmount]] | None = None
+    quota_supply: Callable[[Any], list[QuotaAmount]] | None = None
+
+    @property
+    def version(self) -> str:
+        return "v1alpha1"

@@ -1,0 +1,50 @@
+"""`aiplane synth`: synthesize, validate strictly, then write manifests/ atomically (or `--check` it)."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+from aiplane.manifest_tree import diff_tree, write_tree
+from aiplane.project import load_settings
+from aiplane.synthesis import synthesize
+from aiplane.validation import SchemaRegistry, validate_documents
+
+
+def run(envs: list[str], check: bool) -> int:
+    err = Console(stderr=True, highlight=False)
+    settings = load_settings()
+    with err.status("Synthesizing platform APIs and environments…"):
+        synthesis = synthesize(settings, envs)
+        files = synthesis.files()
+    with err.status(f"Validating {len(synthesis.manifests)} objects against the CRDs (strict)…"):
+        registry = SchemaRegistry.default(extra=list(settings.crds))
+        report = validate_documents(synthesis.objects(), registry, strict=True)
+    if not report.ok:
+        for finding in report.findings:
+            if finding.severity.fails_strict:
+                err.print(f"[red]{finding.kind}/{finding.name}[/] {finding.field}: "
+                          f"{finding.severity}: {finding.message}", markup=True)
+        err.print("synth: the synthesized objects are invalid; manifests/ left unchanged")
+        return 1
+
+    root = settings.manifests
+    rel = root.relative_to(settings.root).as_posix()
+    diff = diff_tree(root, files, synthesis.owned_dirs)
+    if check:
+        if diff.clean:
+            print(f"{rel}/ is up to date ({len(files)} files)")
+            return 0
+        print(f"{rel}/ is out of date; run `aiplane synth` (or `make synth`) and commit:", file=sys.stderr)
+        for label, paths in (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)):
+            for p in paths:
+                print(f"  {label:8} {rel}/{p}", file=sys.stderr)
+        return 1
+    if diff.clean:
+        print(f"{rel}/ already up to date ({len(files)} files)")
+        return 0
+    write_tree(root, files, synthesis.owned_dirs)
+    print(f"wrote {rel}/: {len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed "
+          f"({len(files)} files, {len(synthesis.environments)} environments)")
+    return 0

@@ -1,0 +1,322 @@
+"""environments/<env>.yaml → a validated Environment: its settings and, per platform API, the specs
+of its composite resources.
+
+Items are validated by the very spec models that define the XRDs (one source). Environment-level
+values fill what items leave out (region, providerConfigRef, finops cost center and owner, and what
+each API's `complete` hook supplies); an item's own value always wins. Every problem is collected and
+reported as `file:line:col: field: message`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from aiplane.api import (
+    NAME_PATTERN,
+    REGION_PATTERN,
+    TIERS,
+    CommonSpec,
+    FairnessThresholds,
+    PlatformAPI,
+    ProviderConfigRef,
+    QuotaAmount,
+    Spec,
+    Tier,
+)
+from aiplane.catalog import load_catalog
+from aiplane.discovery import Project
+from aiplane.errors import InputError, ItemError, Problem
+from aiplane.positions import Path_, format_path, locate, yaml_positions
+
+ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
+
+
+class SpotPolicy(Spec):
+    """Which tiers may run on spot, and the discount the cost estimate expects there."""
+
+    allowedTiers: list[Tier] = Field(default_factory=lambda: ["batch", "experimental"])
+    """Tiers allowed on spot or mixed capacity."""
+    expectedDiscount: float = Field(default=0.6, ge=0, lt=1)
+    """Expected spot discount off on-demand (0.6 = 60 % cheaper) for the expected-cost figure."""
+
+
+class EnvironmentFinOps(Spec):
+    """The environment's cost owner, budget and spot policy."""
+
+    costCenter: str = Field(min_length=1, max_length=256)
+    owner: str = Field(min_length=1, max_length=256)
+    budgetPerHour: float = Field(gt=0)
+    """Ceiling of the environment's total worst-case cost, USD per hour."""
+    spot: SpotPolicy = Field(default_factory=SpotPolicy)
+
+
+class Ethics(Spec):
+    """Organisation defaults for every endpoint's ethics monitor."""
+
+    thresholds: FairnessThresholds
+
+
+class EnvironmentSettings(Spec):
+    """The environment-level fields of environments/<env>.yaml."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=40)
+    accountId: str = Field(pattern=r"^[0-9]{12}$")
+    region: str = Field(pattern=REGION_PATTERN)
+    clusterName: str = Field(min_length=1, max_length=100)
+    namespace: str = Field(pattern=NAME_PATTERN, max_length=63)
+    providerConfigRef: ProviderConfigRef = Field(default_factory=ProviderConfigRef)
+    finops: EnvironmentFinOps
+    ethics: Ethics | None = None
+    subnetSelector: dict[str, str] | None = None
+    """Labels of the Subnet MRs node pools use unless a pool names its own."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One composite resource of the environment: its API, name and validated spec."""
+
+    api: PlatformAPI
+    name: str
+    spec: CommonSpec
+    derived: bool = False
+
+
+@dataclass
+class Environment:
+    """A loaded environment: settings, items per API kind, and where it came from."""
+
+    settings: EnvironmentSettings
+    source: str
+    project: Project
+    items: list[Item] = field(default_factory=list)
+    _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    # The API hooks read these attributes directly (env.clusterName, env.ethics...).
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.settings, name)
+
+    def items_of(self, kind: str) -> list[Item]:
+        return [i for i in self.items if i.api.kind == kind]
+
+    def find_item(self, key: str, name: str) -> dict[str, Any] | None:
+        """Another item of this environment, completed with its defaults (for references)."""
+        api = next((a for a in self.project.apis.values() if a.environment_key == key), None)
+        for raw in self._raw.get(key, []):
+            if isinstance(raw, dict) and raw.get("name") == name and api is not None:
+                return _complete(api, dict(raw), self)
+        return None
+
+    def quota_demand(self) -> list[tuple[QuotaAmount, Tier]]:
+        """EC2 accelerator vCPUs every item needs at max scale, with the item's tier."""
+        catalog = load_catalog()
+        return [(amount, item.spec.finops.tier)
+                for item in self.items if item.api.quota_demand is not None
+                for amount in item.api.quota_demand(item.spec, catalog)]
+
+
+def _deep_fill(target: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill keys missing from `target` with `defaults`, recursing into mappings; target wins."""
+    for key, value in defaults.items():
+        if key not in target:
+            target[key] = value
+        elif isinstance(target[key], dict) and isinstance(value, Mapping):
+            _deep_fill(target[key], value)
+    return target
+
+
+def _complete(api: PlatformAPI, item: dict[str, Any], env: Environment) -> dict[str, Any]:
+    s = env.settings
+    _deep_fill(item, {
+        "region": s.region,
+        "providerConfigRef": s.providerConfigRef.model_dump(),
+        "finops": {"costCenter": s.finops.costCenter, "owner": s.finops.owner},
+    })
+    return api.complete(item, env) if api.complete else item
+
+
+def _fields_at(model: type[BaseModel], loc: Iterable[str | int]) -> list[str]:
+    """Field names (by alias) of the model found at `loc`, for "did you mean" suggestions."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        info = next((f for n, f in current.model_fields.items() if (f.alias or n) == part), None)
+        if info is None:
+            return []
+        current = _model_in(info.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problems(err: ValidationError, model: type[BaseModel], prefix: Path_, source: str,
+              positions: dict[Path_, tuple[int, int]]) -> list[Problem]:
+    out = []
+    for e in err.errors():
+        loc: Path_ = tuple(p for p in e["loc"] if isinstance(p, (str, int)))
+        message = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            known = _fields_at(model, loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            message = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+        path = (*prefix, *loc)
+        where = locate(positions, path)
+        out.append(Problem(source, message, line=where[0] if where else None,
+                           column=where[1] if where else None, field=format_path(path) or None))
+    return out
+
+
+def load_environment(path: Path, project: Project) -> Environment:
+    """Read and validate one environment file; InputError lists every problem found."""
+    source = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError.single(source, f"cannot read: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        raise InputError.single(source, f"YAML error: {getattr(err, 'problem', None) or err}",
+                                line=mark.line + 1 if mark else None,
+                                column=mark.column + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise InputError.single(source, "an environment file must be a YAML mapping", line=1, column=1)
+    positions = yaml_positions(text)
+
+    keys = {api.environment_key: api for api in project.apis.values()}
+    env_fields = {k: v for k, v in data.items() if k not in keys}
+    try:
+        settings = EnvironmentSettings.model_validate(env_fields)
+    except ValidationError as err:
+        raise InputError(_problems(err, EnvironmentSettings, (), source, positions)) from None
+    if settings.name != path.stem:
+        where = locate(positions, ("name",))
+        raise InputError.single(source, f"name {settings.name!r} must match the file name {path.stem!r}",
+                                line=where[0] if where else None, column=where[1] if where else None,
+                                field="name")
+
+    env = Environment(settings, source, project)
+    env._raw = {k: v for k, v in data.items() if k in keys and isinstance(v, list)}
+    problems: list[Problem] = []
+    auto: list[PlatformAPI] = []
+    for key, api in sorted(keys.items(), key=lambda kv: kv[1].derive_auto is not None):
+        value = data.get(key, [])
+        if value == "auto" and api.derive_auto is not None:
+            auto.append(api)
+            continue
+        if not isinstance(value, list):
+            where = locate(positions, (key,))
+            allowed = "a list or `auto`" if api.derive_auto else "a list"
+            problems.append(Problem(source, f"must be {allowed}", *(where or (None, None)), field=key))
+            continue
+        problems += _load_items(env, api, value, (key,), positions)
+    if not problems:
+        for api in auto:
+            assert api.derive_auto is not None
+            problems += _load_items(env, api, api.derive_auto(env), (api.environment_key,), positions,
+                                    derived=True)
+    if problems:
+        raise InputError(problems)
+    return env
+
+
+def _load_items(env: Environment, api: PlatformAPI, raw_items: list[Any], prefix: Path_,
+                positions: dict[Path_, tuple[int, int]], derived: bool = False) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_items):
+        item_path = (*prefix, index)
+        where = locate(positions, item_path)
+        line, col = where if where else (None, None)
+        if not isinstance(raw, dict):
+            problems.append(Problem(env.source, "must be a mapping", line, col, format_path(item_path)))
+            continue
+        item = dict(raw)
+        name = item.pop("name", None)
+        if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
+            problems.append(Problem(env.source, "needs a `name` of lowercase letters, digits and '-'",
+                                    line, col, format_path((*item_path, "name"))))
+            continue
+        if name in seen:
+            problems.append(Problem(env.source, f"duplicate name {name!r} (also {prefix[0]}[{seen[name]}])",
+                                    *(locate(positions, (*item_path, "name")) or (line, col)),
+                                    format_path((*item_path, "name"))))
+            continue
+        seen[name] = index
+        try:
+            completed = _complete(api, {"name": name, **item}, env)
+            completed.pop("name", None)
+            spec = api.spec.model_validate(completed)
+        except ItemError as err:
+            field_path = (*item_path, *err.field.split("."))
+            at = locate(positions, field_path)
+            problems.append(Problem(env.source, err.message, *(at or (line, col)), format_path(field_path)))
+            continue
+        except ValidationError as err:
+            problems += _problems(err, api.spec, item_path, env.source, positions)
+            continue
+        env.items.append(Item(api, name, spec, derived))
+    return problems
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def environment_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in ENVIRONMENT_SUFFIXES and p.is_file())
+
+
+def load_environments(folder: Path, project: Project, names: Iterable[str] = ()) -> list[Environment]:
+    """Load the environments of a project (all, or the named ones), collecting every file's problems."""
+    files = environment_files(folder)
+    wanted = list(names)
+    if wanted:
+        known = {p.stem: p for p in files}
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise InputError.single(str(folder), f"no environment named {', '.join(missing)} "
+                                                 f"(have: {', '.join(sorted(known)) or 'none'})")
+        files = [known[n] for n in wanted]
+    envs: list[Environment] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            envs.append(load_environment(path, project))
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    return envs
+
+
+def most_critical(tiers: Iterable[Tier]) -> Tier:
+    return min(tiers, key=TIERS.index)
+

@@ -1,0 +1,116 @@
+"""The platform layer every environment shares: Crossplane packages, the default provider config,
+the RBAC that lets Crossplane compose Kubernetes kinds, and the XRDs and Compositions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from aiplane.composing import CompositionContext
+from aiplane.discovery import Project
+from aiplane.xrd import build_xrd
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "aiplane"}
+AWS_MR_SUFFIX = ".aws.m.upbound.io"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Platform objects by layer, in the order Flux applies the layers."""
+
+    packages: list[dict[str, Any]]
+    provider_config: list[dict[str, Any]]
+    apis: list[dict[str, Any]]
+
+
+@cache
+def package_versions() -> dict[str, Any]:
+    text = resources.files("aiplane").joinpath("data/packages.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def composed_bases(composition: dict[str, Any]) -> list[dict[str, Any]]:
+    """The base manifests a Pipeline Composition's P&T steps compose."""
+    bases = []
+    for step in composition["spec"].get("pipeline", []):
+        for resource in (step.get("input") or {}).get("resources", []) or []:
+            if isinstance(resource.get("base"), dict):
+                bases.append(resource["base"])
+    return bases
+
+
+def _package(kind: str, name: str, ref: str) -> dict[str, Any]:
+    return {"apiVersion": "pkg.crossplane.io/v1", "kind": kind,
+            "metadata": {"name": name, "labels": dict(MANAGED_BY)},
+            "spec": {"package": ref}}
+
+
+def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Functions the pipelines call and the provider family members whose MRs they compose."""
+    versions = package_versions()
+    registry = versions["registry"]
+    out = [
+        _package("Function", f"crossplane-contrib-{fn}", f"{registry}/{fn}:{tag}")
+        for fn, tag in sorted(versions["functions"].items())
+    ]
+    services = sorted({
+        base["apiVersion"].split("/")[0].removesuffix(AWS_MR_SUFFIX)
+        for comp in compositions for base in composed_bases(comp)
+        if base["apiVersion"].split("/")[0].endswith(AWS_MR_SUFFIX)
+    })
+    out += [
+        _package("Provider", f"crossplane-contrib-provider-aws-{svc}",
+                 f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}")
+        for svc in services
+    ]
+    return out
+
+
+def compose_rbac(compositions: list[dict[str, Any]]) -> dict[str, Any]:
+    """ClusterRole aggregated into Crossplane's, for the non-Crossplane kinds compositions compose
+    (the ethics monitor's ConfigMap and CronJob; reference crossplane.md §4)."""
+    kinds: dict[str, set[str]] = {}
+    for comp in compositions:
+        for base in composed_bases(comp):
+            group_version = base["apiVersion"]
+            group = group_version.split("/")[0] if "/" in group_version else ""
+            if group.endswith(".crossplane.io") or group.endswith(".upbound.io"):
+                continue
+            kinds.setdefault(group, set()).add(base["kind"].lower() + "s")
+    rules = [{"apiGroups": [group], "resources": sorted(plurals),
+              "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}
+             for group, plurals in sorted(kinds.items())]
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "aiplane:crossplane-compose-kubernetes",
+                         "labels": {**MANAGED_BY, "rbac.crossplane.io/aggregate-to-crossplane": "true"}},
+            "rules": rules}
+
+
+def default_provider_config() -> dict[str, Any]:
+    """ClusterProviderConfig `default`: EKS Pod Identity, so no credentials live in Git (the IAM role
+    and its association come from stacks/aws-foundation)."""
+    return {"apiVersion": "aws.m.upbound.io/v1beta1", "kind": "ClusterProviderConfig",
+            "metadata": {"name": "default", "labels": dict(MANAGED_BY)},
+            "spec": {"credentials": {"source": "PodIdentity"}}}
+
+
+def build_platform(project: Project, ctx: CompositionContext) -> Platform:
+    compositions: list[dict[str, Any]] = []
+    defaults: dict[str, str] = {}
+    for module in project.compositions:
+        built = module.compositions(ctx)
+        compositions.extend(built)
+        plural = project.apis[module.KIND].plural
+        defaults.setdefault(module.KIND, f"{plural}-{module.DEFAULT_VARIANT}")
+    xrds = [build_xrd(api, ctx.settings, defaults.get(kind)) for kind, api in sorted(project.apis.items())]
+    compositions.sort(key=lambda c: str(c["metadata"]["name"]))
+    return Platform(
+        packages=[*packages(compositions), compose_rbac(compositions)],
+        provider_config=[default_provider_config()],
+        apis=[*xrds, *compositions],
+    )

@@ -1,0 +1,58 @@
+"""Line and column of every key and item of a YAML document, so errors can point into the file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+
+def yaml_positions(text: str) -> dict[Path_, tuple[int, int]]:
+    """Map each path (keys and list indexes) to the 1-based (line, column) where its value starts;
+    a mapping key's own position is stored under the path plus the marker `"<key>"`."""
+    positions: dict[Path_, tuple[int, int]] = {}
+    try:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return positions
+
+    def walk(node: Any, path: Path_) -> None:
+        positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                positions[(*path, key, "<key>")] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                walk(value_node, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                walk(item, (*path, index))
+
+    if root is not None:
+        walk(root, ())
+    return positions
+
+
+def locate(positions: dict[Path_, tuple[int, int]], path: Path_) -> tuple[int, int] | None:
+    """Position of `path`, or of its nearest existing ancestor (a missing field is reported where its
+    parent is); for a key that exists, the key's own position."""
+    key_pos = positions.get((*path, "<key>")) if path else None
+    if key_pos:
+        return key_pos
+    probe = path
+    while probe:
+        if probe in positions:
+            return positions[probe]
+        probe = probe[:-1]
+    return positions.get(())
+
+
+def format_path(path: Path_) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

@@ -1,0 +1,59 @@
+"""Environment items → composite resources (XRs): namespaced, labelled, with their cost annotated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiplane.catalog import Catalog
+from aiplane.environment import Environment, Item
+from aiplane.project import Settings
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "aiplane"}
+
+
+def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:
+    """(worst case, expected) USD/h of an item, or None for APIs that cost nothing by themselves."""
+    if item.api.hourly_cost is None:
+        return None
+    cost = item.api.hourly_cost(item.spec, catalog, env.settings.finops.spot.expectedDiscount)
+    return cost.worst_case, cost.expected
+
+
+def build_xr(item: Item, env: Environment, settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    labels = {
+        **MANAGED_BY,
+        settings.label("environment"): env.settings.name,
+        settings.label("cost-center"): item.spec.finops.costCenter,
+        settings.label("tier"): item.spec.finops.tier,
+    }
+    metadata: dict[str, Any] = {"name": item.name, "namespace": env.settings.namespace, "labels": labels}
+    cost = item_cost(item, env, catalog)
+    if cost is not None:
+        metadata["annotations"] = {
+            settings.label("worst-case-usd-per-hour"): f"{cost[0]:.2f}",
+            settings.label("expected-usd-per-hour"): f"{cost[1]:.2f}",
+        }
+    spec: dict[str, Any] = item.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if item.api.composition_labels is not None:
+        selector = {settings.label(k): v for k, v in item.api.composition_labels(item.spec).items()}
+        if selector:
+            spec["crossplane"] = {"compositionSelector": {"matchLabels": selector}}
+    return {
+        "apiVersion": f"{settings.group}/{item.api.version}",
+        "kind": item.api.kind,
+        "metadata": metadata,
+        "spec": spec,
+    }
+
+
+def environment_objects(env: Environment, settings: Settings, catalog: Catalog) -> list[dict[str, Any]]:
+    """The environment's Namespace, then every XR."""
+    ns = env.settings.namespace
+    objects: list[dict[str, Any]] = [{
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": ns, "labels": {**MANAGED_BY, settings.label("environment"): env.settings.name,
+                                             settings.label("cost-center"): env.settings.finops.costCenter}},
+    }]
+    for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
+        objects.append(build_xr(item, env, settings, catalog))
+    return objects

@@ -1,0 +1,205 @@
+"""GPUNodePool: a pool of GPU or accelerator nodes in an EKS cluster, on-demand, spot or mixed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from aiplane.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
+from aiplane.catalog import Catalog, load_catalog
+from aiplane.catalog_types import Ec2InstanceTypeName
+
+Capacity = Literal["onDemand", "spot", "mixed"]
+# EKS GPU/accelerator AMI types (AWS CDK aws_eks.NodegroupAmiType; reference finops-and-ethics.md §7).
+# AL2 (AL2_x86_64_GPU) is deliberately absent: EKS AL2 AMIs reached end of support on 2025-11-26.
+GpuAmiType = Literal[
+    "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA", "AL2023_x86_64_NEURON",
+]
+NVIDIA_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA",
+                    "BOTTLEROCKET_ARM_64_NVIDIA")
+NEURON_AMI_TYPES = ("AL2023_x86_64_NEURON",)
+
+
+class Scaling(Spec):
+    """Node count bounds; for `mixed` they bound the spot node group on top of the on-demand base."""
+
+    minSize: int = Field(ge=0, le=1000)
+    """Fewest nodes."""
+    maxSize: int = Field(ge=1, le=1000)
+    """Most nodes; cost and quota are checked at this size."""
+    desiredSize: int | None = Field(default=None, ge=0, le=1000)
+    """Initial node count (set once at creation, so autoscalers own it afterwards)."""
+
+    model_config = Spec.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        {"rule": "self.minSize <= self.maxSize", "message": "minSize must not exceed maxSize"},
+        {"rule": "!has(self.desiredSize) || (self.desiredSize >= self.minSize && self.desiredSize <= self.maxSize)",
+         "message": "desiredSize must lie between minSize and maxSize"},
+    ]}}
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Scaling:
+        if self.minSize > self.maxSize:
+            raise ValueError(f"minSize ({self.minSize}) must not exceed maxSize ({self.maxSize})")
+        if self.desiredSize is not None and not self.minSize <= self.desiredSize <= self.maxSize:
+            raise ValueError(f"desiredSize ({self.desiredSize}) must lie between minSize and maxSize")
+        return self
+
+
+class Taint(Spec):
+    """A Kubernetes taint on every node of the pool (EKS effect names)."""
+
+    key: str = Field(min_length=1, max_length=63)
+    value: str = Field(default="true", max_length=63)
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = "NO_SCHEDULE"
+
+
+class GPUNodePoolSpec(CommonSpec):
+    """GPU or accelerator nodes for AI workloads, as EKS managed node groups."""
+
+    clusterName: str = Field(min_length=1, max_length=100)
+    """EKS cluster the node groups join."""
+    instanceTypes: list[Ec2InstanceTypeName] = Field(min_length=1, max_length=20)
+    """Accelerated instance types (catalog types only); all of one accelerator maker."""
+    capacity: Capacity = "onDemand"
+    """onDemand, spot, or mixed (an on-demand base plus a spot node group)."""
+    scaling: Scaling
+    """Node count bounds."""
+    onDemandBaseSize: int | None = Field(default=None, ge=0, le=1000)
+    """mixed only: on-demand nodes always running beside the spot node group."""
+    amiType: GpuAmiType | None = None
+    """EKS AMI type; default NVIDIA AL2023 for p/g instances, Neuron AL2023 for inf/trn. AL2 is rejected."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Kubernetes node labels (the accelerator's conventional label is added by default)."""
+    taints: list[Taint] | None = Field(default=None, max_length=50)
+    """Node taints; default taints the nodes for the accelerator's device plugin resource."""
+    diskSizeGiB: int = Field(default=200, ge=20, le=16384)
+    """Root volume size of each node."""
+    subnetSelector: dict[str, str] = Field(min_length=1)
+    """Labels of the Subnet managed resources (ec2.aws.m.upbound.io) the node groups use."""
+
+    model_config = CommonSpec.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
+        {"rule": "self.capacity == 'mixed' || !has(self.onDemandBaseSize)",
+         "message": "onDemandBaseSize is only meaningful with capacity mixed"},
+        {"rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
+         "message": "capacity mixed needs onDemandBaseSize"},
+    ]}}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_al2(cls, data: Any) -> Any:
+        if isinstance(data, dict) and str(data.get("amiType", "")).startswith("AL2_"):
+            raise ValueError(f"amiType {data['amiType']}: Amazon Linux 2 EKS AMIs reached end of support on "
+                             "2025-11-26; use AL2023_x86_64_NVIDIA (p/g) or AL2023_x86_64_NEURON (inf/trn)")
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> GPUNodePoolSpec:
+        catalog = load_catalog()
+        makers = {catalog.ec2_instance(t).manufacturer for t in self.instanceTypes}
+        if len(makers) > 1:
+            raise ValueError(f"instanceTypes mix accelerator makers ({', '.join(sorted(makers))}); "
+                             "one pool needs one AMI type, so split them into two pools")
+        if self.capacity == "mixed" and self.onDemandBaseSize is None:
+            raise ValueError("capacity mixed needs onDemandBaseSize (the on-demand nodes under the spot burst)")
+        if self.capacity != "mixed" and self.onDemandBaseSize is not None:
+            raise ValueError("onDemandBaseSize is only meaningful with capacity mixed")
+        neuron = makers == {"aws"}
+        if self.amiType is None:
+            self.amiType = catalog.ec2_instance(self.instanceTypes[0]).default_ami_type  # type: ignore[assignment]
+        elif neuron and self.amiType not in NEURON_AMI_TYPES:
+            raise ValueError(f"amiType {self.amiType} has no Neuron driver; inf/trn need AL2023_x86_64_NEURON")
+        elif not neuron and self.amiType not in NVIDIA_AMI_TYPES:
+            raise ValueError(f"amiType {self.amiType} has no NVIDIA driver; p/g instances need an NVIDIA AMI")
+        if self.taints is None:
+            # The device plugins advertise nvidia.com/gpu and aws.amazon.com/neuron; tainting on those keys
+            # keeps non-accelerated pods off expensive nodes (reference crossplane.md §8, GPU conventions).
+            self.taints = [Taint(key="aws.amazon.com/neuron" if neuron else "nvidia.com/gpu")]
+        if not neuron:
+            self.labels = {"nvidia.com/gpu.present": "true", **self.labels}
+        return self
+
+
+class NodeGroupStatus(BaseModel):
+    """Observed state of one EKS node group."""
+
+    status: str | None = None
+    """EKS node group status (ACTIVE, CREATING, DEGRADED...)."""
+    desiredSize: int | None = None
+    """Current desired size, as the autoscaler left it."""
+
+
+class GPUNodePoolStatus(BaseModel):
+    """What the composed node groups report."""
+
+    onDemand: NodeGroupStatus | None = None
+    spot: NodeGroupStatus | None = None
+
+
+def node_counts(spec: GPUNodePoolSpec) -> tuple[int, int]:
+    """(on-demand nodes, spot nodes) at maximum scale."""
+    if spec.capacity == "onDemand":
+        return spec.scaling.maxSize, 0
+    if spec.capacity == "spot":
+        return 0, spec.scaling.maxSize
+    return spec.onDemandBaseSize or 0, spec.scaling.maxSize
+
+
+def _priciest(spec: GPUNodePoolSpec, catalog: Catalog) -> Any:
+    return max((catalog.ec2_instance(t) for t in spec.instanceTypes), key=lambda i: i.on_demand_usd_per_hour)
+
+
+def hourly_cost(spec: GPUNodePoolSpec, catalog: Catalog, spot_discount: float) -> HourlyCost:
+    """Worst case: every node at max scale on-demand at the priciest listed type (spot can fall back
+    to on-demand, and an autoscaler may pick any listed type). Expected: spot nodes at the discount."""
+    price = _priciest(spec, catalog).on_demand_usd_per_hour
+    on_demand, spot = node_counts(spec)
+    return HourlyCost(worst_case=(on_demand + spot) * price,
+                      expected=on_demand * price + spot * price * (1 - spot_discount))
+
+
+def quota_demand(spec: GPUNodePoolSpec, catalog: Catalog) -> list[QuotaAmount]:
+    """vCPUs the pool needs at max scale, per quota class and purchase option."""
+    widest = max((catalog.ec2_instance(t) for t in spec.instanceTypes), key=lambda i: i.vcpus)
+    on_demand, spot = node_counts(spec)
+    out = []
+    for purchase, nodes in (("onDemand", on_demand), ("spot", spot)):
+        if nodes:
+            out.append(QuotaAmount(spec.region, widest.quota_class, purchase, nodes * widest.vcpus))
+    return out
+
+
+def composition_labels(spec: GPUNodePoolSpec) -> Mapping[str, str]:
+    return {"capacity": {"onDemand": "on-demand", "spot": "spot", "mixed": "mixed"}[spec.capacity]}
+
+
+def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
+    """The environment supplies the cluster and the subnets unless the pool names its own."""
+    item.setdefault("clusterName", env.clusterName)
+    if env.subnetSelector is not None:
+        item.setdefault("subnetSelector", dict(env.subnetSelector))
+    return item
+
+
+API = PlatformAPI(
+    kind="GPUNodePool",
+    plural="gpunodepools",
+    spec=GPUNodePoolSpec,
+    status=GPUNodePoolStatus,
+    description="A pool of GPU or accelerator nodes in an EKS cluster (on-demand, spot or mixed), "
+                "with FinOps tags on every AWS resource.",
+    environment_key="nodePools",
+    printer_columns=(
+        PrinterColumn("INSTANCE", ".spec.instanceTypes[0]"),
+        PrinterColumn("CAPACITY", ".spec.capacity"),
+        PrinterColumn("MAX", ".spec.scaling.maxSize", "integer"),
+        PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour",
+                      description="Worst-case USD per hour at max scale, on-demand prices"),
+    ),
+    complete=complete,
+    composition_labels=composition_labels,
+    hourly_cost=hourly_cost,
+    quota_demand=quota_demand,
+)

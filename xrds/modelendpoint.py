@@ -1,0 +1,124 @@
+"""ModelEndpoint: a SageMaker real-time endpoint with data capture and an attached ethics monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from aiplane.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
+from aiplane.catalog import Catalog
+from aiplane.catalog_types import SageMakerInstanceTypeName
+from aiplane.errors import ItemError
+
+S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"
+SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
+# Five-field cron (minute hour day-of-month month day-of-week), as Kubernetes CronJob takes it.
+CRON_PATTERN = r"^(\S+\s+){4}\S+$"
+
+
+class EthicsMonitor(Spec):
+    """Scheduled fairness evaluation of the endpoint's captured data, with an alarm on breach."""
+
+    enabled: bool = True
+    """Run the monitor (the ethics-monitor-attached guardrail requires it)."""
+    sensitiveAttributes: list[str] = Field(min_length=1)
+    """Request fields holding the protected attributes the metrics are computed over."""
+    thresholds: FairnessThresholds
+    """Bounds (the environment's defaults fill what the endpoint leaves out)."""
+    schedule: str = Field(default="0 * * * *", pattern=CRON_PATTERN)
+    """Cron schedule of the evaluation."""
+    action: Literal["alert", "rollback", "block-promotion"] = "alert"
+    """On breach: alert, roll the endpoint back (SageMaker auto-rollback on the alarm) or block promotion."""
+    alertTarget: str = Field(pattern=SNS_ARN_PATTERN)
+    """SNS topic ARN the breach alarm notifies."""
+
+
+class DataCapture(Spec):
+    """SageMaker data capture of requests and responses into the capture bucket."""
+
+    samplingPercent: int = Field(default=100, ge=1, le=100)
+    prefix: str = Field(default="captures", min_length=1, pattern=r"^[A-Za-z0-9!_.*'()/-]+$")
+    """Key prefix inside the capture bucket."""
+
+
+class BucketRef(Spec):
+    """The ModelBucket receiving captures; bucketName is resolved by aiplane synth."""
+
+    name: str = Field(min_length=1)
+    """Name of the ModelBucket in the same namespace."""
+    bucketName: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    """Its S3 bucket name."""
+
+
+class ModelEndpointSpec(CommonSpec):
+    """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
+
+    image: str = Field(min_length=1)
+    """Inference container image (ECR URI)."""
+    modelDataUrl: str = Field(pattern=S3_URI_PATTERN)
+    """S3 URI of the model artifacts (model.tar.gz)."""
+    instanceType: SageMakerInstanceTypeName
+    """SageMaker hosting instance type (ml.*)."""
+    instanceCount: int = Field(default=1, ge=1, le=100)
+    """Instances behind the endpoint."""
+    bucketRef: BucketRef
+    """Capture bucket."""
+    dataCapture: DataCapture = Field(default_factory=DataCapture)
+    """Capture settings (capture is always on: the monitor needs it)."""
+    ethicsMonitor: EthicsMonitor
+    """The fairness monitor attached to this endpoint."""
+
+
+class ModelEndpointStatus(BaseModel):
+    """The endpoint as SageMaker reports it."""
+
+    endpointName: str | None = None
+    endpointArn: str | None = None
+
+
+def hourly_cost(spec: ModelEndpointSpec, catalog: Catalog, spot_discount: float) -> HourlyCost:
+    """SageMaker real-time endpoints have no spot option: worst case and expected are the same."""
+    cost = spec.instanceCount * catalog.sagemaker_instance(spec.instanceType).on_demand_usd_per_hour
+    return HourlyCost(worst_case=cost, expected=cost)
+
+
+def composition_labels(spec: ModelEndpointSpec) -> Mapping[str, str]:
+    return {"rollback": "enabled" if spec.ethicsMonitor.action == "rollback" else "disabled"}
+
+
+def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
+    """Fill thresholds from the environment's ethics defaults and resolve the capture bucket."""
+    monitor = item.get("ethicsMonitor")
+    if isinstance(monitor, dict) and env.ethics is not None:
+        thresholds = monitor.get("thresholds")
+        defaults = env.ethics.thresholds.model_dump()
+        monitor["thresholds"] = {**defaults, **thresholds} if isinstance(thresholds, dict) else defaults
+    ref = item.get("bucketRef")
+    if isinstance(ref, dict) and "name" in ref:
+        bucket = env.find_item("buckets", ref["name"])
+        if bucket is None:
+            raise ItemError("bucketRef.name", f"bucket {ref['name']!r} is not declared in this environment's buckets")
+        ref.setdefault("bucketName", bucket["bucketName"])
+    return item
+
+
+API = PlatformAPI(
+    kind="ModelEndpoint",
+    plural="modelendpoints",
+    spec=ModelEndpointSpec,
+    status=ModelEndpointStatus,
+    description="A SageMaker real-time endpoint with data capture to a ModelBucket and an ethics "
+                "monitor (fairness metrics with thresholds, scheduled, alarmed).",
+    environment_key="endpoints",
+    printer_columns=(
+        PrinterColumn("INSTANCE", ".spec.instanceType"),
+        PrinterColumn("COUNT", ".spec.instanceCount", "integer"),
+        PrinterColumn("ACTION", ".spec.ethicsMonitor.action"),
+        PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour"),
+    ),
+    complete=complete,
+    composition_labels=composition_labels,
+    hourly_cost=hourly_cost,
+)
