@@ -17,14 +17,22 @@ NEVER_DELETE = ["Observe", "Create", "Update", "LateInitialize"]
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
-    codes = {f"{cls}-{purchase}": ctx.catalog.quota(cls, purchase).code
-             for cls in ("p", "g", "inf", "trn") for purchase in ("onDemand", "spot")}
+    codes = {
+        f"{cls}-{purchase}": ctx.catalog.quota(cls, purchase).code
+        for cls in ("p", "g", "inf", "trn")
+        for purchase in ("onDemand", "spot")
+    }
     quota = ctx.aws_resource(
         "service-quota",
-        managed_resource("servicequotas.aws.m.upbound.io/v1beta1", "ServiceQuota", {"serviceCode": "ec2"},
-                         management_policies=NEVER_DELETE),
-        combine_from_xr("%s-%s", ["spec.class", "spec.purchase"], "spec.forProvider.quotaCode",
-                        map_values(codes)),
+        managed_resource(
+            "servicequotas.aws.m.upbound.io/v1beta1",
+            "ServiceQuota",
+            {"serviceCode": "ec2"},
+            management_policies=NEVER_DELETE,
+        ),
+        combine_from_xr(
+            "%s-%s", ["spec.class", "spec.purchase"], "spec.forProvider.quotaCode", map_values(codes)
+        ),
         from_xr("spec.vcpus", "spec.forProvider.value", required=True),
         to_xr("spec.forProvider.quotaCode", "status.quotaCode"),
         to_xr("status.atProvider.value", "status.value"),

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from aiplane.composing import CompositionContext
-from aiplane.pt import ComposedResource, from_xr, managed_resource, to_xr
+from aiplane.pt import ComposedResource, convert, from_xr, managed_resource, to_xr
 
 KIND = "GPUNodePool"
 DEFAULT_VARIANT = "eks-on-demand"
@@ -23,26 +23,36 @@ NODE_POLICIES = {
     "cni": "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
     "ecr-read": "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 }
-EC2_TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-}, sort_keys=True)
+EC2_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    },
+    sort_keys=True,
+)
 
 
 def node_role(ctx: CompositionContext) -> list[ComposedResource]:
     role = ctx.aws_resource(
         "node-role",
-        managed_resource("iam.aws.m.upbound.io/v1beta1", "Role",
-                         {"assumeRolePolicy": EC2_TRUST, "tags": ctx.aws_tags()},
-                         labels=ctx.part_labels("node-role")),
+        managed_resource(
+            "iam.aws.m.upbound.io/v1beta1",
+            "Role",
+            {"assumeRolePolicy": EC2_TRUST, "tags": ctx.aws_tags()},
+            labels=ctx.part_labels("node-role"),
+        ),
         regional=False,
     )
     attachments = [
         ctx.aws_resource(
             f"node-role-{short}",
-            managed_resource("iam.aws.m.upbound.io/v1beta1", "RolePolicyAttachment",
-                             {"policyArn": arn, "roleSelector": ctx.sibling("node-role")}),
+            managed_resource(
+                "iam.aws.m.upbound.io/v1beta1",
+                "RolePolicyAttachment",
+                {"policyArn": arn, "roleSelector": ctx.sibling("node-role")},
+            ),
             regional=False,
         )
         for short, arn in NODE_POLICIES.items()
@@ -50,11 +60,14 @@ def node_role(ctx: CompositionContext) -> list[ComposedResource]:
     return [role, *attachments]
 
 
-def node_group(ctx: CompositionContext, name: str, capacity_type: str, *, fixed_base: bool) -> ComposedResource:
+def node_group(
+    ctx: CompositionContext, name: str, capacity_type: str, *, fixed_base: bool
+) -> ComposedResource:
     """One EKS node group. `fixed_base`: the mixed variant's on-demand base, sized by onDemandBaseSize."""
     status_key = "onDemand" if capacity_type == "ON_DEMAND" else "spot"
     base = managed_resource(
-        "eks.aws.m.upbound.io/v1beta1", "NodeGroup",
+        "eks.aws.m.upbound.io/v1beta1",
+        "NodeGroup",
         {
             "capacityType": capacity_type,
             "nodeRoleArnSelector": ctx.sibling("node-role"),
@@ -63,10 +76,13 @@ def node_group(ctx: CompositionContext, name: str, capacity_type: str, *, fixed_
         labels=ctx.part_labels(name),
     )
     if fixed_base:
-        size_patches = [from_xr("spec.onDemandBaseSize", f"spec.forProvider.scalingConfig.{field}", required=True)
-                        for field in ("minSize", "maxSize")]
-        size_patches.append(from_xr("spec.onDemandBaseSize", "spec.initProvider.scalingConfig.desiredSize",
-                                    required=True))
+        size_patches = [
+            from_xr("spec.onDemandBaseSize", f"spec.forProvider.scalingConfig.{field}", required=True)
+            for field in ("minSize", "maxSize")
+        ]
+        size_patches.append(
+            from_xr("spec.onDemandBaseSize", "spec.initProvider.scalingConfig.desiredSize", required=True)
+        )
     else:
         size_patches = [
             from_xr("spec.scaling.minSize", "spec.forProvider.scalingConfig.minSize", required=True),
@@ -77,7 +93,8 @@ def node_group(ctx: CompositionContext, name: str, capacity_type: str, *, fixed_
             from_xr("spec.scaling.desiredSize", "spec.initProvider.scalingConfig.desiredSize"),
         ]
     return ctx.aws_resource(
-        name, base,
+        name,
+        base,
         ctx.external_name(f"%s-%s-{status_key.lower()}", ctx.environment_name_path(), "metadata.name"),
         from_xr("spec.clusterName", "spec.forProvider.clusterName", required=True),
         from_xr("spec.instanceTypes", "spec.forProvider.instanceTypes", required=True),
@@ -90,7 +107,12 @@ def node_group(ctx: CompositionContext, name: str, capacity_type: str, *, fixed_
         from_xr(ctx.environment_name_path(), f"spec.forProvider.labels[{ctx.label('environment')}]"),
         from_xr("spec.taints", "spec.forProvider.taint"),
         to_xr("status.atProvider.status", f"status.{status_key}.status"),
-        to_xr("status.atProvider.scalingConfig.desiredSize", f"status.{status_key}.desiredSize"),
+        # The provider reports numbers; the XR status field is an integer.
+        to_xr(
+            "status.atProvider.scalingConfig.desiredSize",
+            f"status.{status_key}.desiredSize",
+            convert("int64"),
+        ),
     )
 
 

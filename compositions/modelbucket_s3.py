@@ -29,50 +29,80 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
     if key_selector is not None:
         by_default["kmsMasterKeyIdSelector"] = key_selector
     else:
-        key_patches.append(from_xr("spec.kmsKey.keyArn",
-                                   "spec.forProvider.rule[0].applyServerSideEncryptionByDefault.kmsMasterKeyId",
-                                   required=True))
+        key_patches.append(
+            from_xr(
+                "spec.kmsKey.keyArn",
+                "spec.forProvider.rule[0].applyServerSideEncryptionByDefault.kmsMasterKeyId",
+                required=True,
+            )
+        )
     encryption = ctx.aws_resource(
         "encryption",
-        managed_resource(S3, "BucketServerSideEncryptionConfiguration", {
-            "bucketSelector": ctx.sibling("bucket"),
-            "rule": [{"applyServerSideEncryptionByDefault": by_default, "bucketKeyEnabled": True}],
-        }),
+        managed_resource(
+            S3,
+            "BucketServerSideEncryptionConfiguration",
+            {
+                "bucketSelector": ctx.sibling("bucket"),
+                "rule": [{"applyServerSideEncryptionByDefault": by_default, "bucketKeyEnabled": True}],
+            },
+        ),
         *key_patches,
     )
     # All four settings true and not patchable: a ModelBucket is never public.
     public_access = ctx.aws_resource(
         "public-access-block",
-        managed_resource(S3, "BucketPublicAccessBlock", {
-            "bucketSelector": ctx.sibling("bucket"),
-            "blockPublicAcls": True, "blockPublicPolicy": True,
-            "ignorePublicAcls": True, "restrictPublicBuckets": True,
-        }),
+        managed_resource(
+            S3,
+            "BucketPublicAccessBlock",
+            {
+                "bucketSelector": ctx.sibling("bucket"),
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        ),
     )
     versioning = ctx.aws_resource(
         "versioning",
-        managed_resource(S3, "BucketVersioning", {
-            "bucketSelector": ctx.sibling("bucket"),
-            "versioningConfiguration": {"status": "Enabled"},
-        }),
-        from_xr("spec.versioning", "spec.forProvider.versioningConfiguration.status",
-                convert("string"), map_values({"true": "Enabled", "false": "Suspended"})),
+        managed_resource(
+            S3,
+            "BucketVersioning",
+            {
+                "bucketSelector": ctx.sibling("bucket"),
+                "versioningConfiguration": {"status": "Enabled"},
+            },
+        ),
+        from_xr(
+            "spec.versioning",
+            "spec.forProvider.versioningConfiguration.status",
+            convert("string"),
+            map_values({"true": "Enabled", "false": "Suspended"}),
+        ),
     )
     lifecycle = ctx.aws_resource(
         "lifecycle",
-        managed_resource(S3, "BucketLifecycleConfiguration", {
-            "bucketSelector": ctx.sibling("bucket"),
-            "rule": [{
-                "id": "aiplane-retention",
-                "status": "Enabled",
-                "filter": [{"prefix": ""}],
-                # Incomplete multipart uploads cost storage and are never useful (Checkov CKV_AWS_300).
-                "abortIncompleteMultipartUpload": [{"daysAfterInitiation": 7}],
-                "noncurrentVersionExpiration": [{"noncurrentDays": 30}],
-            }],
-        }),
-        from_xr("spec.lifecycle.noncurrentExpireAfterDays",
-                "spec.forProvider.rule[0].noncurrentVersionExpiration[0].noncurrentDays"),
+        managed_resource(
+            S3,
+            "BucketLifecycleConfiguration",
+            {
+                "bucketSelector": ctx.sibling("bucket"),
+                "rule": [
+                    {
+                        "id": "aiplane-retention",
+                        "status": "Enabled",
+                        "filter": [{"prefix": ""}],
+                        # Incomplete multipart uploads cost storage and are never useful (Checkov CKV_AWS_300).
+                        "abortIncompleteMultipartUpload": [{"daysAfterInitiation": 7}],
+                        "noncurrentVersionExpiration": [{"noncurrentDays": 30}],
+                    }
+                ],
+            },
+        ),
+        from_xr(
+            "spec.lifecycle.noncurrentExpireAfterDays",
+            "spec.forProvider.rule[0].noncurrentVersionExpiration[0].noncurrentDays",
+        ),
         from_xr("spec.lifecycle.expireAfterDays", "spec.forProvider.rule[0].expiration[0].days"),
     )
     return [bucket, encryption, public_access, versioning, lifecycle]
@@ -81,19 +111,28 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
 def managed_key(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
         "kms-key",
-        managed_resource("kms.aws.m.upbound.io/v1beta1", "Key", {
-            "description": "aiplane ModelBucket encryption key",
-            "enableKeyRotation": True,
-            "deletionWindowInDays": 30,
-            "tags": ctx.aws_tags(),
-        }, labels=ctx.part_labels("kms-key")),
+        managed_resource(
+            "kms.aws.m.upbound.io/v1beta1",
+            "Key",
+            {
+                "description": "aiplane ModelBucket encryption key",
+                "enableKeyRotation": True,
+                "deletionWindowInDays": 30,
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("kms-key"),
+        ),
         to_xr("status.atProvider.arn", "status.kmsKeyArn"),
     )
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
     return [
-        ctx.composition(KIND, "s3-kms-managed",
-                        [managed_key(ctx), *bucket_resources(ctx, ctx.sibling("kms-key"))], {"kms": "managed"}),
+        ctx.composition(
+            KIND,
+            "s3-kms-managed",
+            [managed_key(ctx), *bucket_resources(ctx, ctx.sibling("kms-key"))],
+            {"kms": "managed"},
+        ),
         ctx.composition(KIND, "s3-kms-external", bucket_resources(ctx, None), {"kms": "external"}),
     ]

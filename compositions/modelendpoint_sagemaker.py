@@ -33,33 +33,72 @@ SAGEMAKER = "sagemaker.aws.m.upbound.io/v1beta1"
 MONITOR_NAMESPACE = "aiplane/EthicsMonitor"
 MONITOR_METRIC = "FairnessThresholdBreached"
 
-SAGEMAKER_TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-}, sort_keys=True)
+SAGEMAKER_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    },
+    sort_keys=True,
+)
 
 # Least privilege, in two inline policies: read the model artifact only, and write captures under the
 # endpoint's prefix plus pull the image and write its logs. Each is a P&T Format string (`%s` placeholders).
-READ_MODEL_POLICY_FMT = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Sid": "ReadModelData", "Effect": "Allow", "Action": ["s3:GetObject"],
-                   "Resource": ["arn:aws:s3:::%s"]}],
-}, sort_keys=True)
-RUNTIME_POLICY_FMT = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "WriteCaptures", "Effect": "Allow", "Action": ["s3:PutObject"],
-         "Resource": ["arn:aws:s3:::%s/%s/*"]},
-        {"Sid": "PullImage", "Effect": "Allow",
-         "Action": ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-         "Resource": ["arn:aws:ecr:*:*:repository/*"]},
-        {"Sid": "EcrToken", "Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": ["*"]},
-        {"Sid": "Logs", "Effect": "Allow",
-         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": ["arn:aws:logs:*:*:log-group:/aws/sagemaker/*"]},
-    ],
-}, sort_keys=True)
+READ_MODEL_POLICY_FMT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadModelData",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": ["arn:aws:s3:::%s"],
+            }
+        ],
+    },
+    sort_keys=True,
+)
+RUNTIME_POLICY_FMT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteCaptures",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": ["arn:aws:s3:::%s/%s/*"],
+            },
+            {
+                "Sid": "PullImage",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": ["arn:aws:ecr:*:*:repository/*"],
+            },
+            {
+                "Sid": "EcrToken",
+                "Effect": "Allow",
+                "Action": ["ecr:GetAuthorizationToken"],
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "Logs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": ["arn:aws:logs:*:*:log-group:/aws/sagemaker/*"],
+            },
+        ],
+    },
+    sort_keys=True,
+)
 
 
 def endpoint_name(ctx: CompositionContext) -> tuple[str, list[str]]:
@@ -70,15 +109,28 @@ def endpoint_name(ctx: CompositionContext) -> tuple[str, list[str]]:
 def execution_role(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
         "execution-role",
-        managed_resource("iam.aws.m.upbound.io/v1beta1", "Role", {
-            "assumeRolePolicy": SAGEMAKER_TRUST,
-            "inlinePolicy": [{"name": "read-model-data"}, {"name": "endpoint-runtime"}],
-            "tags": ctx.aws_tags(),
-        }, labels=ctx.part_labels("execution-role")),
-        from_xr("spec.modelDataUrl", "spec.forProvider.inlinePolicy[0].policy",
-                trim_prefix("s3://"), string_format(READ_MODEL_POLICY_FMT), required=True),
-        combine_from_xr(RUNTIME_POLICY_FMT, ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
-                        "spec.forProvider.inlinePolicy[1].policy"),
+        managed_resource(
+            "iam.aws.m.upbound.io/v1beta1",
+            "Role",
+            {
+                "assumeRolePolicy": SAGEMAKER_TRUST,
+                "inlinePolicy": [{"name": "read-model-data"}, {"name": "endpoint-runtime"}],
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("execution-role"),
+        ),
+        from_xr(
+            "spec.modelDataUrl",
+            "spec.forProvider.inlinePolicy[0].policy",
+            trim_prefix("s3://"),
+            string_format(READ_MODEL_POLICY_FMT),
+            required=True,
+        ),
+        combine_from_xr(
+            RUNTIME_POLICY_FMT,
+            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
+            "spec.forProvider.inlinePolicy[1].policy",
+        ),
         regional=False,
     )
 
@@ -86,12 +138,17 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
 def model(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
         "model",
-        managed_resource(SAGEMAKER, "Model", {
-            "executionRoleArnSelector": ctx.sibling("execution-role"),
-            "primaryContainer": {"mode": "SingleModel"},
-            "enableNetworkIsolation": True,
-            "tags": ctx.aws_tags(),
-        }, labels=ctx.part_labels("model")),
+        managed_resource(
+            SAGEMAKER,
+            "Model",
+            {
+                "executionRoleArnSelector": ctx.sibling("execution-role"),
+                "primaryContainer": {"mode": "SingleModel"},
+                "enableNetworkIsolation": True,
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("model"),
+        ),
         from_xr("spec.image", "spec.forProvider.primaryContainer.image", required=True),
         from_xr("spec.modelDataUrl", "spec.forProvider.primaryContainer.modelDataUrl", required=True),
     )
@@ -100,26 +157,38 @@ def model(ctx: CompositionContext) -> ComposedResource:
 def endpoint_configuration(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
         "endpoint-config",
-        managed_resource(SAGEMAKER, "EndpointConfiguration", {
-            "productionVariants": [{
-                "variantName": "primary",
-                "modelNameSelector": ctx.sibling("model"),
-                "initialVariantWeight": 1,
-            }],
-            # Capture is not optional: without captured traffic the ethics monitor is blind.
-            "dataCaptureConfig": {
-                "enableCapture": True,
-                "initialSamplingPercentage": 100,
-                "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
-                "captureContentTypeHeader": {"jsonContentTypes": ["application/json"]},
+        managed_resource(
+            SAGEMAKER,
+            "EndpointConfiguration",
+            {
+                "productionVariants": [
+                    {
+                        "variantName": "primary",
+                        "modelNameSelector": ctx.sibling("model"),
+                        "initialVariantWeight": 1,
+                    }
+                ],
+                # Capture is not optional: without captured traffic the ethics monitor is blind.
+                "dataCaptureConfig": {
+                    "enableCapture": True,
+                    "initialSamplingPercentage": 100,
+                    "captureOptions": [{"captureMode": "Input"}, {"captureMode": "Output"}],
+                    "captureContentTypeHeader": {"jsonContentTypes": ["application/json"]},
+                },
+                "tags": ctx.aws_tags(),
             },
-            "tags": ctx.aws_tags(),
-        }, labels=ctx.part_labels("endpoint-config")),
+            labels=ctx.part_labels("endpoint-config"),
+        ),
         from_xr("spec.instanceType", "spec.forProvider.productionVariants[0].instanceType", required=True),
         from_xr("spec.instanceCount", "spec.forProvider.productionVariants[0].initialInstanceCount"),
-        from_xr("spec.dataCapture.samplingPercent", "spec.forProvider.dataCaptureConfig.initialSamplingPercentage"),
-        combine_from_xr("s3://%s/%s", ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
-                        "spec.forProvider.dataCaptureConfig.destinationS3Uri"),
+        from_xr(
+            "spec.dataCapture.samplingPercent", "spec.forProvider.dataCaptureConfig.initialSamplingPercentage"
+        ),
+        combine_from_xr(
+            "s3://%s/%s",
+            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
+            "spec.forProvider.dataCaptureConfig.destinationS3Uri",
+        ),
     )
 
 
@@ -137,14 +206,23 @@ def endpoint(ctx: CompositionContext, rollback: bool) -> ComposedResource:
     if rollback:
         # Blue/green deployments that SageMaker rolls back when the fairness alarm fires.
         for_provider["deploymentConfig"] = {
-            "blueGreenUpdatePolicy": {"trafficRoutingConfiguration": {"type": "ALL_AT_ONCE",
-                                                                       "waitIntervalInSeconds": 600}},
+            "blueGreenUpdatePolicy": {
+                "trafficRoutingConfiguration": {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 600}
+            },
             "autoRollbackConfiguration": {"alarms": [{}]},
         }
-        patches.append(combine_from_xr(
-            f"{fmt}-fairness", paths, "spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName"))
-    return ctx.aws_resource("endpoint", managed_resource(SAGEMAKER, "Endpoint", for_provider,
-                                                         labels=ctx.part_labels("endpoint")), *patches)
+        patches.append(
+            combine_from_xr(
+                f"{fmt}-fairness",
+                paths,
+                "spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName",
+            )
+        )
+    return ctx.aws_resource(
+        "endpoint",
+        managed_resource(SAGEMAKER, "Endpoint", for_provider, labels=ctx.part_labels("endpoint")),
+        *patches,
+    )
 
 
 def monitor_config(ctx: CompositionContext) -> ComposedResource:
@@ -153,17 +231,28 @@ def monitor_config(ctx: CompositionContext) -> ComposedResource:
     fmt, paths = endpoint_name(ctx)
     return ctx.kubernetes_resource(
         "ethics-monitor-config",
-        {"apiVersion": "v1", "kind": "ConfigMap",
-         "metadata": {"labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}},
-         "data": {"metric-namespace": MONITOR_NAMESPACE, "metric-name": MONITOR_METRIC}},
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}
+            },
+            "data": {"metric-namespace": MONITOR_NAMESPACE, "metric-name": MONITOR_METRIC},
+        },
         combine_from_xr("%s-ethics-monitor", ["metadata.name"], "metadata.name"),
         combine_from_xr(fmt, paths, "data[endpoint-name]"),
-        combine_from_xr("s3://%s/%s", ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
-                        "data[capture-s3-uri]"),
+        combine_from_xr(
+            "s3://%s/%s", ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"], "data[capture-s3-uri]"
+        ),
         from_xr("spec.ethicsMonitor.sensitiveAttributes", "data[sensitive-attributes]", to_json()),
-        from_xr(f"{thresholds}.demographicParityDifference", "data[demographic-parity-difference]",
-                convert("string")),
-        from_xr(f"{thresholds}.equalizedOddsDifference", "data[equalized-odds-difference]", convert("string")),
+        from_xr(
+            f"{thresholds}.demographicParityDifference",
+            "data[demographic-parity-difference]",
+            convert("string"),
+        ),
+        from_xr(
+            f"{thresholds}.equalizedOddsDifference", "data[equalized-odds-difference]", convert("string")
+        ),
         from_xr(f"{thresholds}.disparateImpactRatio", "data[disparate-impact-ratio]", convert("string")),
         from_xr("spec.ethicsMonitor.action", "data[action]"),
         from_xr("spec.region", "data[aws-region]"),
@@ -177,34 +266,58 @@ def monitor_cronjob(ctx: CompositionContext) -> ComposedResource:
         "image": ctx.settings.ethics_monitor_image,
         "args": ["evaluate"],
         "envFrom": [{"configMapRef": {}}],
-        "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                            "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
         "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}},
     }
     return ctx.kubernetes_resource(
         "ethics-monitor",
-        {"apiVersion": "batch/v1", "kind": "CronJob",
-         "metadata": {"labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}},
-         "spec": {
-             "schedule": "0 * * * *",
-             "concurrencyPolicy": "Forbid",
-             "successfulJobsHistoryLimit": 3,
-             "failedJobsHistoryLimit": 3,
-             "jobTemplate": {"spec": {"backoffLimit": 2, "template": {"spec": {
-                 # serviceAccountName is patched: Pod Identity (or IRSA) on the composed service account
-                 # grants read access to the captures.
-                 "restartPolicy": "Never",
-                 "containers": [container],
-             }}}},
-         }},
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {
+                "labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}
+            },
+            "spec": {
+                "schedule": "0 * * * *",
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "spec": {
+                        "backoffLimit": 2,
+                        "template": {
+                            "spec": {
+                                # serviceAccountName is patched: Pod Identity (or IRSA) on the composed service account
+                                # grants read access to the captures.
+                                "restartPolicy": "Never",
+                                "containers": [container],
+                            }
+                        },
+                    }
+                },
+            },
+        },
         combine_from_xr("%s-ethics-monitor", ["metadata.name"], "metadata.name"),
         from_xr("spec.ethicsMonitor.schedule", "spec.schedule"),
-        from_xr("spec.ethicsMonitor.enabled", "spec.suspend", convert("string"),
-                map_values({"true": False, "false": True})),
-        combine_from_xr("%s-ethics-monitor", ["metadata.name"],
-                        "spec.jobTemplate.spec.template.spec.containers[0].envFrom[0].configMapRef.name"),
-        combine_from_xr("%s-ethics-monitor", ["metadata.name"],
-                        "spec.jobTemplate.spec.template.spec.serviceAccountName"),
+        from_xr(
+            "spec.ethicsMonitor.enabled",
+            "spec.suspend",
+            convert("string"),
+            map_values({"true": False, "false": True}),
+        ),
+        combine_from_xr(
+            "%s-ethics-monitor",
+            ["metadata.name"],
+            "spec.jobTemplate.spec.template.spec.containers[0].envFrom[0].configMapRef.name",
+        ),
+        combine_from_xr(
+            "%s-ethics-monitor", ["metadata.name"], "spec.jobTemplate.spec.template.spec.serviceAccountName"
+        ),
     )
 
 
@@ -212,8 +325,13 @@ def monitor_service_account(ctx: CompositionContext) -> ComposedResource:
     """The identity the monitor runs as; associate it with an IAM role that reads the capture bucket."""
     return ctx.kubernetes_resource(
         "ethics-monitor-sa",
-        {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": {"labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}
+            },
+        },
         combine_from_xr("%s-ethics-monitor", ["metadata.name"], "metadata.name"),
     )
 
@@ -222,19 +340,24 @@ def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
     fmt, paths = endpoint_name(ctx)
     return ctx.aws_resource(
         "ethics-alarm",
-        managed_resource("cloudwatch.aws.m.upbound.io/v1beta1", "MetricAlarm", {
-                             "namespace": MONITOR_NAMESPACE,
-                             "metricName": MONITOR_METRIC,
-                             "statistic": "Maximum",
-                             "period": 3600,
-                             "evaluationPeriods": 1,
-                             "threshold": 0,
-                             "comparisonOperator": "GreaterThanThreshold",
-                             # No data means the monitor did not run: that is a breach of the promise too.
-                             "treatMissingData": "breaching",
-                             "alarmDescription": "aiplane ethics monitor: fairness threshold breached",
-                             "tags": ctx.aws_tags(),
-                         }, labels=ctx.part_labels("ethics-alarm")),
+        managed_resource(
+            "cloudwatch.aws.m.upbound.io/v1beta1",
+            "MetricAlarm",
+            {
+                "namespace": MONITOR_NAMESPACE,
+                "metricName": MONITOR_METRIC,
+                "statistic": "Maximum",
+                "period": 3600,
+                "evaluationPeriods": 1,
+                "threshold": 0,
+                "comparisonOperator": "GreaterThanThreshold",
+                # No data means the monitor did not run: that is a breach of the promise too.
+                "treatMissingData": "breaching",
+                "alarmDescription": "aiplane ethics monitor: fairness threshold breached",
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("ethics-alarm"),
+        ),
         ctx.external_name(f"{fmt}-fairness", *paths),
         combine_from_xr(fmt, paths, "spec.forProvider.dimensions[Endpoint]"),
         from_xr("spec.ethicsMonitor.alertTarget", "spec.forProvider.alarmActions[0]", required=True),
@@ -243,8 +366,16 @@ def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
     def variant(rollback: bool) -> list[ComposedResource]:
-        return [execution_role(ctx), model(ctx), endpoint_configuration(ctx), endpoint(ctx, rollback),
-                monitor_config(ctx), monitor_service_account(ctx), monitor_cronjob(ctx), monitor_alarm(ctx)]
+        return [
+            execution_role(ctx),
+            model(ctx),
+            endpoint_configuration(ctx),
+            endpoint(ctx, rollback),
+            monitor_config(ctx),
+            monitor_service_account(ctx),
+            monitor_cronjob(ctx),
+            monitor_alarm(ctx),
+        ]
 
     return [
         ctx.composition(KIND, "sagemaker", variant(False), {"rollback": "disabled"}),

@@ -53,12 +53,17 @@ def derive_auto(env: Any) -> list[dict[str, Any]]:
         tiers[key].append(tier)
     items = []
     for (region, quota_class, purchase), vcpus in sorted(need.items()):
-        items.append({
-            "name": f"{quota_class}-{'on-demand' if purchase == 'onDemand' else 'spot'}-{region}",
-            "region": region, "class": quota_class, "purchase": purchase, "vcpus": vcpus,
-            # A quota serves its most critical consumer.
-            "finops": {"tier": min(tiers[(region, quota_class, purchase)], key=TIERS.index)},
-        })
+        items.append(
+            {
+                "name": f"{quota_class}-{'on-demand' if purchase == 'onDemand' else 'spot'}-{region}",
+                "region": region,
+                "class": quota_class,
+                "purchase": purchase,
+                "vcpus": vcpus,
+                # A quota serves its most critical consumer.
+                "finops": {"tier": min(tiers[(region, quota_class, purchase)], key=TIERS.index)},
+            }
+        )
     return items
 
 
@@ -72,7 +77,7 @@ API = PlatformAPI(
     spec=AcceleratorQuotaSpec,
     status=AcceleratorQuotaStatus,
     description="An EC2 vCPU quota for GPU/accelerator instances (Service Quotas increase request); "
-                "never lowered when deleted.",
+    "never lowered when deleted.",
     environment_key="quotas",
     printer_columns=(
         PrinterColumn("CLASS", ".spec.class"),

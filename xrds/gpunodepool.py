@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from aiplane.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
 from aiplane.catalog import Catalog, load_catalog
@@ -15,37 +15,60 @@ Capacity = Literal["onDemand", "spot", "mixed"]
 # EKS GPU/accelerator AMI types (AWS CDK aws_eks.NodegroupAmiType; reference finops-and-ethics.md §7).
 # AL2 (AL2_x86_64_GPU) is deliberately absent: EKS AL2 AMIs reached end of support on 2025-11-26.
 GpuAmiType = Literal[
-    "AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA", "AL2023_x86_64_NEURON",
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+    "AL2023_x86_64_NEURON",
 ]
-NVIDIA_AMI_TYPES = ("AL2023_x86_64_NVIDIA", "AL2023_ARM_64_NVIDIA", "BOTTLEROCKET_x86_64_NVIDIA",
-                    "BOTTLEROCKET_ARM_64_NVIDIA")
+NVIDIA_AMI_TYPES = (
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+)
 NEURON_AMI_TYPES = ("AL2023_x86_64_NEURON",)
 
 
 class Scaling(Spec):
     """Node count bounds; for `mixed` they bound the spot node group on top of the on-demand base."""
 
-    minSize: int = Field(ge=0, le=1000)
-    """Fewest nodes."""
     maxSize: int = Field(ge=1, le=1000)
     """Most nodes; cost and quota are checked at this size."""
+    minSize: int = Field(ge=0, le=1000)
+    """Fewest nodes."""
     desiredSize: int | None = Field(default=None, ge=0, le=1000)
     """Initial node count (set once at creation, so autoscalers own it afterwards)."""
 
-    model_config = Spec.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
-        {"rule": "self.minSize <= self.maxSize", "message": "minSize must not exceed maxSize"},
-        {"rule": "!has(self.desiredSize) || (self.desiredSize >= self.minSize && self.desiredSize <= self.maxSize)",
-         "message": "desiredSize must lie between minSize and maxSize"},
-    ]}}
+    # The API server enforces the same bounds on XRs applied without aiplane.
+    model_config = Spec.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {"rule": "self.minSize <= self.maxSize", "message": "minSize must not exceed maxSize"},
+                {
+                    "rule": "!has(self.desiredSize) || (self.desiredSize >= self.minSize && self.desiredSize <= self.maxSize)",
+                    "message": "desiredSize must lie between minSize and maxSize",
+                },
+            ]
+        }
+    }
 
-    @model_validator(mode="after")
-    def _bounds(self) -> Scaling:
-        if self.minSize > self.maxSize:
-            raise ValueError(f"minSize ({self.minSize}) must not exceed maxSize ({self.maxSize})")
-        if self.desiredSize is not None and not self.minSize <= self.desiredSize <= self.maxSize:
-            raise ValueError(f"desiredSize ({self.desiredSize}) must lie between minSize and maxSize")
-        return self
+    # maxSize is declared first so these validators can compare against it (pydantic validates in order).
+    @field_validator("minSize")
+    @classmethod
+    def _min_within_max(cls, value: int, info: ValidationInfo) -> int:
+        maximum = info.data.get("maxSize")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"minSize ({value}) must not exceed maxSize ({maximum})")
+        return value
+
+    @field_validator("desiredSize")
+    @classmethod
+    def _desired_within_bounds(cls, value: int | None, info: ValidationInfo) -> int | None:
+        low, high = info.data.get("minSize"), info.data.get("maxSize")
+        if value is not None and low is not None and high is not None and not low <= value <= high:
+            raise ValueError(f"desiredSize ({value}) must lie between minSize ({low}) and maxSize ({high})")
+        return value
 
 
 class Taint(Spec):
@@ -80,19 +103,29 @@ class GPUNodePoolSpec(CommonSpec):
     subnetSelector: dict[str, str] = Field(min_length=1)
     """Labels of the Subnet managed resources (ec2.aws.m.upbound.io) the node groups use."""
 
-    model_config = CommonSpec.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
-        {"rule": "self.capacity == 'mixed' || !has(self.onDemandBaseSize)",
-         "message": "onDemandBaseSize is only meaningful with capacity mixed"},
-        {"rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
-         "message": "capacity mixed needs onDemandBaseSize"},
-    ]}}
+    model_config = CommonSpec.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.capacity == 'mixed' || !has(self.onDemandBaseSize)",
+                    "message": "onDemandBaseSize is only meaningful with capacity mixed",
+                },
+                {
+                    "rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
+                    "message": "capacity mixed needs onDemandBaseSize",
+                },
+            ]
+        }
+    }
 
     @model_validator(mode="before")
     @classmethod
     def _reject_al2(cls, data: Any) -> Any:
         if isinstance(data, dict) and str(data.get("amiType", "")).startswith("AL2_"):
-            raise ValueError(f"amiType {data['amiType']}: Amazon Linux 2 EKS AMIs reached end of support on "
-                             "2025-11-26; use AL2023_x86_64_NVIDIA (p/g) or AL2023_x86_64_NEURON (inf/trn)")
+            raise ValueError(
+                f"amiType {data['amiType']}: Amazon Linux 2 EKS AMIs reached end of support on "
+                "2025-11-26; use AL2023_x86_64_NVIDIA (p/g) or AL2023_x86_64_NEURON (inf/trn)"
+            )
         return data
 
     @model_validator(mode="after")
@@ -100,17 +133,23 @@ class GPUNodePoolSpec(CommonSpec):
         catalog = load_catalog()
         makers = {catalog.ec2_instance(t).manufacturer for t in self.instanceTypes}
         if len(makers) > 1:
-            raise ValueError(f"instanceTypes mix accelerator makers ({', '.join(sorted(makers))}); "
-                             "one pool needs one AMI type, so split them into two pools")
+            raise ValueError(
+                f"instanceTypes mix accelerator makers ({', '.join(sorted(makers))}); "
+                "one pool needs one AMI type, so split them into two pools"
+            )
         if self.capacity == "mixed" and self.onDemandBaseSize is None:
-            raise ValueError("capacity mixed needs onDemandBaseSize (the on-demand nodes under the spot burst)")
+            raise ValueError(
+                "capacity mixed needs onDemandBaseSize (the on-demand nodes under the spot burst)"
+            )
         if self.capacity != "mixed" and self.onDemandBaseSize is not None:
             raise ValueError("onDemandBaseSize is only meaningful with capacity mixed")
         neuron = makers == {"aws"}
         if self.amiType is None:
             self.amiType = catalog.ec2_instance(self.instanceTypes[0]).default_ami_type  # type: ignore[assignment]
         elif neuron and self.amiType not in NEURON_AMI_TYPES:
-            raise ValueError(f"amiType {self.amiType} has no Neuron driver; inf/trn need AL2023_x86_64_NEURON")
+            raise ValueError(
+                f"amiType {self.amiType} has no Neuron driver; inf/trn need AL2023_x86_64_NEURON"
+            )
         elif not neuron and self.amiType not in NVIDIA_AMI_TYPES:
             raise ValueError(f"amiType {self.amiType} has no NVIDIA driver; p/g instances need an NVIDIA AMI")
         if self.taints is None:
@@ -156,8 +195,9 @@ def hourly_cost(spec: GPUNodePoolSpec, catalog: Catalog, spot_discount: float) -
     to on-demand, and an autoscaler may pick any listed type). Expected: spot nodes at the discount."""
     price = _priciest(spec, catalog).on_demand_usd_per_hour
     on_demand, spot = node_counts(spec)
-    return HourlyCost(worst_case=(on_demand + spot) * price,
-                      expected=on_demand * price + spot * price * (1 - spot_discount))
+    return HourlyCost(
+        worst_case=(on_demand + spot) * price, expected=on_demand * price + spot * price * (1 - spot_discount)
+    )
 
 
 def quota_demand(spec: GPUNodePoolSpec, catalog: Catalog) -> list[QuotaAmount]:
@@ -189,14 +229,17 @@ API = PlatformAPI(
     spec=GPUNodePoolSpec,
     status=GPUNodePoolStatus,
     description="A pool of GPU or accelerator nodes in an EKS cluster (on-demand, spot or mixed), "
-                "with FinOps tags on every AWS resource.",
+    "with FinOps tags on every AWS resource.",
     environment_key="nodePools",
     printer_columns=(
         PrinterColumn("INSTANCE", ".spec.instanceTypes[0]"),
         PrinterColumn("CAPACITY", ".spec.capacity"),
         PrinterColumn("MAX", ".spec.scaling.maxSize", "integer"),
-        PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour",
-                      description="Worst-case USD per hour at max scale, on-demand prices"),
+        PrinterColumn(
+            "USD/H",
+            ".metadata.annotations.{domain}/worst-case-usd-per-hour",
+            description="Worst-case USD per hour at max scale, on-demand prices",
+        ),
     ),
     complete=complete,
     composition_labels=composition_labels,

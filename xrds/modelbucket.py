@@ -22,9 +22,16 @@ class KmsKey(Spec):
     keyArn: str | None = Field(default=None, pattern=KMS_KEY_ARN_PATTERN)
     """ARN of an existing key (external mode)."""
 
-    model_config = Spec.model_config | {"json_schema_extra": {"x-kubernetes-validations": [
-        {"rule": "self.mode != 'external' || has(self.keyArn)", "message": "kmsKey mode external needs keyArn"},
-    ]}}
+    model_config = Spec.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.mode != 'external' || has(self.keyArn)",
+                    "message": "kmsKey mode external needs keyArn",
+                },
+            ]
+        }
+    }
 
     @model_validator(mode="after")
     def _external_needs_arn(self) -> KmsKey:
@@ -81,7 +88,7 @@ API = PlatformAPI(
     spec=ModelBucketSpec,
     status=ModelBucketStatus,
     description="A private S3 bucket for model artifacts, datasets or inference captures: SSE-KMS, "
-                "public access blocked, versioned, with lifecycle rules.",
+    "public access blocked, versioned, with lifecycle rules.",
     environment_key="buckets",
     printer_columns=(
         PrinterColumn("BUCKET", ".spec.bucketName"),

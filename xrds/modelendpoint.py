@@ -99,7 +99,9 @@ def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     if isinstance(ref, dict) and "name" in ref:
         bucket = env.find_item("buckets", ref["name"])
         if bucket is None:
-            raise ItemError("bucketRef.name", f"bucket {ref['name']!r} is not declared in this environment's buckets")
+            raise ItemError(
+                "bucketRef.name", f"bucket {ref['name']!r} is not declared in this environment's buckets"
+            )
         ref.setdefault("bucketName", bucket["bucketName"])
     return item
 
@@ -110,7 +112,7 @@ API = PlatformAPI(
     spec=ModelEndpointSpec,
     status=ModelEndpointStatus,
     description="A SageMaker real-time endpoint with data capture to a ModelBucket and an ethics "
-                "monitor (fairness metrics with thresholds, scheduled, alarmed).",
+    "monitor (fairness metrics with thresholds, scheduled, alarmed).",
     environment_key="endpoints",
     printer_columns=(
         PrinterColumn("INSTANCE", ".spec.instanceType"),

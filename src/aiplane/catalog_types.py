@@ -22,13 +22,23 @@ def _known_sagemaker(name: str) -> str:
 Ec2InstanceTypeName = Annotated[
     str,
     AfterValidator(_known_ec2),
-    WithJsonSchema({"type": "string", "enum": load_catalog().ec2_instance_names(),
-                    "description": "EC2 accelerated instance type from aiplane's catalog."}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": load_catalog().ec2_instance_names(),
+            "description": "EC2 accelerated instance type from aiplane's catalog.",
+        }
+    ),
 ]
 
 SageMakerInstanceTypeName = Annotated[
     str,
     AfterValidator(_known_sagemaker),
-    WithJsonSchema({"type": "string", "enum": load_catalog().sagemaker_instance_names(),
-                    "description": "SageMaker hosting instance type from aiplane's catalog."}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": load_catalog().sagemaker_instance_names(),
+            "description": "SageMaker hosting instance type from aiplane's catalog.",
+        }
+    ),
 ]

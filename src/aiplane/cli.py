@@ -38,12 +38,22 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--crds", "crd_dirs", multiple=True, type=click.Path(exists=True, file_okay=True),
-              help="Extra CRD file or folder (repeatable); adds to or overrides the shipped CRDs.")
-@click.option("--strict", is_flag=True,
-              help='Treat "no schema", "skipped" and "not evaluated" as errors.')
-@click.option("--format", "fmt", type=FORMATS_VALIDATE, default="text", show_default=True,
-              help="Output format; json is a stable, documented schema.")
+@click.option(
+    "--crds",
+    "crd_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=True),
+    help="Extra CRD file or folder (repeatable); adds to or overrides the shipped CRDs.",
+)
+@click.option("--strict", is_flag=True, help='Treat "no schema", "skipped" and "not evaluated" as errors.')
+@click.option(
+    "--format",
+    "fmt",
+    type=FORMATS_VALIDATE,
+    default="text",
+    show_default=True,
+    help="Output format; json is a stable, documented schema.",
+)
 def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fmt: str) -> None:
     """Validate manifests against the real upstream CRDs (schema, CEL rules, Composition pipelines,
     patch-and-transform field paths, XRD v2 rules).
@@ -57,10 +67,16 @@ def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fm
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME",
-              help="Only synthesize this environment (repeatable; default: all).")
-@click.option("--check", is_flag=True,
-              help="Write nothing; exit 1 and name the files when manifests/ is out of date.")
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    metavar="NAME",
+    help="Only synthesize this environment (repeatable; default: all).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 and name the files when manifests/ is out of date."
+)
 def synth(envs: tuple[str, ...], check: bool) -> None:
     """Synthesize manifests/: platform APIs (XRDs, Compositions, packages), each environment's
     composite resources and the Flux Kustomizations that apply them in order.
@@ -75,12 +91,26 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
 
 @main.command()
 @click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "markdown"]), default="text",
-              show_default=True, help="text for people, json for tools, sarif for code scanning, markdown for PRs.")
-@click.option("--manifests", "from_manifests", is_flag=True,
-              help="Check the committed manifests/ instead of synthesizing in memory.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-              help="Policy config (default: policypacks/aiplane-guardrails/policy-config.json).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, sarif for code scanning, markdown for PRs.",
+)
+@click.option(
+    "--manifests",
+    "from_manifests",
+    is_flag=True,
+    help="Check the committed manifests/ instead of synthesizing in memory.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Policy config (default: policypacks/aiplane-guardrails/policy-config.json).",
+)
 def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: str | None) -> None:
     """Run validation and every guardrail rule (FinOps tags, spot, cost, quotas, ethics monitor,
     bucket security, AMI, IAM). Exit 0 clean (advisories allowed), 1 a mandatory violation, 2 bad input.

@@ -13,7 +13,14 @@ from typing import Any
 from aiplane.api import PlatformAPI
 from aiplane.catalog import Catalog
 from aiplane.project import Settings
-from aiplane.pt import ComposedResource, PatchSet, combine_from_xr, from_xr, pipeline_composition, use_patch_set
+from aiplane.pt import (
+    ComposedResource,
+    PatchSet,
+    combine_from_xr,
+    from_xr,
+    pipeline_composition,
+    use_patch_set,
+)
 
 # AWS tag keys every taggable managed resource carries (FinOps cost allocation; reference
 # finops-and-ethics.md §4: lowercase kebab-case keys). `managed-by` is a constant in the base.
@@ -61,23 +68,30 @@ class CompositionContext:
         return [
             PatchSet(PATCH_SET_PROVIDER, [from_xr("spec.providerConfigRef", "spec.providerConfigRef")]),
             PatchSet(PATCH_SET_REGION, [from_xr("spec.region", "spec.forProvider.region")]),
-            PatchSet(PATCH_SET_TAGS, [
-                from_xr("spec.finops.costCenter", f"{tags}[cost-center]"),
-                from_xr("spec.finops.owner", f"{tags}[owner]"),
-                from_xr(env_label, f"{tags}[environment]"),
-                from_xr("spec.finops.tier", f"{tags}[tier]"),
-                from_xr("metadata.name", f"{tags}[xr-name]"),
-            ]),
-            PatchSet(PATCH_SET_LABELS, [
-                from_xr("spec.finops.costCenter", f"metadata.labels[{self.label('cost-center')}]"),
-                from_xr("spec.finops.owner", f"metadata.labels[{self.label('owner')}]"),
-                from_xr(env_label, f"metadata.labels[{self.label('environment')}]"),
-                from_xr("spec.finops.tier", f"metadata.labels[{self.label('tier')}]"),
-            ]),
+            PatchSet(
+                PATCH_SET_TAGS,
+                [
+                    from_xr("spec.finops.costCenter", f"{tags}[cost-center]"),
+                    from_xr("spec.finops.owner", f"{tags}[owner]"),
+                    from_xr(env_label, f"{tags}[environment]"),
+                    from_xr("spec.finops.tier", f"{tags}[tier]"),
+                    from_xr("metadata.name", f"{tags}[xr-name]"),
+                ],
+            ),
+            PatchSet(
+                PATCH_SET_LABELS,
+                [
+                    from_xr("spec.finops.costCenter", f"metadata.labels[{self.label('cost-center')}]"),
+                    from_xr("spec.finops.owner", f"metadata.labels[{self.label('owner')}]"),
+                    from_xr(env_label, f"metadata.labels[{self.label('environment')}]"),
+                    from_xr("spec.finops.tier", f"metadata.labels[{self.label('tier')}]"),
+                ],
+            ),
         ]
 
-    def aws_resource(self, name: str, base: dict[str, Any], *patches: dict[str, Any],
-                     regional: bool = True) -> ComposedResource:
+    def aws_resource(
+        self, name: str, base: dict[str, Any], *patches: dict[str, Any], regional: bool = True
+    ) -> ComposedResource:
         """A composed provider-upjet-aws MR: provider config, region, FinOps tags and labels, then its own patches."""
         common = [use_patch_set(PATCH_SET_PROVIDER)]
         if regional:
@@ -87,7 +101,9 @@ class CompositionContext:
         common.append(use_patch_set(PATCH_SET_LABELS))
         return ComposedResource(name, base, [*common, *patches])
 
-    def kubernetes_resource(self, name: str, base: dict[str, Any], *patches: dict[str, Any]) -> ComposedResource:
+    def kubernetes_resource(
+        self, name: str, base: dict[str, Any], *patches: dict[str, Any]
+    ) -> ComposedResource:
         """A composed plain Kubernetes object (ConfigMap, CronJob): FinOps labels for OpenCost allocation."""
         return ComposedResource(name, base, [use_patch_set(PATCH_SET_LABELS), *patches])
 
@@ -98,11 +114,17 @@ class CompositionContext:
     def environment_name_path(self) -> str:
         return f"metadata.labels[{self.label('environment')}]"
 
-    def composition(self, kind: str, variant: str, resources: Sequence[ComposedResource],
-                    selector: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def composition(
+        self,
+        kind: str,
+        variant: str,
+        resources: Sequence[ComposedResource],
+        selector: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """A Pipeline Composition named `<plural>-<variant>`, labelled so XRs can select it."""
         api = self.apis[kind]
         labels = {"app.kubernetes.io/managed-by": "aiplane", self.label("provider"): "aws"}
         labels.update({self.label(k): v for k, v in (selector or {}).items()})
-        return pipeline_composition(f"{api.plural}-{variant}", self.xr_api_version(kind), kind,
-                                    resources, self.patch_sets(), labels)
+        return pipeline_composition(
+            f"{api.plural}-{variant}", self.xr_api_version(kind), kind, resources, self.patch_sets(), labels
+        )

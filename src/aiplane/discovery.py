@@ -71,13 +71,17 @@ def discover(settings: Settings) -> Project:
         if not isinstance(api, PlatformAPI):
             raise InputError.single(origin, "`API` must be an aiplane.api.PlatformAPI")
         if api.kind in apis:
-            raise InputError.single(origin, f"platform API {api.kind} is already defined in {sources[api.kind]}")
+            raise InputError.single(
+                origin, f"platform API {api.kind} is already defined in {sources[api.kind]}"
+            )
         apis[api.kind] = api
         sources[api.kind] = origin
 
     for module in _modules(settings.xrds, "xrds"):
         if not hasattr(module, "API"):
-            raise InputError.single(str(module.__file__), "a platform API module must define `API = PlatformAPI(...)`")
+            raise InputError.single(
+                str(module.__file__), "a platform API module must define `API = PlatformAPI(...)`"
+            )
         add_api(module.API, str(module.__file__))
     for ep in entry_points(group=API_ENTRY_POINTS):
         add_api(ep.load(), f"entry point {ep.name}")

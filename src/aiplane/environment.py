@@ -39,10 +39,13 @@ from aiplane.positions import Path_, format_path, locate, yaml_positions
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
 
+DEFAULT_SPOT_TIERS: tuple[Tier, ...] = ("batch", "experimental")
+
+
 class SpotPolicy(Spec):
     """Which tiers may run on spot, and the discount the cost estimate expects there."""
 
-    allowedTiers: list[Tier] = Field(default_factory=lambda: ["batch", "experimental"])
+    allowedTiers: list[Tier] = Field(default_factory=lambda: list(DEFAULT_SPOT_TIERS))
     """Tiers allowed on spot or mixed capacity."""
     expectedDiscount: float = Field(default=0.6, ge=0, lt=1)
     """Expected spot discount off on-demand (0.6 = 60 % cheaper) for the expected-cost figure."""
@@ -119,9 +122,12 @@ class Environment:
     def quota_demand(self) -> list[tuple[QuotaAmount, Tier]]:
         """EC2 accelerator vCPUs every item needs at max scale, with the item's tier."""
         catalog = load_catalog()
-        return [(amount, item.spec.finops.tier)
-                for item in self.items if item.api.quota_demand is not None
-                for amount in item.api.quota_demand(item.spec, catalog)]
+        return [
+            (amount, item.spec.finops.tier)
+            for item in self.items
+            if item.api.quota_demand is not None
+            for amount in item.api.quota_demand(item.spec, catalog)
+        ]
 
 
 def _deep_fill(target: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,11 +142,14 @@ def _deep_fill(target: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str,
 
 def _complete(api: PlatformAPI, item: dict[str, Any], env: Environment) -> dict[str, Any]:
     s = env.settings
-    _deep_fill(item, {
-        "region": s.region,
-        "providerConfigRef": s.providerConfigRef.model_dump(),
-        "finops": {"costCenter": s.finops.costCenter, "owner": s.finops.owner},
-    })
+    _deep_fill(
+        item,
+        {
+            "region": s.region,
+            "providerConfigRef": s.providerConfigRef.model_dump(),
+            "finops": {"costCenter": s.finops.costCenter, "owner": s.finops.owner},
+        },
+    )
     return api.complete(item, env) if api.complete else item
 
 
@@ -169,8 +178,13 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _problems(err: ValidationError, model: type[BaseModel], prefix: Path_, source: str,
-              positions: dict[Path_, tuple[int, int]]) -> list[Problem]:
+def _problems(
+    err: ValidationError,
+    model: type[BaseModel],
+    prefix: Path_,
+    source: str,
+    positions: dict[Path_, tuple[int, int]],
+) -> list[Problem]:
     out = []
     for e in err.errors():
         loc: Path_ = tuple(p for p in e["loc"] if isinstance(p, (str, int)))
@@ -181,8 +195,15 @@ def _problems(err: ValidationError, model: type[BaseModel], prefix: Path_, sourc
             message = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "")
         path = (*prefix, *loc)
         where = locate(positions, path)
-        out.append(Problem(source, message, line=where[0] if where else None,
-                           column=where[1] if where else None, field=format_path(path) or None))
+        out.append(
+            Problem(
+                source,
+                message,
+                line=where[0] if where else None,
+                column=where[1] if where else None,
+                field=format_path(path) or None,
+            )
+        )
     return out
 
 
@@ -197,9 +218,12 @@ def load_environment(path: Path, project: Project) -> Environment:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        raise InputError.single(source, f"YAML error: {getattr(err, 'problem', None) or err}",
-                                line=mark.line + 1 if mark else None,
-                                column=mark.column + 1 if mark else None) from None
+        raise InputError.single(
+            source,
+            f"YAML error: {getattr(err, 'problem', None) or err}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
     if not isinstance(data, dict):
         raise InputError.single(source, "an environment file must be a YAML mapping", line=1, column=1)
     positions = yaml_positions(text)
@@ -212,9 +236,13 @@ def load_environment(path: Path, project: Project) -> Environment:
         raise InputError(_problems(err, EnvironmentSettings, (), source, positions)) from None
     if settings.name != path.stem:
         where = locate(positions, ("name",))
-        raise InputError.single(source, f"name {settings.name!r} must match the file name {path.stem!r}",
-                                line=where[0] if where else None, column=where[1] if where else None,
-                                field="name")
+        raise InputError.single(
+            source,
+            f"name {settings.name!r} must match the file name {path.stem!r}",
+            line=where[0] if where else None,
+            column=where[1] if where else None,
+            field="name",
+        )
 
     env = Environment(settings, source, project)
     env._raw = {k: v for k, v in data.items() if k in keys and isinstance(v, list)}
@@ -228,21 +256,33 @@ def load_environment(path: Path, project: Project) -> Environment:
         if not isinstance(value, list):
             where = locate(positions, (key,))
             allowed = "a list or `auto`" if api.derive_auto else "a list"
-            problems.append(Problem(source, f"must be {allowed}", *(where or (None, None)), field=key))
+            problems.append(_at(source, f"must be {allowed}", where, key))
             continue
         problems += _load_items(env, api, value, (key,), positions)
     if not problems:
         for api in auto:
             assert api.derive_auto is not None
-            problems += _load_items(env, api, api.derive_auto(env), (api.environment_key,), positions,
-                                    derived=True)
+            problems += _load_items(
+                env, api, api.derive_auto(env), (api.environment_key,), positions, derived=True
+            )
     if problems:
         raise InputError(problems)
     return env
 
 
-def _load_items(env: Environment, api: PlatformAPI, raw_items: list[Any], prefix: Path_,
-                positions: dict[Path_, tuple[int, int]], derived: bool = False) -> list[Problem]:
+def _at(source: str, message: str, where: tuple[int, int] | None, field: str) -> Problem:
+    return Problem(source, message, line=where[0] if where else None, column=where[1] if where else None,
+                   field=field or None)
+
+
+def _load_items(
+    env: Environment,
+    api: PlatformAPI,
+    raw_items: list[Any],
+    prefix: Path_,
+    positions: dict[Path_, tuple[int, int]],
+    derived: bool = False,
+) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_items):
@@ -255,13 +295,25 @@ def _load_items(env: Environment, api: PlatformAPI, raw_items: list[Any], prefix
         item = dict(raw)
         name = item.pop("name", None)
         if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
-            problems.append(Problem(env.source, "needs a `name` of lowercase letters, digits and '-'",
-                                    line, col, format_path((*item_path, "name"))))
+            problems.append(
+                Problem(
+                    env.source,
+                    "needs a `name` of lowercase letters, digits and '-'",
+                    line,
+                    col,
+                    format_path((*item_path, "name")),
+                )
+            )
             continue
         if name in seen:
-            problems.append(Problem(env.source, f"duplicate name {name!r} (also {prefix[0]}[{seen[name]}])",
-                                    *(locate(positions, (*item_path, "name")) or (line, col)),
-                                    format_path((*item_path, "name"))))
+            problems.append(
+                _at(
+                    env.source,
+                    f"duplicate name {name!r} (also {prefix[0]}[{seen[name]}])",
+                    locate(positions, (*item_path, "name")) or where,
+                    format_path((*item_path, "name")),
+                )
+            )
             continue
         seen[name] = index
         try:
@@ -271,7 +323,7 @@ def _load_items(env: Environment, api: PlatformAPI, raw_items: list[Any], prefix
         except ItemError as err:
             field_path = (*item_path, *err.field.split("."))
             at = locate(positions, field_path)
-            problems.append(Problem(env.source, err.message, *(at or (line, col)), format_path(field_path)))
+            problems.append(_at(env.source, err.message, at or where, format_path(field_path)))
             continue
         except ValidationError as err:
             problems += _problems(err, api.spec, item_path, env.source, positions)
@@ -302,8 +354,10 @@ def load_environments(folder: Path, project: Project, names: Iterable[str] = ())
         known = {p.stem: p for p in files}
         missing = [n for n in wanted if n not in known]
         if missing:
-            raise InputError.single(str(folder), f"no environment named {', '.join(missing)} "
-                                                 f"(have: {', '.join(sorted(known)) or 'none'})")
+            raise InputError.single(
+                str(folder),
+                f"no environment named {', '.join(missing)} (have: {', '.join(sorted(known)) or 'none'})",
+            )
         files = [known[n] for n in wanted]
     envs: list[Environment] = []
     problems: list[Problem] = []
@@ -319,4 +373,3 @@ def load_environments(folder: Path, project: Project, names: Iterable[str] = ())
 
 def most_critical(tiers: Iterable[Tier]) -> Tier:
     return min(tiers, key=TIERS.index)
-

@@ -22,8 +22,15 @@ def _condition_true(condition: str) -> str:
     return f"status.conditions.filter(e, e.type == '{condition}').all(e, e.status == 'True')"
 
 
-def _kustomization(name: str, path: str, depends_on: list[str], *, interval: str, timeout: str,
-                   health: list[dict[str, str]] | None = None) -> dict[str, Any]:
+def _kustomization(
+    name: str,
+    path: str,
+    depends_on: list[str],
+    *,
+    interval: str,
+    timeout: str,
+    health: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "interval": interval,
         "retryInterval": "1m",
@@ -40,40 +47,64 @@ def _kustomization(name: str, path: str, depends_on: list[str], *, interval: str
     return {
         "apiVersion": FLUX_API_VERSION,
         "kind": "Kustomization",
-        "metadata": {"name": name, "namespace": FLUX_NAMESPACE,
-                     "labels": {"app.kubernetes.io/managed-by": "aiplane"}},
+        "metadata": {
+            "name": name,
+            "namespace": FLUX_NAMESPACE,
+            "labels": {"app.kubernetes.io/managed-by": "aiplane"},
+        },
         "spec": spec,
     }
 
 
-def cluster_kustomizations(env_name: str, manifests_path: str, settings: Settings,
-                           apis: list[PlatformAPI]) -> list[dict[str, Any]]:
+def cluster_kustomizations(
+    env_name: str, manifests_path: str, settings: Settings, apis: list[PlatformAPI]
+) -> list[dict[str, Any]]:
     """The four chained Kustomizations of one cluster; `manifests_path` is relative to the repo root."""
     root = f"./{manifests_path}"
     healthy = _condition_true("Healthy")
     ready = _condition_true("Ready")
     packages = _kustomization(
-        "aiplane-packages", f"{root}/platform/packages", [], interval="10m", timeout="10m",
+        "aiplane-packages",
+        f"{root}/platform/packages",
+        [],
+        interval="10m",
+        timeout="10m",
         health=[
             {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "current": healthy},
             {"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "current": healthy},
         ],
     )
     provider_config = _kustomization(
-        "aiplane-provider-config", f"{root}/platform/provider-config", ["aiplane-packages"],
-        interval="10m", timeout="5m",
+        "aiplane-provider-config",
+        f"{root}/platform/provider-config",
+        ["aiplane-packages"],
+        interval="10m",
+        timeout="5m",
     )
     platform_apis = _kustomization(
-        "aiplane-platform-apis", f"{root}/platform/apis", ["aiplane-provider-config"], interval="10m",
+        "aiplane-platform-apis",
+        f"{root}/platform/apis",
+        ["aiplane-provider-config"],
+        interval="10m",
         timeout="5m",
-        health=[{"apiVersion": "apiextensions.crossplane.io/v2", "kind": "CompositeResourceDefinition",
-                 "current": _condition_true("Established")}],
+        health=[
+            {
+                "apiVersion": "apiextensions.crossplane.io/v2",
+                "kind": "CompositeResourceDefinition",
+                "current": _condition_true("Established"),
+            }
+        ],
     )
     environment = _kustomization(
-        f"aiplane-{env_name}", f"{root}/environments/{env_name}", ["aiplane-platform-apis"],
+        f"aiplane-{env_name}",
+        f"{root}/environments/{env_name}",
+        ["aiplane-platform-apis"],
         # GPU node groups and SageMaker endpoints take many minutes to become ready.
-        interval="10m", timeout="45m",
-        health=[{"apiVersion": f"{settings.group}/{api.version}", "kind": api.kind, "current": ready}
-                for api in sorted(apis, key=lambda a: a.kind)],
+        interval="10m",
+        timeout="45m",
+        health=[
+            {"apiVersion": f"{settings.group}/{api.version}", "kind": api.kind, "current": ready}
+            for api in sorted(apis, key=lambda a: a.kind)
+        ],
     )
     return [packages, provider_config, platform_apis, environment]

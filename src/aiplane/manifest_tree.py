@@ -40,8 +40,9 @@ def diff_tree(root: Path, files: dict[str, str], owned: list[str]) -> TreeDiff:
     """Compare the files a synthesis produces with what is on disk inside the folders it owns."""
     existing = _existing(root, owned)
     added = sorted(p for p in files if p not in existing)
-    changed = sorted(p for p in files if p in existing
-                     and existing[p].read_bytes() != files[p].encode("utf-8"))
+    changed = sorted(
+        p for p in files if p in existing and existing[p].read_bytes() != files[p].encode("utf-8")
+    )
     removed = sorted(p for p in existing if p not in files)
     return TreeDiff(added, changed, removed)
 

@@ -45,9 +45,12 @@ def composed_bases(composition: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _package(kind: str, name: str, ref: str) -> dict[str, Any]:
-    return {"apiVersion": "pkg.crossplane.io/v1", "kind": kind,
-            "metadata": {"name": name, "labels": dict(MANAGED_BY)},
-            "spec": {"package": ref}}
+    return {
+        "apiVersion": "pkg.crossplane.io/v1",
+        "kind": kind,
+        "metadata": {"name": name, "labels": dict(MANAGED_BY)},
+        "spec": {"package": ref},
+    }
 
 
 def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -58,14 +61,20 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         _package("Function", f"crossplane-contrib-{fn}", f"{registry}/{fn}:{tag}")
         for fn, tag in sorted(versions["functions"].items())
     ]
-    services = sorted({
-        base["apiVersion"].split("/")[0].removesuffix(AWS_MR_SUFFIX)
-        for comp in compositions for base in composed_bases(comp)
-        if base["apiVersion"].split("/")[0].endswith(AWS_MR_SUFFIX)
-    })
+    services = sorted(
+        {
+            base["apiVersion"].split("/")[0].removesuffix(AWS_MR_SUFFIX)
+            for comp in compositions
+            for base in composed_bases(comp)
+            if base["apiVersion"].split("/")[0].endswith(AWS_MR_SUFFIX)
+        }
+    )
     out += [
-        _package("Provider", f"crossplane-contrib-provider-aws-{svc}",
-                 f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}")
+        _package(
+            "Provider",
+            f"crossplane-contrib-provider-aws-{svc}",
+            f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}",
+        )
         for svc in services
     ]
     return out
@@ -82,21 +91,34 @@ def compose_rbac(compositions: list[dict[str, Any]]) -> dict[str, Any]:
             if group.endswith(".crossplane.io") or group.endswith(".upbound.io"):
                 continue
             kinds.setdefault(group, set()).add(base["kind"].lower() + "s")
-    rules = [{"apiGroups": [group], "resources": sorted(plurals),
-              "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"]}
-             for group, plurals in sorted(kinds.items())]
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-            "metadata": {"name": "aiplane:crossplane-compose-kubernetes",
-                         "labels": {**MANAGED_BY, "rbac.crossplane.io/aggregate-to-crossplane": "true"}},
-            "rules": rules}
+    rules = [
+        {
+            "apiGroups": [group],
+            "resources": sorted(plurals),
+            "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
+        }
+        for group, plurals in sorted(kinds.items())
+    ]
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {
+            "name": "aiplane:crossplane-compose-kubernetes",
+            "labels": {**MANAGED_BY, "rbac.crossplane.io/aggregate-to-crossplane": "true"},
+        },
+        "rules": rules,
+    }
 
 
 def default_provider_config() -> dict[str, Any]:
     """ClusterProviderConfig `default`: EKS Pod Identity, so no credentials live in Git (the IAM role
     and its association come from stacks/aws-foundation)."""
-    return {"apiVersion": "aws.m.upbound.io/v1beta1", "kind": "ClusterProviderConfig",
-            "metadata": {"name": "default", "labels": dict(MANAGED_BY)},
-            "spec": {"credentials": {"source": "PodIdentity"}}}
+    return {
+        "apiVersion": "aws.m.upbound.io/v1beta1",
+        "kind": "ClusterProviderConfig",
+        "metadata": {"name": "default", "labels": dict(MANAGED_BY)},
+        "spec": {"credentials": {"source": "PodIdentity"}},
+    }
 
 
 def build_platform(project: Project, ctx: CompositionContext) -> Platform:

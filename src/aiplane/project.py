@@ -52,11 +52,21 @@ def load_settings(start: Path | None = None) -> Settings:
     """Settings of the project around `start` (default: the working directory)."""
     root = find_root(start)
     if root is None:
-        raise InputError.single(str(start or Path.cwd()),
-                                "not inside an aiplane project (no pyproject.toml with [tool.aiplane])")
+        raise InputError.single(
+            str(start or Path.cwd()), "not inside an aiplane project (no pyproject.toml with [tool.aiplane])"
+        )
     pyproject = root / "pyproject.toml"
     raw: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["aiplane"]
-    known = {"group", "domain", "ethics-monitor-image", "xrds", "compositions", "environments", "manifests", "crds"}
+    known = {
+        "group",
+        "domain",
+        "ethics-monitor-image",
+        "xrds",
+        "compositions",
+        "environments",
+        "manifests",
+        "crds",
+    }
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError.single(str(pyproject), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")

@@ -20,6 +20,7 @@ Transform = dict[str, Any]
 
 # Transforms ---------------------------------------------------------------------------------------
 
+
 def map_values(mapping: Mapping[str, Any]) -> Transform:
     """Replace a string input by its value in `mapping` (P&T `map`)."""
     return {"type": "map", "map": dict(mapping)}
@@ -49,6 +50,7 @@ def multiply(factor: int | float) -> Transform:
 
 # Patches ------------------------------------------------------------------------------------------
 
+
 def _with(patch: Patch, transforms: Sequence[Transform], required: bool) -> Patch:
     if transforms:
         patch["transforms"] = list(transforms)
@@ -59,23 +61,33 @@ def _with(patch: Patch, transforms: Sequence[Transform], required: bool) -> Patc
 
 def from_xr(from_path: str, to_path: str, *transforms: Transform, required: bool = False) -> Patch:
     """Copy an XR field into the composed resource."""
-    return _with({"type": "FromCompositeFieldPath", "fromFieldPath": from_path, "toFieldPath": to_path},
-                 transforms, required)
+    return _with(
+        {"type": "FromCompositeFieldPath", "fromFieldPath": from_path, "toFieldPath": to_path},
+        transforms,
+        required,
+    )
 
 
 def to_xr(from_path: str, to_path: str, *transforms: Transform) -> Patch:
     """Copy an observed field of the composed resource back into the XR (usually its status)."""
-    return _with({"type": "ToCompositeFieldPath", "fromFieldPath": from_path, "toFieldPath": to_path},
-                 transforms, False)
+    return _with(
+        {"type": "ToCompositeFieldPath", "fromFieldPath": from_path, "toFieldPath": to_path},
+        transforms,
+        False,
+    )
 
 
-def combine_from_xr(fmt: str, from_paths: Iterable[str], to_path: str, *transforms: Transform,
-                    required: bool = True) -> Patch:
+def combine_from_xr(
+    fmt: str, from_paths: Iterable[str], to_path: str, *transforms: Transform, required: bool = True
+) -> Patch:
     """Format several XR fields into one composed field (`fmt` takes one %s / %v per path)."""
     patch: Patch = {
         "type": "CombineFromComposite",
-        "combine": {"variables": [{"fromFieldPath": p} for p in from_paths],
-                    "strategy": "string", "string": {"fmt": fmt}},
+        "combine": {
+            "variables": [{"fromFieldPath": p} for p in from_paths],
+            "strategy": "string",
+            "string": {"fmt": fmt},
+        },
         "toFieldPath": to_path,
     }
     return _with(patch, transforms, required)
@@ -86,6 +98,7 @@ def use_patch_set(name: str) -> Patch:
 
 
 # Resources and the Composition ---------------------------------------------------------------------
+
 
 @dataclass
 class ComposedResource:
@@ -114,11 +127,16 @@ class PatchSet:
         return {"name": self.name, "patches": self.patches}
 
 
-def managed_resource(api_version: str, kind: str, for_provider: dict[str, Any], *,
-                     init_provider: dict[str, Any] | None = None,
-                     management_policies: Sequence[str] | None = None,
-                     labels: Mapping[str, str] | None = None,
-                     annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+def managed_resource(
+    api_version: str,
+    kind: str,
+    for_provider: dict[str, Any],
+    *,
+    init_provider: dict[str, Any] | None = None,
+    management_policies: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Base of a provider-upjet-aws v2 namespaced MR. No namespace (the XR's is used), no
     deletionPolicy (v2 MRs use managementPolicies), providerConfigRef patched from the XR."""
     metadata: dict[str, Any] = {}
@@ -138,9 +156,14 @@ def managed_resource(api_version: str, kind: str, for_provider: dict[str, Any], 
     return base
 
 
-def pipeline_composition(name: str, composite_api_version: str, composite_kind: str,
-                         resources: Sequence[ComposedResource], patch_sets: Sequence[PatchSet],
-                         labels: Mapping[str, str]) -> dict[str, Any]:
+def pipeline_composition(
+    name: str,
+    composite_api_version: str,
+    composite_kind: str,
+    resources: Sequence[ComposedResource],
+    patch_sets: Sequence[PatchSet],
+    labels: Mapping[str, str],
+) -> dict[str, Any]:
     """A Pipeline Composition: function-patch-and-transform, then function-auto-ready last."""
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",

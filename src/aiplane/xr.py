@@ -47,13 +47,67 @@ def build_xr(item: Item, env: Environment, settings: Settings, catalog: Catalog)
 
 
 def environment_objects(env: Environment, settings: Settings, catalog: Catalog) -> list[dict[str, Any]]:
-    """The environment's Namespace, then every XR."""
+    """The environment's Namespace, its policy record, then every XR."""
     ns = env.settings.namespace
-    objects: list[dict[str, Any]] = [{
-        "apiVersion": "v1", "kind": "Namespace",
-        "metadata": {"name": ns, "labels": {**MANAGED_BY, settings.label("environment"): env.settings.name,
-                                             settings.label("cost-center"): env.settings.finops.costCenter}},
-    }]
+    objects: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": ns,
+                "labels": {
+                    **MANAGED_BY,
+                    settings.label("environment"): env.settings.name,
+                    settings.label("cost-center"): env.settings.finops.costCenter,
+                },
+            },
+        },
+        environment_record(env, settings),
+    ]
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
         objects.append(build_xr(item, env, settings, catalog))
     return objects
+
+
+ENVIRONMENT_RECORD = "aiplane-environment"
+
+
+def environment_record(env: Environment, settings: Settings) -> dict[str, Any]:
+    """The environment's own policy inputs (budget, spot policy, ethics defaults) as a ConfigMap beside
+    its XRs, so the guardrails judge a manifest set alone — in `aiplane check`, and in CrossGuard,
+    which sees only what a stack registers."""
+    s = env.settings
+    data = {
+        "environment": s.name,
+        "accountId": s.accountId,
+        "region": s.region,
+        "clusterName": s.clusterName,
+        "costCenter": s.finops.costCenter,
+        "owner": s.finops.owner,
+        "budgetPerHour": f"{s.finops.budgetPerHour:g}",
+        "spotAllowedTiers": ",".join(s.finops.spot.allowedTiers),
+        "spotExpectedDiscount": f"{s.finops.spot.expectedDiscount:g}",
+    }
+    if s.ethics is not None:
+        t = s.ethics.thresholds
+        data.update(
+            {
+                "ethicsDemographicParityDifference": f"{t.demographicParityDifference:g}",
+                "ethicsEqualizedOddsDifference": f"{t.equalizedOddsDifference:g}",
+                "ethicsDisparateImpactRatio": f"{t.disparateImpactRatio:g}",
+            }
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ENVIRONMENT_RECORD,
+            "namespace": s.namespace,
+            "labels": {
+                **MANAGED_BY,
+                settings.label("environment"): s.name,
+                settings.label("record"): "environment",
+            },
+        },
+        "data": data,
+    }

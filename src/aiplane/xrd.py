@@ -57,7 +57,9 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
         out[key] = _inline(value, defs)
     if "enum" in out and "type" not in out:
         first = out["enum"][0]
-        out["type"] = "boolean" if isinstance(first, bool) else "integer" if isinstance(first, int) else "string"
+        out["type"] = (
+            "boolean" if isinstance(first, bool) else "integer" if isinstance(first, int) else "string"
+        )
     return out
 
 
@@ -95,9 +97,12 @@ def build_xrd(api: PlatformAPI, settings: Settings, default_composition: str | N
     }
     if api.printer_columns:
         version["additionalPrinterColumns"] = [
-            {"name": c.name, "type": c.type,
-             "jsonPath": c.json_path.replace("{domain}", settings.domain.replace(".", "\\.")),
-             **({"description": c.description} if c.description else {})}
+            {
+                "name": c.name,
+                "type": c.type,
+                "jsonPath": c.json_path.replace("{domain}", settings.domain.replace(".", "\\.")),
+                **({"description": c.description} if c.description else {}),
+            }
             for c in api.printer_columns
         ]
     spec: dict[str, Any] = {
@@ -111,7 +116,6 @@ def build_xrd(api: PlatformAPI, settings: Settings, default_composition: str | N
     return {
         "apiVersion": XRD_API_VERSION,
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": xrd_name(api, settings),
-                     "labels": {"app.kubernetes.io/managed-by": "aiplane"}},
+        "metadata": {"name": xrd_name(api, settings), "labels": {"app.kubernetes.io/managed-by": "aiplane"}},
         "spec": spec,
     }

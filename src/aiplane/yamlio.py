@@ -93,7 +93,7 @@ def load_paths(paths: Iterable[Path | str]) -> list[Document]:
     return docs
 
 
-class _CanonicalDumper(_Dumper):  # type: ignore[misc,valid-type]
+class _CanonicalDumper(_Dumper):  # type: ignore[misc]
     """Block style, no aliases: output that diffs cleanly and reads like hand-written Kubernetes YAML."""
 
     def ignore_aliases(self, data: Any) -> bool:
@@ -112,8 +112,16 @@ _CanonicalDumper.add_representer(str, _str_presenter)
 
 def dump_yaml(obj: Any) -> str:
     """One object as canonical YAML (key order kept as built, so apiVersion/kind/metadata lead)."""
-    return str(yaml.dump(obj, Dumper=_CanonicalDumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=4096))
+    return str(
+        yaml.dump(
+            obj,
+            Dumper=_CanonicalDumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=4096,
+        )
+    )
 
 
 def dump_all(objs: Iterable[Any]) -> str:

@@ -23,9 +23,12 @@ def run(envs: list[str], check: bool) -> int:
         report = validate_documents(synthesis.objects(), registry, strict=True)
     if not report.ok:
         for finding in report.findings:
-            if finding.severity.fails_strict:
-                err.print(f"[red]{finding.kind}/{finding.name}[/] {finding.field}: "
-                          f"{finding.severity}: {finding.message}", markup=True)
+            if finding.fails(strict=True):
+                err.print(
+                    f"[red]{finding.kind}/{finding.name}[/] {finding.field}: "
+                    f"{finding.severity}: {finding.message}",
+                    markup=True,
+                )
         err.print("synth: the synthesized objects are invalid; manifests/ left unchanged")
         return 1
 
@@ -45,6 +48,8 @@ def run(envs: list[str], check: bool) -> int:
         print(f"{rel}/ already up to date ({len(files)} files)")
         return 0
     write_tree(root, files, synthesis.owned_dirs)
-    print(f"wrote {rel}/: {len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed "
-          f"({len(files)} files, {len(synthesis.environments)} environments)")
+    print(
+        f"wrote {rel}/: {len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed "
+        f"({len(files)} files, {len(synthesis.environments)} environments)"
+    )
     return 0

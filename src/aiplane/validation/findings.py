@@ -6,6 +6,9 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+# The `check` of findings about CEL transition rules, which need the previous object.
+TRANSITION_CHECK = "cel-transition"
+
 
 class Severity(StrEnum):
     """`error` fails validation; the three "could not check" kinds fail it only under --strict."""
@@ -54,6 +57,13 @@ class Finding:
     name: str = ""
     namespace: str = ""
     field: str = ""
+
+    def fails(self, strict: bool) -> bool:
+        """Whether this finding fails validation. Transition rules (`oldSelf`) never do: Kubernetes
+        evaluates them only on update, so a new object cannot violate them; they stay visible as skipped."""
+        if self.check == TRANSITION_CHECK:
+            return False
+        return self.severity.fails_strict if strict else self.severity.fails
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,0 +1,55 @@
+"""`aiplane check`: the pre-Git gate. Synthesizes in memory (or reads manifests/ with --manifests),
+validates every object strictly and runs every guardrail rule.
+
+Exit 0: clean (advisories allowed); 1: a mandatory violation or an invalid object; 2: bad input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aiplane.commands.validate import manifest_files
+from aiplane.policy import all_rules, default_context, load_policy_config, run_rules
+from aiplane.policy.config import check_known
+from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
+from aiplane.project import Settings, load_settings
+from aiplane.synthesis import synthesize
+from aiplane.validation import validate_documents
+from aiplane.yamlio import load_paths
+
+
+def gather(settings: Settings, envs: list[str], from_manifests: bool) -> list[dict[str, Any]]:
+    """The objects to judge: the platform plus the selected environments' objects."""
+    if not from_manifests:
+        return synthesize(settings, envs).objects()
+    root = settings.manifests
+    folders = [root / "platform"]
+    folders += [root / "environments" / e for e in envs] if envs else [root / "environments"]
+    docs = load_paths(list(manifest_files([str(f) for f in folders if f.exists()])))
+    return [d.obj for d in docs if isinstance(d.obj, dict)]
+
+
+def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None) -> int:
+    settings = load_settings()
+    rules = all_rules()
+    config = load_policy_config(settings, Path(config_path) if config_path else None)
+    check_known(config, rules, config_path or "policy config")
+    objects = gather(settings, envs, from_manifests)
+    ctx = default_context(settings)
+    report = validate_documents(objects, ctx.registry, strict=True)
+    invalid = [f for f in report.findings if f.fails(strict=True)]
+    violations = run_rules(objects, ctx, config, rules)
+    if fmt == "json":
+        click.echo(as_json(violations, invalid))
+    elif fmt == "sarif":
+        click.echo(
+            as_sarif(violations, invalid, rules, settings.manifests.relative_to(settings.root).as_posix())
+        )
+    elif fmt == "markdown":
+        click.echo(as_markdown(violations, invalid))
+    else:
+        click.echo(as_text(violations, invalid))
+    return 1 if invalid or any(v.blocking for v in violations) else 0

@@ -1,0 +1,112 @@
+"""What a rule may consult besides the object: the price catalog, the platform APIs, the CRD schemas,
+its parameters, and (stack checks only) the other objects and the environment records among them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiplane.api import CommonSpec, PlatformAPI
+from aiplane.catalog import Catalog
+from aiplane.policy.model import Manifest
+from aiplane.project import Settings
+from aiplane.validation import SchemaRegistry
+
+ENVIRONMENT_RECORD = "aiplane-environment"
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    """An environment's policy inputs, read from its `aiplane-environment` ConfigMap."""
+
+    name: str
+    namespace: str
+    budget_per_hour: float
+    spot_allowed_tiers: tuple[str, ...]
+    spot_expected_discount: float
+    cost_center: str
+    owner: str
+
+    @classmethod
+    def from_configmap(cls, obj: Manifest) -> EnvironmentRecord:
+        data = obj.get("data") or {}
+        return cls(
+            name=str(data["environment"]),
+            namespace=str(obj["metadata"].get("namespace", "")),
+            budget_per_hour=float(data["budgetPerHour"]),
+            spot_allowed_tiers=tuple(t for t in str(data.get("spotAllowedTiers", "")).split(",") if t),
+            spot_expected_discount=float(data.get("spotExpectedDiscount", 0)),
+            cost_center=str(data.get("costCenter", "")),
+            owner=str(data.get("owner", "")),
+        )
+
+
+def plain(value: Any) -> Any:
+    """Deep copy into dicts and lists: CrossGuard hands rules read-only Mapping proxies."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    settings: Settings
+    apis: Mapping[str, PlatformAPI]
+    catalog: Catalog
+    registry: SchemaRegistry
+    params: Mapping[str, Any] = field(default_factory=dict)
+    # Every object under check; empty for resource checks, which must judge one object alone.
+    objects: Sequence[Manifest] = ()
+
+    def label(self, key: str) -> str:
+        return self.settings.label(key)
+
+    def api_of(self, obj: Manifest) -> PlatformAPI | None:
+        """The platform API whose XR this object is, if any."""
+        api = self.apis.get(str(obj.get("kind", "")))
+        if api is None or str(obj.get("apiVersion", "")) != f"{self.settings.group}/{api.version}":
+            return None
+        return api
+
+    def spec_of(self, obj: Manifest) -> CommonSpec:
+        """An XR's spec, parsed by its API's model (a spec that does not parse makes the rule raise,
+        which the engine reports as a violation: fail closed)."""
+        api = self.api_of(obj)
+        if api is None:
+            raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
+        spec = {k: v for k, v in plain(obj.get("spec") or {}).items() if k != "crossplane"}
+        return api.spec.model_validate(spec)
+
+    def spec_values(self, obj: Manifest) -> dict[str, Any]:
+        """An XR's spec after parsing and defaulting by its API's model, as plain data."""
+        return self.spec_of(obj).model_dump(mode="json", by_alias=True)
+
+    def environment_name(self, obj: Manifest) -> str:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        return str(labels.get(self.label("environment"), ""))
+
+    def environment_records(self) -> dict[str, EnvironmentRecord]:
+        """Environment records among the objects, by namespace."""
+        out = {}
+        for obj in self.objects:
+            meta = obj.get("metadata") or {}
+            if obj.get("kind") == "ConfigMap" and meta.get("name") == ENVIRONMENT_RECORD:
+                record = EnvironmentRecord.from_configmap(obj)
+                out[record.namespace] = record
+        return out
+
+    def xrs(self, kind: str | None = None) -> list[Manifest]:
+        return [
+            o for o in self.objects if self.api_of(o) is not None and (kind is None or o.get("kind") == kind)
+        ]
+
+    def taggable(self, api_version: str, kind: str) -> bool:
+        """Whether a managed resource kind has AWS tags (spec.forProvider.tags in its CRD)."""
+        schema = self.registry.lookup(api_version, kind)
+        if schema is None:
+            return False
+        props = schema.schema.get("properties", {}).get("spec", {}).get("properties", {})
+        return "tags" in props.get("forProvider", {}).get("properties", {})

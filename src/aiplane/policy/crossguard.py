@@ -1,0 +1,247 @@
+"""Adapter 2: the guardrail rules as Pulumi CrossGuard policies, built from the same registry and run by
+the same engine functions as `aiplane check`, so a rule is written once and judged alike in both places.
+
+    from aiplane.policy.crossguard import build_policies
+    PolicyPack("aiplane-guardrails", policies=build_policies(settings))   # policypacks/aiplane-guardrails
+
+Rule → policy: a rule with a resource `check` becomes the ResourceValidationPolicy `<rule.id>`; a rule with
+a `stack_check` becomes the StackValidationPolicy `<rule.id>`, or `<rule.id>-environment` when the rule
+also has a resource check (policy names are unique in a pack). See docs/crossguard.md.
+
+Pulumi resource → manifest (what rules judge):
+- `kubernetes:<group>/<version>:<Kind>` (CustomResource, typed kinds; `core/v1` is apiVersion `v1`) and
+  CRD provider extensions `<ext>:<group>/<version>:<Kind>` whose props carry `apiVersion` and `kind`:
+  the props are the manifest;
+- `aws:<module>/<resource>:<Type>` (pulumi-aws): `{"pulumiType", "kind", "metadata": {"name"}, "properties"}`;
+- anything else (providers, components such as `kubernetes:yaml/v2:ConfigGroup`): not judged.
+
+Unknown values (preview): a rule judges a fully read, plain copy of the props. Reading an unknown raises
+pulumi_policy's UnknownValueError, which is left to propagate: the policy servicer turns it into its standard
+ADVISORY "can't run policy ... during preview" diagnostic for that policy and resource, and no finding is
+invented from a value nobody knows yet. `pulumi up` judges the same resource again with known inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from aiplane.policy import default_context
+from aiplane.policy.config import resolve
+from aiplane.policy.context import RuleContext
+from aiplane.policy.engine import check_resource, check_stack
+from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.policy.registry import all_rules
+from aiplane.project import Settings
+
+PACK_NAME = "aiplane-guardrails"
+STACK_POLICY_SUFFIX = "-environment"
+# `<package>:<module>:<Type>`; Kubernetes modules are `<group>/<version>` (`core/v1` for the core group).
+_TOKEN = re.compile(r"^(?P<package>[A-Za-z0-9_.-]+):(?P<module>[^:]+):(?P<type>[A-Za-z0-9_]+)$")
+# pulumi-kubernetes modules whose resources are components or helpers, not one Kubernetes object.
+_NON_OBJECT_MODULES = ("yaml", "helm.sh/", "kustomize")
+
+
+def resource_policy_name(rule: Rule) -> str:
+    return rule.id
+
+
+def stack_policy_name(rule: Rule) -> str:
+    return rule.id + STACK_POLICY_SUFFIX if rule.check is not None else rule.id
+
+
+def policy_rules(rules: Sequence[Rule] | None = None) -> dict[str, str]:
+    """Policy name → rule id, for every policy the pack defines."""
+    out: dict[str, str] = {}
+    for rule in rules if rules is not None else all_rules():
+        if rule.check is not None:
+            out[resource_policy_name(rule)] = rule.id
+        if rule.stack_check is not None:
+            out[stack_policy_name(rule)] = rule.id
+    return out
+
+
+def _json_schema(value: Any) -> dict[str, Any]:
+    """The JSON-schema type of a parameter's default, so the CLI can check --policy-pack-config."""
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        return {"type": "string"}
+    if isinstance(value, Mapping):
+        return {"type": "object"}
+    if isinstance(value, (list, tuple)):
+        items = {_json_schema(v)["type"] for v in value}
+        return {"type": "array", **({"items": {"type": items.pop()}} if len(items) == 1 else {})}
+    raise TypeError(f"parameter default {value!r} has no JSON type")
+
+
+def config_schema(rule: Rule) -> PolicyConfigSchema | None:
+    """The rule's parameters as the policy's config schema, with the rule's defaults as defaults."""
+    if not rule.params:
+        return None
+    return PolicyConfigSchema(
+        properties={
+            name: {**_json_schema(default), "default": _plain(default)}
+            for name, default in rule.params.items()
+        }
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A deep, plain copy of (possibly proxied) property values. pulumi_policy's proxies are a Mapping and a
+    Sequence (not dict/list) and raise UnknownValueError when an unknown is read; Pulumi numbers are
+    float64, so integral numbers become int again, as they were in the YAML the gate reads."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(value[k]) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [_plain(value[i]) for i in range(len(value))]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _kubernetes_type(token: str) -> tuple[str, str] | None:
+    """(apiVersion, kind) named by a Kubernetes type token, or None when it names no single object."""
+    match = _TOKEN.match(token)
+    if match is None or "/" not in match["module"] or match["package"] == "aws":
+        return None
+    module = match["module"]
+    if match["package"] == "kubernetes" and module.startswith(_NON_OBJECT_MODULES):
+        return None
+    return (module.removeprefix("core/"), match["type"])
+
+
+def _header(resource_type: str, props: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """What selects rules (apiVersion, kind) — read before the rest, so an unknown elsewhere in the props
+    only matters to the rules that judge this object."""
+    if resource_type.startswith("aws:"):
+        return {"pulumiType": resource_type, "kind": resource_type, "metadata": {"name": name}}
+    named = _kubernetes_type(resource_type)
+    if named is None:
+        return None
+    api_version, kind = props.get("apiVersion"), props.get("kind")
+    carries_identity = isinstance(api_version, str) and isinstance(kind, str)
+    if not resource_type.startswith("kubernetes:") and not carries_identity:
+        return None  # a provider extension's resource is only judged when it carries its manifest identity
+    return {
+        "apiVersion": api_version if isinstance(api_version, str) else named[0],
+        "kind": kind if isinstance(kind, str) else named[1],
+    }
+
+
+def to_manifest(resource_type: str, props: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The object rules judge for a Pulumi resource (None: not judged). May raise UnknownValueError."""
+    header = _header(resource_type, props, name)
+    if header is None:
+        return None
+    if "pulumiType" in header:
+        return {**header, "properties": _plain(props)}
+    return {**_plain(props), **header}
+
+
+def rule_params(rule: Rule, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The rule's parameters: its defaults overridden by the policy's config, as aiplane check resolves
+    them (the servicer has already taken the enforcement level out of the config)."""
+    entry = {k: v for k, v in _plain(config or {}).items() if k != "enforcementLevel"}
+    return resolve(rule, {rule.id: entry}).params
+
+
+def violation_message(rule: Rule, finding: Finding) -> str:
+    """`<field>: <message> (fix: <fix>)`; the servicer puts the policy description (the rule title) first."""
+    text = f"{finding.field}: {finding.message}" if finding.field else finding.message
+    fix = finding.fix or rule.fix
+    return f"{text} (fix: {fix})" if fix else text
+
+
+def _identity(obj: Manifest) -> tuple[str, str, str, str]:
+    meta = obj.get("metadata") or {}
+    return (
+        str(obj.get("apiVersion", "")),
+        str(obj.get("kind", "")),
+        str(meta.get("namespace", "")),
+        str(meta.get("name", "")),
+    )
+
+
+def _resource_validation(rule: Rule, ctx: RuleContext) -> ResourceValidation:
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        header = _header(args.resource_type, args.props, args.name)
+        if header is None or not rule.applies_to(header):
+            return
+        obj = to_manifest(args.resource_type, args.props, args.name)
+        if obj is None:
+            return
+        rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        for finding in check_resource(rule, obj, rule_ctx):
+            report(violation_message(rule, finding), args.urn)
+
+    return validate
+
+
+def _stack_validation(rule: Rule, ctx: RuleContext) -> StackValidation:
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        objects: list[dict[str, Any]] = []
+        urns: dict[tuple[str, str, str, str], str] = {}
+        for resource in args.resources:
+            obj = to_manifest(resource.resource_type, resource.props, resource.name)
+            if obj is not None:
+                objects.append(obj)
+                urns.setdefault(_identity(obj), resource.urn)
+        rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        for finding in check_stack(rule, objects, rule_ctx):
+            # A finding about no particular resource (or one that raised) is reported on the stack.
+            report(violation_message(rule, finding), None)
+
+    return validate
+
+
+def build_policies(
+    settings: Settings, ctx: RuleContext | None = None, rules: Sequence[Rule] | None = None
+) -> list[Policy]:
+    """One policy per rule check, in registry order: resource policies for `check`, stack policies for
+    `stack_check`, each with the rule's title, severity, fix, default enforcement and parameters."""
+    if ctx is None:
+        ctx = default_context(settings)
+    policies: list[Policy] = []
+    for rule in rules if rules is not None else all_rules():
+        common: dict[str, Any] = {
+            "description": rule.title,
+            "enforcement_level": EnforcementLevel(rule.enforcement),
+            "severity": Severity(rule.severity),
+            "remediation_steps": rule.fix,
+            "config_schema": config_schema(rule),
+            "tags": ["aiplane", *sorted({k for k in rule.kinds if k != "*"})],
+        }
+        if rule.check is not None:
+            policies.append(
+                ResourceValidationPolicy(
+                    resource_policy_name(rule), validate=_resource_validation(rule, ctx), **common
+                )
+            )
+        if rule.stack_check is not None:
+            policies.append(
+                StackValidationPolicy(
+                    stack_policy_name(rule), validate=_stack_validation(rule, ctx), **common
+                )
+            )
+    return policies

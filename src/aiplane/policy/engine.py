@@ -1,0 +1,82 @@
+"""Running the rules: the one evaluation both adapters (aiplane check, the CrossGuard pack) call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from aiplane.policy.config import resolve
+from aiplane.policy.context import RuleContext
+from aiplane.policy.model import Finding, Manifest, Rule, Violation
+from aiplane.policy.registry import all_rules
+
+
+def _violation(rule: Rule, level: Any, finding: Finding, ctx: RuleContext) -> Violation:
+    obj = finding.obj
+    meta = obj.get("metadata") or {}
+    return Violation(
+        rule=rule.id,
+        message=finding.message,
+        enforcement=level,
+        severity=rule.severity,
+        fix=finding.fix or rule.fix,
+        api_version=str(obj.get("apiVersion", "")),
+        kind=str(obj.get("kind", "")),
+        name=str(meta.get("name", "")),
+        namespace=str(meta.get("namespace", "")),
+        environment=ctx.environment_name(obj),
+        field=finding.field,
+    )
+
+
+def _raised(rule: Rule, obj: Manifest, err: Exception) -> Finding:
+    # A rule that raises has not shown the object is fine: report it, never count it as a pass.
+    return Finding(
+        obj,
+        f"rule could not be evaluated ({type(err).__name__}: {err}); treated as a violation",
+        fix="fix the object so the rule can read it, or the rule",
+    )
+
+
+def check_resource(rule: Rule, obj: Manifest, ctx: RuleContext) -> list[Finding]:
+    """One rule's resource check on one object, judged alone (no other objects in the context)."""
+    if rule.check is None or not rule.applies_to(obj):
+        return []
+    try:
+        return list(rule.check(obj, replace(ctx, objects=())))
+    except Exception as err:
+        return [_raised(rule, obj, err)]
+
+
+def check_stack(rule: Rule, objects: Sequence[Manifest], ctx: RuleContext) -> list[Finding]:
+    if rule.stack_check is None:
+        return []
+    try:
+        return list(rule.stack_check(list(objects), replace(ctx, objects=tuple(objects))))
+    except Exception as err:
+        return [_raised(rule, {"kind": "Stack", "metadata": {"name": "stack"}}, err)]
+
+
+def run_rules(
+    objects: Sequence[Manifest],
+    ctx: RuleContext,
+    config: Mapping[str, Any],
+    rules: Iterable[Rule] | None = None,
+) -> list[Violation]:
+    """Every enabled rule over every object it applies to, then the stack checks; stable order."""
+    out: list[Violation] = []
+    for rule in rules if rules is not None else all_rules():
+        resolved = resolve(rule, config)
+        if resolved.enforcement == "disabled":
+            continue
+        rule_ctx = replace(ctx, params=resolved.params)
+        for obj in objects:
+            out += [
+                _violation(rule, resolved.enforcement, f, rule_ctx)
+                for f in check_resource(rule, obj, rule_ctx)
+            ]
+        out += [
+            _violation(rule, resolved.enforcement, f, rule_ctx) for f in check_stack(rule, objects, rule_ctx)
+        ]
+    return sorted(out, key=lambda v: (v.environment, v.namespace, v.kind, v.name, v.rule, v.field, v.message))

@@ -1,0 +1,76 @@
+"""The shape of a guardrail rule and of what it reports (the Checkov shape: one rule per module, with
+an id, a title, a severity, the kinds it applies to and a pure check function)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from aiplane.policy.context import RuleContext
+
+Enforcement = Literal["mandatory", "advisory", "disabled"]
+RuleSeverity = Literal["low", "medium", "high", "critical"]
+Manifest = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule on one object (or on an environment, for stack rules)."""
+
+    rule: str
+    message: str
+    enforcement: Enforcement = "mandatory"
+    severity: RuleSeverity = "high"
+    fix: str = ""
+    api_version: str = ""
+    kind: str = ""
+    name: str = ""
+    namespace: str = ""
+    environment: str = ""
+    field: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.enforcement == "mandatory"
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check function yields: the object, a field path and the message (the engine adds the rest)."""
+
+    obj: Manifest
+    message: str
+    field: str = ""
+    fix: str = ""
+
+
+ResourceCheck = Callable[[Manifest, "RuleContext"], Iterable[Finding]]
+StackCheck = Callable[[list[Manifest], "RuleContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A guardrail. `kinds` selects objects for `check` (`Kind` or `group/Kind`; `*` all); `stack_check`
+    sees every object at once, for rules that relate several (quota coverage, environment budget)."""
+
+    id: str
+    title: str
+    severity: RuleSeverity
+    enforcement: Enforcement
+    kinds: tuple[str, ...]
+    fix: str
+    check: ResourceCheck | None = None
+    stack_check: StackCheck | None = None
+    # Parameters with their defaults; the policy config file (Pulumi --policy-pack-config format) overrides them.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    def applies_to(self, obj: Manifest) -> bool:
+        kind = str(obj.get("kind", ""))
+        group = str(obj.get("apiVersion", "")).split("/")[0] if "/" in str(obj.get("apiVersion", "")) else ""
+        return any(k == "*" or k == kind or k == f"{group}/{kind}" for k in self.kinds)

@@ -1,0 +1,112 @@
+"""ethics-monitor-attached: every model endpoint is watched by an ethics monitor — enabled, with data
+capture on, an alert target and fairness thresholds no looser than the organisation's bounds — and every
+Composition that fulfils ModelEndpoint composes that monitor (ConfigMap + CronJob + alarm) and enables
+data capture, so a composition that drops the monitor is refused too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from aiplane.policy.compositions import composed_resources, composite_kind
+from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.model import Finding, Manifest, Rule
+
+ENDPOINT_KIND = "ModelEndpoint"
+MONITOR_PARTS = {
+    "ConfigMap": "thresholds ConfigMap",
+    "CronJob": "evaluation CronJob",
+    "MetricAlarm": "CloudWatch breach alarm",
+}
+
+
+def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
+    spec = obj.get("spec") or {}
+    monitor = spec.get("ethicsMonitor")
+    if not isinstance(monitor, dict):
+        yield Finding(obj, "no ethicsMonitor attached", "spec.ethicsMonitor")
+        return
+    if monitor.get("enabled") is not True:
+        yield Finding(obj, "ethicsMonitor.enabled is not true", "spec.ethicsMonitor.enabled")
+    if not monitor.get("alertTarget"):
+        yield Finding(obj, "ethicsMonitor has no alertTarget", "spec.ethicsMonitor.alertTarget")
+    if not monitor.get("sensitiveAttributes"):
+        yield Finding(
+            obj, "ethicsMonitor names no sensitiveAttributes", "spec.ethicsMonitor.sensitiveAttributes"
+        )
+    capture = spec.get("dataCapture") or {}
+    if capture.get("samplingPercent", 100) <= 0:
+        yield Finding(obj, "data capture samples nothing: the monitor would be blind", "spec.dataCapture")
+    thresholds = monitor.get("thresholds") or {}
+    bounds = (
+        ("demographicParityDifference", "maxDemographicParityDifference", "above"),
+        ("equalizedOddsDifference", "maxEqualizedOddsDifference", "above"),
+        ("disparateImpactRatio", "minDisparateImpactRatio", "below"),
+    )
+    for name, param, looser in bounds:
+        value, bound = thresholds.get(name), ctx.params[param]
+        field = f"spec.ethicsMonitor.thresholds.{name}"
+        if value is None:
+            yield Finding(obj, f"no {name} threshold", field)
+        elif (looser == "above" and value > bound) or (looser == "below" and value < bound):
+            yield Finding(
+                obj,
+                f"{name} threshold {value} is looser than the organisation's bound {bound}",
+                field,
+                fix=f"set {name} to {bound} or stricter",
+            )
+
+
+def _check_composition(obj: Manifest) -> Iterator[Finding]:
+    resources = list(composed_resources(obj))
+    kinds = {r.kind for r in resources}
+    for kind, what in MONITOR_PARTS.items():
+        if kind not in kinds:
+            yield Finding(
+                obj,
+                f"does not compose the ethics monitor's {what} ({kind})",
+                "spec.pipeline",
+                fix="compose the monitor (see compositions/modelendpoint_sagemaker.py)",
+            )
+    configs = [r for r in resources if r.kind == "EndpointConfiguration"]
+    if not configs:
+        yield Finding(obj, "composes no EndpointConfiguration, so no data capture", "spec.pipeline")
+    for res in configs:
+        enabled = res.base_value("spec.forProvider.dataCaptureConfig.enableCapture")
+        if enabled is not True and not res.writes("spec.forProvider.dataCaptureConfig.enableCapture"):
+            yield Finding(
+                obj,
+                f"EndpointConfiguration {res.name!r} does not enable dataCaptureConfig",
+                f"{res.field_prefix}.base.spec.forProvider.dataCaptureConfig.enableCapture",
+            )
+        if not res.writes("spec.forProvider.dataCaptureConfig.destinationS3Uri") and not res.base_value(
+            "spec.forProvider.dataCaptureConfig.destinationS3Uri"
+        ):
+            yield Finding(
+                obj,
+                f"EndpointConfiguration {res.name!r} sets no capture destination",
+                f"{res.field_prefix}.base.spec.forProvider.dataCaptureConfig.destinationS3Uri",
+            )
+
+
+def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
+    obj = plain(obj)
+    if ctx.api_of(obj) is not None and obj.get("kind") == ENDPOINT_KIND:
+        yield from _check_endpoint(obj, ctx)
+    elif obj.get("kind") == "Composition" and composite_kind(obj) == ENDPOINT_KIND:
+        yield from _check_composition(obj)
+
+
+RULE = Rule(
+    id="ethics-monitor-attached",
+    title="Every model endpoint has an ethics monitor on captured inference data",
+    severity="critical",
+    enforcement="mandatory",
+    kinds=(ENDPOINT_KIND, "Composition"),
+    fix="attach ethicsMonitor (enabled, sensitiveAttributes, thresholds, alertTarget) with data capture on",
+    check=check,
+    params={
+        "maxDemographicParityDifference": 0.1,
+        "maxEqualizedOddsDifference": 0.1,
+        "minDisparateImpactRatio": 0.8,
+    },
+)

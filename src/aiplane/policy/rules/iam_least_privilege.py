@@ -1,0 +1,82 @@
+"""iam-least-privilege: no wildcard action (`*` or `service:*`) in the IAM policies Compositions compose,
+except the actions the config documents as accepted."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from aiplane.policy.compositions import composed_resources
+from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.model import Finding, Manifest, Rule
+
+WILDCARD = re.compile(r"^(\*|[a-z0-9-]+:\*)$")
+
+
+def _policy_documents(res_base: Any, patches: list[Any]) -> Iterator[tuple[str, str]]:
+    """(where, JSON text) of every policy document in a composed IAM resource, including those a
+    patch formats (P&T `%s` placeholders replaced so the JSON parses)."""
+    for_provider = ((res_base.get("spec") or {}).get("forProvider")) or {}
+    if isinstance(for_provider.get("policy"), str):
+        yield "base.spec.forProvider.policy", for_provider["policy"]
+    for i, inline in enumerate(for_provider.get("inlinePolicy") or []):
+        if isinstance(inline, dict) and isinstance(inline.get("policy"), str):
+            yield f"base.spec.forProvider.inlinePolicy[{i}].policy", inline["policy"]
+    for i, patch in enumerate(patches):
+        fmts = [((patch.get("combine") or {}).get("string") or {}).get("fmt")]
+        fmts += [
+            (t.get("string") or {}).get("fmt") for t in patch.get("transforms") or [] if isinstance(t, dict)
+        ]
+        for fmt in fmts:
+            if isinstance(fmt, str) and '"Statement"' in fmt:
+                yield f"patches[{i}]", re.sub(r"%[svd]", "placeholder", fmt)
+
+
+def _wildcards(document: str) -> list[str]:
+    data = json.loads(document)
+    statements = data.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    found = []
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        actions = st.get("Action") or []
+        for action in [actions] if isinstance(actions, str) else actions:
+            if WILDCARD.match(str(action)):
+                found.append(str(action))
+    return found
+
+
+def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
+    obj = plain(obj)
+    if obj.get("kind") != "Composition":
+        return
+    allowed = set(ctx.params["allowedActions"])
+    for res in composed_resources(obj):
+        if not res.api_version.startswith("iam."):
+            continue
+        for where, document in _policy_documents(res.base, res.patches):
+            for action in _wildcards(document):
+                if action not in allowed:
+                    yield Finding(
+                        obj,
+                        f"composed {res.kind} {res.name!r} allows wildcard action {action!r}",
+                        f"{res.field_prefix}.{where}",
+                        fix="list the actions the workload needs, or document an exception in "
+                        "iam-least-privilege.allowedActions",
+                    )
+
+
+RULE = Rule(
+    id="iam-least-privilege",
+    title="No wildcard actions in composed IAM policies",
+    severity="high",
+    enforcement="mandatory",
+    kinds=("Composition",),
+    fix="list explicit actions",
+    check=check,
+    params={"allowedActions": []},
+)

@@ -1,0 +1,91 @@
+"""max-cost-per-hour: a workload's worst-case cost stays under its maxCostPerHour, an environment's
+under its budgetPerHour. Worst case = max scale, on-demand prices (spot can fall back to on-demand);
+expected = spot capacity at a discount. Prices come from the one catalog; an unknown type is an error."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from aiplane.api import HourlyCost
+from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.model import Finding, Manifest, Rule
+
+
+def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:
+    api = ctx.api_of(obj)
+    if api is None or api.hourly_cost is None:
+        return None
+    return api.hourly_cost(ctx.spec_of(obj), ctx.catalog, spot_discount)
+
+
+def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
+    obj = plain(obj)
+    cost = workload_cost(obj, ctx, ctx.params["defaultSpotDiscount"])
+    if cost is None:
+        return
+    ceiling = ctx.spec_values(obj)["finops"].get("maxCostPerHour")
+    if ceiling is None:
+        if ctx.params["requireMaxCostPerHour"]:
+            yield Finding(
+                obj,
+                f"no spec.finops.maxCostPerHour (worst case ${cost.worst_case:.2f}/h)",
+                "spec.finops.maxCostPerHour",
+            )
+        return
+    if cost.worst_case > ceiling:
+        yield Finding(
+            obj,
+            f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h "
+            f"(expected ${cost.expected:.2f}/h with spot at "
+            f"{ctx.params['defaultSpotDiscount']:.0%} off)",
+            "spec.finops.maxCostPerHour",
+            fix="lower scaling.maxSize or instanceCount, pick a cheaper type, or raise the ceiling",
+        )
+
+
+def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
+    """Σ worst case of each environment's workloads ≤ its budgetPerHour."""
+    records = ctx.environment_records()
+    worst: dict[str, float] = defaultdict(float)
+    expected: dict[str, float] = defaultdict(float)
+    for obj in map(plain, ctx.xrs()):
+        namespace = str(obj["metadata"].get("namespace", ""))
+        record = records.get(namespace)
+        discount = record.spot_expected_discount if record else ctx.params["defaultSpotDiscount"]
+        cost = workload_cost(obj, ctx, discount)
+        if cost is not None:
+            worst[namespace] += cost.worst_case
+            expected[namespace] += cost.expected
+    for namespace, total in sorted(worst.items()):
+        record = records.get(namespace)
+        if record is None:
+            continue  # no environment record: no budget to compare with (the gate always has one)
+        if total > record.budget_per_hour:
+            anchor = next(
+                o
+                for o in objects
+                if o.get("kind") == "ConfigMap"
+                and (o.get("metadata") or {}).get("namespace") == namespace
+                and (o.get("metadata") or {}).get("name") == "aiplane-environment"
+            )
+            yield Finding(
+                anchor,
+                f"environment {record.name}: worst case ${total:.2f}/h exceeds budgetPerHour "
+                f"${record.budget_per_hour:.2f}/h (expected ${expected[namespace]:.2f}/h)",
+                "data.budgetPerHour",
+                fix="shrink the pools or endpoints, or raise finops.budgetPerHour",
+            )
+
+
+RULE = Rule(
+    id="max-cost-per-hour",
+    title="Worst-case cost within each workload's ceiling and each environment's budget",
+    severity="high",
+    enforcement="mandatory",
+    kinds=("*",),
+    fix="reduce max scale or raise the ceiling",
+    check=check,
+    stack_check=stack_check,
+    params={"defaultSpotDiscount": 0.6, "requireMaxCostPerHour": False},
+)

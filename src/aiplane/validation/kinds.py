@@ -1,0 +1,38 @@
+"""KindSchema: the schema of one served version of one kind, wherever it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(eq=False)
+class KindSchema:
+    """One served `group/version` `kind`: its raw openAPIV3Schema (for field-path resolution too), whether
+    the version is deprecated, its scope and the file it was read from.
+
+    `builtin` marks Kubernetes' own kinds (their names need not be DNS subdomains). `compiled` caches the
+    validator built from it (aiplane.validation.checker), so a kind is compiled at most once per process
+    when the KindSchema comes from the shipped set.
+    """
+
+    group: str
+    version: str
+    kind: str
+    schema: dict[str, Any]
+    deprecated: bool = False
+    deprecation_warning: str | None = None
+    namespaced: bool = True
+    source: str = ""
+    builtin: bool = False
+    compiled: Any = field(default=None, repr=False)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """`eks.aws.m.upbound.io/v1beta1` -> (`eks.aws.m.upbound.io`, `v1beta1`); `v1` -> (``, `v1`)."""
+    group, _, version = api_version.rpartition("/")
+    return group, version

@@ -1,0 +1,252 @@
+"""SchemaRegistry: find the schema of an object by apiVersion + kind.
+
+Sources, in lookup order: CRDs/XRDs added explicitly (from `--crds` folders or found among the inputs;
+later ones override earlier ones by group + kind), the CRDs shipped in aiplane/data/crds, and the
+Kubernetes built-in kinds shipped in aiplane/data/k8s-schemas. Shipped files are indexed by a cheap
+scan of their first lines and parsed only when a kind is looked up; parsed shipped kinds are cached per
+process, so `SchemaRegistry.default()` is cheap to call repeatedly and keeps compiled validators.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from aiplane.errors import InputError
+from aiplane.validation.kinds import KindSchema, split_api_version
+from aiplane.validation.xr_schema import xr_kind_schemas
+from aiplane.yamlio import YAML_SUFFIXES, load_documents_from_text, load_paths
+
+CRD_API_VERSION = "apiextensions.k8s.io/v1"
+XRD_GROUP = "apiextensions.crossplane.io"
+
+# (group, kind) -> version -> KindSchema
+_KindTable = dict[tuple[str, str], dict[str, KindSchema]]
+
+
+def is_crd(obj: Any) -> bool:
+    return (
+        isinstance(obj, dict)
+        and obj.get("kind") == "CustomResourceDefinition"
+        and obj.get("apiVersion") == CRD_API_VERSION
+    )
+
+
+def is_xrd(obj: Any) -> bool:
+    return (
+        isinstance(obj, dict)
+        and obj.get("kind") == "CompositeResourceDefinition"
+        and split_api_version(str(obj.get("apiVersion", "")))[0] == XRD_GROUP
+    )
+
+
+def crd_kind_schemas(crd: dict[str, Any], source: str) -> list[KindSchema]:
+    """One KindSchema per served version of a CRD; ValueError when the CRD lacks group, kind or versions."""
+    spec = crd.get("spec")
+    if not isinstance(spec, dict):
+        raise ValueError("CRD has no spec")
+    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(names.get("kind"), str):
+        raise ValueError("CRD needs spec.group and spec.names.kind")
+    if not isinstance(versions, list):
+        raise ValueError("CRD needs spec.versions")
+    out = []
+    for version in versions:
+        if (
+            not isinstance(version, dict)
+            or not version.get("served")
+            or not isinstance(version.get("name"), str)
+        ):
+            continue
+        holder = version.get("schema")
+        schema = holder.get("openAPIV3Schema") if isinstance(holder, dict) else None
+        out.append(
+            KindSchema(
+                group=group,
+                version=version["name"],
+                kind=names["kind"],
+                schema=schema
+                if isinstance(schema, dict)
+                else {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                deprecated=bool(version.get("deprecated")),
+                deprecation_warning=warning
+                if isinstance(warning := version.get("deprecationWarning"), str)
+                else None,
+                namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+                source=source,
+            )
+        )
+    return out
+
+
+# --- shipped data ---------------------------------------------------------------------------------------
+
+_HEAD_GROUP = re.compile(r"^  group: *['\"]?([^\s'\"]+)", re.MULTILINE)
+_HEAD_KIND = re.compile(r"^  names:\n(?:    .*\n)*?    kind: *['\"]?([^\s'\"]+)", re.MULTILINE)
+
+
+def _data_dir(name: str) -> Traversable:
+    return resources.files("aiplane").joinpath("data", name)
+
+
+@cache
+def _shipped_crd_index() -> dict[tuple[str, str], str]:
+    """(group, kind) -> shipped CRD file, from the first lines of each file (controller-gen layout); a file
+    that does not match the layout is parsed whole."""
+    index: dict[tuple[str, str], str] = {}
+    for entry in sorted(_data_dir("crds").iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(YAML_SUFFIXES):
+            continue
+        text = entry.read_text(encoding="utf-8")
+        head = text[: text.find("\n  versions:")] if "\n  versions:" in text else text[:4000]
+        group, kind = _HEAD_GROUP.search(head), _HEAD_KIND.search(head)
+        if group and kind and text.count("\n---") == 0:
+            index[(group.group(1), kind.group(1))] = entry.name
+            continue
+        for ks in _parse_crd_file(entry.name):
+            index[(ks.group, ks.kind)] = entry.name
+    return index
+
+
+@cache
+def _parse_crd_file(name: str) -> tuple[KindSchema, ...]:
+    text = _data_dir("crds").joinpath(name).read_text(encoding="utf-8")
+    docs = load_documents_from_text(text, f"aiplane/data/crds/{name}")
+    return tuple(ks for doc in docs if is_crd(doc.obj) for ks in crd_kind_schemas(doc.obj, doc.path))
+
+
+@cache
+def _shipped_crd_versions(group: str, kind: str) -> dict[str, KindSchema]:
+    name = _shipped_crd_index().get((group, kind))
+    if name is None:
+        return {}
+    return {ks.version: ks for ks in _parse_crd_file(name) if ks.group == group and ks.kind == kind}
+
+
+@cache
+def _builtin_index() -> dict[tuple[str, str], Traversable]:
+    """(group, lowercased kind) -> file; files are named `<group or core>_<version>_<kind>.json`."""
+    index = {}
+    for entry in _data_dir("k8s-schemas").iterdir():
+        if entry.name.endswith(".json"):
+            group, _version, kind = entry.name[: -len(".json")].split("_")
+            index[("" if group == "core" else group, kind)] = entry
+    return index
+
+
+@cache
+def _builtin_versions(group: str, kind_lower: str) -> dict[str, KindSchema]:
+    entry = _builtin_index().get((group, kind_lower))
+    if entry is None:
+        return {}
+    data = json.loads(entry.read_text(encoding="utf-8"))
+    g, version = split_api_version(data["apiVersion"])
+    ks = KindSchema(
+        group=g,
+        version=version,
+        kind=data["kind"],
+        schema=data["openAPIV3Schema"],
+        namespaced=bool(data["namespaced"]),
+        source=f"aiplane/data/k8s-schemas/{entry.name}",
+        builtin=True,
+    )
+    return {version: ks}
+
+
+@cache
+def object_meta_schema() -> dict[str, Any]:
+    """Kubernetes' ObjectMeta (from the shipped Namespace schema): the `metadata` of every object."""
+    versions = _builtin_versions("", "namespace")
+    return dict(versions["v1"].schema["properties"]["metadata"])
+
+
+# --- the registry ---------------------------------------------------------------------------------------
+
+
+def _iter_schema_files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        yield from sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in YAML_SUFFIXES
+            and p.is_file()
+            and p.name not in ("kustomization.yaml", "kustomization.yml")
+        )
+    else:
+        yield path
+
+
+class SchemaRegistry:
+    """Schemas by group + kind + version; see the module docstring for the lookup order."""
+
+    def __init__(self, *, shipped: bool = True) -> None:
+        self._shipped = shipped
+        self._added: _KindTable = {}
+        self._lookups: dict[tuple[str, str], KindSchema | None] = {}
+
+    @classmethod
+    def default(cls, extra: Iterable[Path | str] = ()) -> SchemaRegistry:
+        """The shipped schemas plus CRD/XRD files or folders in `extra` (later ones win); bad YAML in them
+        raises InputError."""
+        registry = cls()
+        for raw in extra:
+            registry.add_files(Path(raw))
+        return registry
+
+    def add_files(self, path: Path) -> None:
+        """Register every CRD and XRD in a YAML file or folder (other documents are ignored)."""
+        if not path.exists():
+            raise InputError.single(str(path), "no such CRD file or folder")
+        for doc in load_paths(list(_iter_schema_files(path))):
+            try:
+                if is_crd(doc.obj):
+                    self._add(crd_kind_schemas(doc.obj, doc.path))
+                elif is_xrd(doc.obj):
+                    self._add(xr_kind_schemas(doc.obj, doc.path))
+            except ValueError as err:
+                raise InputError.single(doc.path, f"document {doc.index}: {err}", line=doc.line) from None
+
+    def add_crd(self, crd_obj: dict[str, Any], source: str = "<memory>") -> None:
+        """Register an apiextensions.k8s.io/v1 CRD; it overrides any schema of the same group + kind."""
+        self._add(crd_kind_schemas(crd_obj, source))
+
+    def add_xrd(self, xrd_obj: dict[str, Any], source: str = "<memory>") -> None:
+        """Register the XR kind a Crossplane XRD defines (every served version), as Crossplane serves it."""
+        self._add(xr_kind_schemas(xrd_obj, source))
+
+    def _add(self, kinds: list[KindSchema]) -> None:
+        replaced: set[tuple[str, str]] = set()
+        for ks in kinds:
+            key = (ks.group, ks.kind)
+            if key not in replaced:
+                self._added[key] = {}
+                replaced.add(key)
+            self._added[key][ks.version] = ks
+        if kinds:
+            self._lookups.clear()
+
+    def versions(self, group: str, kind: str) -> dict[str, KindSchema]:
+        """Every served version of a kind, from the first source that knows the kind."""
+        if (group, kind) in self._added:
+            return self._added[(group, kind)]
+        if not self._shipped:
+            return {}
+        found = _shipped_crd_versions(group, kind)
+        if not found:
+            candidates = _builtin_versions(group, kind.lower())
+            found = {v: ks for v, ks in candidates.items() if ks.kind == kind}
+        return found
+
+    def lookup(self, api_version: str, kind: str) -> KindSchema | None:
+        """The schema of `kind` in `api_version`, or None when that version of the kind is not known."""
+        key = (api_version, kind)
+        if key not in self._lookups:
+            group, version = split_api_version(api_version)
+            self._lookups[key] = self.versions(group, kind).get(version)
+        return self._lookups[key]

@@ -1,0 +1,142 @@
+"""What the Compositions compose: FinOps tags everywhere, the right node groups, the ethics monitor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiplane.composing import FINOPS_TAG_KEYS
+from aiplane.policy.compositions import composed_resources, composite_kind
+from aiplane.synthesis import Synthesis
+from aiplane.validation import SchemaRegistry
+
+
+def compositions(synthesis: Synthesis) -> list[dict[str, Any]]:
+    return [o for o in synthesis.objects() if o["kind"] == "Composition"]
+
+
+def taggable(registry: SchemaRegistry, api_version: str, kind: str) -> bool:
+    found = registry.lookup(api_version, kind)
+    assert found is not None, f"no CRD for {api_version} {kind}"
+    return "tags" in found.schema["properties"]["spec"]["properties"]["forProvider"]["properties"]
+
+
+def test_finops_tags_reach_every_taggable_managed_resource(synthesis: Synthesis) -> None:
+    registry = SchemaRegistry.default()
+    seen = 0
+    for comp in compositions(synthesis):
+        for res in composed_resources(comp):
+            if not res.api_version.endswith(".aws.m.upbound.io/v1beta1") or not taggable(
+                registry, res.api_version, res.kind
+            ):
+                continue
+            seen += 1
+            base_tags = res.base_value("spec.forProvider.tags") or {}
+            for key in FINOPS_TAG_KEYS:
+                assert key in base_tags or res.writes(f"spec.forProvider.tags[{key}]"), (
+                    f"{comp['metadata']['name']}/{res.name} never gets tag {key}"
+                )
+            assert base_tags.get("managed-by") == "aiplane"
+    assert seen >= 20
+
+
+def test_every_composed_object_gets_finops_labels_and_provider_config(synthesis: Synthesis) -> None:
+    for comp in compositions(synthesis):
+        for res in composed_resources(comp):
+            assert res.writes("metadata.labels[aiplane.io/cost-center]"), res.name
+            if ".upbound.io/" in res.api_version:
+                assert res.writes("spec.providerConfigRef"), res.name
+                assert "deletionPolicy" not in res.base["spec"]
+            assert "namespace" not in res.base.get("metadata", {}), (
+                "namespaced XRs compose into their namespace"
+            )
+
+
+def test_pipelines_run_patch_and_transform_then_auto_ready_last(synthesis: Synthesis) -> None:
+    for comp in compositions(synthesis):
+        steps = comp["spec"]["pipeline"]
+        assert comp["spec"]["mode"] == "Pipeline"
+        assert [s["functionRef"]["name"] for s in steps] == [
+            "crossplane-contrib-function-patch-and-transform",
+            "crossplane-contrib-function-auto-ready",
+        ]
+
+
+def test_a_mixed_pool_composes_an_on_demand_and_a_spot_node_group(synthesis: Synthesis) -> None:
+    pool = next(
+        o for o in synthesis.objects() if o["kind"] == "GPUNodePool" and o["spec"]["capacity"] == "mixed"
+    )
+    wanted = pool["spec"]["crossplane"]["compositionSelector"]["matchLabels"]
+    chosen = [
+        c
+        for c in compositions(synthesis)
+        if composite_kind(c) == "GPUNodePool" and wanted.items() <= c["metadata"]["labels"].items()
+    ]
+    assert [c["metadata"]["name"] for c in chosen] == ["gpunodepools-eks-mixed"]
+    groups = [r for r in composed_resources(chosen[0]) if r.kind == "NodeGroup"]
+    assert sorted(r.base["spec"]["forProvider"]["capacityType"] for r in groups) == ["ON_DEMAND", "SPOT"]
+    on_demand = next(r for r in groups if r.base["spec"]["forProvider"]["capacityType"] == "ON_DEMAND")
+    assert on_demand.writes("spec.forProvider.scalingConfig.maxSize")
+    assert on_demand.writes("spec.initProvider.scalingConfig.desiredSize")
+    assert not on_demand.writes("spec.forProvider.scalingConfig.desiredSize"), "autoscalers own desiredSize"
+
+
+def test_each_capacity_has_its_own_composition(synthesis: Synthesis) -> None:
+    by_capacity = {
+        c["metadata"]["labels"].get("aiplane.io/capacity"): c
+        for c in compositions(synthesis)
+        if composite_kind(c) == "GPUNodePool"
+    }
+    counts = {
+        cap: sorted(
+            r.base["spec"]["forProvider"]["capacityType"]
+            for r in composed_resources(c)
+            if r.kind == "NodeGroup"
+        )
+        for cap, c in by_capacity.items()
+    }
+    assert counts == {"on-demand": ["ON_DEMAND"], "spot": ["SPOT"], "mixed": ["ON_DEMAND", "SPOT"]}
+
+
+def test_model_endpoint_compositions_compose_the_ethics_monitor_and_data_capture(
+    synthesis: Synthesis,
+) -> None:
+    endpoint_comps = [c for c in compositions(synthesis) if composite_kind(c) == "ModelEndpoint"]
+    assert len(endpoint_comps) == 2
+    for comp in endpoint_comps:
+        kinds = {r.kind: r for r in composed_resources(comp)}
+        assert {"ConfigMap", "CronJob", "MetricAlarm", "ServiceAccount", "EndpointConfiguration"} <= set(
+            kinds
+        )
+        capture = kinds["EndpointConfiguration"].base["spec"]["forProvider"]["dataCaptureConfig"]
+        assert capture["enableCapture"] is True
+        assert {o["captureMode"] for o in capture["captureOptions"]} == {"Input", "Output"}
+        assert kinds["EndpointConfiguration"].writes("spec.forProvider.dataCaptureConfig.destinationS3Uri")
+        assert kinds["CronJob"].writes("spec.schedule")
+        assert kinds["MetricAlarm"].writes("spec.forProvider.alarmActions[0]")
+    rollback = next(c for c in endpoint_comps if c["metadata"]["name"].endswith("-rollback"))
+    endpoint = next(r for r in composed_resources(rollback) if r.kind == "Endpoint")
+    assert endpoint.writes("spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName")
+
+
+def test_quota_requests_are_never_deleted(synthesis: Synthesis) -> None:
+    comp = next(c for c in compositions(synthesis) if composite_kind(c) == "AcceleratorQuota")
+    quota = next(composed_resources(comp))
+    assert "Delete" not in quota.base["spec"]["managementPolicies"]
+    assert "*" not in quota.base["spec"]["managementPolicies"]
+
+
+def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) -> None:
+    packages = [o for o in synthesis.objects() if o["kind"] in ("Provider", "Function")]
+    refs = {o["metadata"]["name"]: o["spec"]["package"] for o in packages}
+    assert refs["crossplane-contrib-function-patch-and-transform"].endswith(
+        "function-patch-and-transform:v0.10.8"
+    )
+    assert {n for n in refs if "provider-aws" in n} == {
+        f"crossplane-contrib-provider-aws-{s}"
+        for s in ("cloudwatch", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
+    }
+    assert all(ref.startswith("xpkg.crossplane.io/") and ":v" in ref for ref in refs.values())
+    role = next(o for o in synthesis.objects() if o["kind"] == "ClusterRole")
+    assert role["metadata"]["labels"]["rbac.crossplane.io/aggregate-to-crossplane"] == "true"
+    granted = {(r["apiGroups"][0], res) for r in role["rules"] for res in r["resources"]}
+    assert {("", "configmaps"), ("batch", "cronjobs"), ("", "serviceaccounts")} <= granted
