@@ -36,9 +36,12 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if cost.worst_case > ceiling:
         yield Finding(
             obj,
-            f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h "
-            f"(expected ${cost.expected:.2f}/h with spot at "
-            f"{ctx.params['defaultSpotDiscount']:.0%} off)",
+            f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h"
+            + (
+                f" (expected ${cost.expected:.2f}/h with spot at {ctx.params['defaultSpotDiscount']:.0%} off)"
+                if cost.expected < cost.worst_case
+                else " (no spot capacity: expected cost is the same)"
+            ),
             "spec.finops.maxCostPerHour",
             fix="lower scaling.maxSize or instanceCount, pick a cheaper type, or raise the ceiling",
         )
