@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from aiplane.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
 from aiplane.catalog import Catalog, load_catalog
 from aiplane.catalog_types import Ec2InstanceTypeName
+from aiplane.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
 
 Capacity = Literal["onDemand", "spot", "mixed"]
-# EKS GPU/accelerator AMI types (AWS CDK aws_eks.NodegroupAmiType; reference finops-and-ethics.md §7).
-# AL2 (AL2_x86_64_GPU) is deliberately absent: EKS AL2 AMIs reached end of support on 2025-11-26.
-GpuAmiType = Literal[
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-    "AL2023_x86_64_NEURON",
+GpuAmiType = Annotated[
+    str,
+    AfterValidator(lambda v: _known_ami(v)),
+    WithJsonSchema({"type": "string", "enum": list(GPU_AMI_TYPES)}),
 ]
-NVIDIA_AMI_TYPES = (
-    "AL2023_x86_64_NVIDIA",
-    "AL2023_ARM_64_NVIDIA",
-    "BOTTLEROCKET_x86_64_NVIDIA",
-    "BOTTLEROCKET_ARM_64_NVIDIA",
-)
-NEURON_AMI_TYPES = ("AL2023_x86_64_NEURON",)
+
+
+def _known_ami(value: str) -> str:
+    if value not in GPU_AMI_TYPES:
+        raise ValueError(f"amiType {value!r} is not one of {', '.join(GPU_AMI_TYPES)}")
+    return value
 
 
 class Scaling(Spec):
@@ -121,11 +125,9 @@ class GPUNodePoolSpec(CommonSpec):
     @model_validator(mode="before")
     @classmethod
     def _reject_al2(cls, data: Any) -> Any:
-        if isinstance(data, dict) and str(data.get("amiType", "")).startswith("AL2_"):
-            raise ValueError(
-                f"amiType {data['amiType']}: Amazon Linux 2 EKS AMIs reached end of support on "
-                "2025-11-26; use AL2023_x86_64_NVIDIA (p/g) or AL2023_x86_64_NEURON (inf/trn)"
-            )
+        # Checked before the enum so the message says why AL2 is gone, not just that it is not listed.
+        if isinstance(data, dict) and is_al2(str(data.get("amiType", ""))):
+            raise ValueError(ami_problem(str(data["amiType"]), set()))
         return data
 
     @model_validator(mode="after")
@@ -146,12 +148,8 @@ class GPUNodePoolSpec(CommonSpec):
         neuron = makers == {"aws"}
         if self.amiType is None:
             self.amiType = catalog.ec2_instance(self.instanceTypes[0]).default_ami_type  # type: ignore[assignment]
-        elif neuron and self.amiType not in NEURON_AMI_TYPES:
-            raise ValueError(
-                f"amiType {self.amiType} has no Neuron driver; inf/trn need AL2023_x86_64_NEURON"
-            )
-        elif not neuron and self.amiType not in NVIDIA_AMI_TYPES:
-            raise ValueError(f"amiType {self.amiType} has no NVIDIA driver; p/g instances need an NVIDIA AMI")
+        elif problem := ami_problem(self.amiType, makers):
+            raise ValueError(problem)
         if self.taints is None:
             # The device plugins advertise nvidia.com/gpu and aws.amazon.com/neuron; tainting on those keys
             # keeps non-accelerated pods off expensive nodes (reference crossplane.md §8, GPU conventions).

@@ -6,9 +6,8 @@ from typing import Any
 
 from aiplane.catalog import Catalog
 from aiplane.environment import Environment, Item
+from aiplane.platform import MANAGED_BY
 from aiplane.project import Settings
-
-MANAGED_BY = {"app.kubernetes.io/managed-by": "aiplane"}
 
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:

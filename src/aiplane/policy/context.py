@@ -12,8 +12,7 @@ from aiplane.catalog import Catalog
 from aiplane.policy.model import Manifest
 from aiplane.project import Settings
 from aiplane.validation import SchemaRegistry
-
-ENVIRONMENT_RECORD = "aiplane-environment"
+from aiplane.xr import ENVIRONMENT_RECORD
 
 
 @dataclass(frozen=True)

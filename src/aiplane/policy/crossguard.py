@@ -210,7 +210,7 @@ def _stack_validation(rule: Rule, ctx: RuleContext) -> StackValidation:
         rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
         for finding in check_stack(rule, objects, rule_ctx):
             # A finding about no particular resource (or one that raised) is reported on the stack.
-            report(violation_message(rule, finding), None)
+            report(violation_message(rule, finding), urns.get(_identity(finding.obj)))
 
     return validate
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from aiplane.api import TIERS
 from aiplane.composing import FINOPS_TAG_KEYS
 from aiplane.policy.compositions import composed_resources
 from aiplane.policy.context import RuleContext, plain
@@ -84,10 +85,9 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         yield from _check_composition(obj, ctx)
     elif "pulumiType" in obj:
         if (
-            (str(obj["pulumiType"]).startswith(PULUMI_TAGGED_PREFIXES)
-            and "tags" in (obj.get("properties") or {}))
-            or str(obj["pulumiType"]) in ctx.params["pulumiTypesRequiringTags"]
-        ):
+            str(obj["pulumiType"]).startswith(PULUMI_TAGGED_PREFIXES)
+            and "tags" in (obj.get("properties") or {})
+        ) or str(obj["pulumiType"]) in ctx.params["pulumiTypesRequiringTags"]:
             yield from _check_managed(obj, ctx)
     elif ".aws.m.upbound.io/" in str(obj.get("apiVersion", "")):
         yield from _check_managed(obj, ctx)
@@ -106,7 +106,7 @@ RULE = Rule(
         "tagKeys": list(FINOPS_TAG_KEYS),
         # Lowercase kebab-case, portable to GCP labels and AWS cost allocation (reference §4).
         "valuePattern": r"^[a-z0-9]+(-[a-z0-9]+)*$",
-        "allowedValues": {"tier": ["production-critical", "production", "batch", "experimental"]},
+        "allowedValues": {"tier": list(TIERS)},
         "pulumiTypesRequiringTags": ["aws:budgets/budget:Budget"],
     },
 )

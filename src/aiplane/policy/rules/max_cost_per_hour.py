@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from aiplane.api import HourlyCost
 from aiplane.policy.context import RuleContext, plain
 from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.xr import ENVIRONMENT_RECORD
 
 
 def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:
@@ -70,7 +71,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
                 for o in objects
                 if o.get("kind") == "ConfigMap"
                 and (o.get("metadata") or {}).get("namespace") == namespace
-                and (o.get("metadata") or {}).get("name") == "aiplane-environment"
+                and (o.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD
             )
             yield Finding(
                 anchor,
