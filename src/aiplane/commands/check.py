@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from aiplane.commands.validate import manifest_files
+from aiplane.errors import InputError
 from aiplane.policy import all_rules, default_context, load_policy_config, run_rules
 from aiplane.policy.config import check_known
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
@@ -26,9 +27,11 @@ def gather(settings: Settings, envs: list[str], from_manifests: bool) -> list[di
     if not from_manifests:
         return synthesize(settings, envs).objects()
     root = settings.manifests
-    folders = [root / "platform"]
-    folders += [root / "environments" / e for e in envs] if envs else [root / "environments"]
-    docs = load_paths(list(manifest_files([str(f) for f in folders if f.exists()])))
+    folders = [root / "platform", *([root / "environments" / e for e in envs] or [root / "environments"])]
+    missing = [f for f in folders if not f.is_dir()]
+    if missing:
+        raise InputError.single(str(missing[0]), "no such folder: run `aiplane synth` first, or check --env")
+    docs = load_paths(list(manifest_files([str(f) for f in folders])))
     return [d.obj for d in docs if isinstance(d.obj, dict)]
 
 

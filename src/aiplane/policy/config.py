@@ -14,6 +14,14 @@ from aiplane.policy.model import Enforcement, Rule
 
 LEVELS: tuple[Enforcement, ...] = ("mandatory", "advisory", "disabled")
 DEFAULT_CONFIG = Path("policypacks") / "aiplane-guardrails" / "policy-config.json"
+# A rule with both a resource and a stack check is two CrossGuard policies; the Pulumi CLI configures
+# policies by name, so the stack part has its own key `<rule>-environment` here too (parity).
+STACK_SUFFIX = "-environment"
+
+
+def config_key(rule: Rule, stack: bool) -> str:
+    """The config key (and CrossGuard policy name) of one part of a rule."""
+    return rule.id + STACK_SUFFIX if stack and rule.check is not None else rule.id
 
 
 @dataclass(frozen=True)
@@ -22,14 +30,15 @@ class RuleConfig:
     params: Mapping[str, Any]
 
 
-def resolve(rule: Rule, config: Mapping[str, Any]) -> RuleConfig:
-    """A rule's enforcement and parameters: rule defaults, then `all`, then the rule's own entry."""
+def resolve(rule: Rule, config: Mapping[str, Any], stack: bool = False) -> RuleConfig:
+    """A rule part's enforcement and parameters: rule defaults, then `all`, then its own entry
+    (`<rule>`, or `<rule>-environment` for the stack part of a rule that also has a resource check)."""
     level: Any = rule.enforcement
     if isinstance(config.get("all"), str):
         level = config["all"]
     elif isinstance(config.get("all"), Mapping) and "enforcementLevel" in config["all"]:
         level = config["all"]["enforcementLevel"]
-    entry = config.get(rule.id)
+    entry = config.get(config_key(rule, stack))
     params = dict(rule.params)
     if isinstance(entry, str):
         level = entry
@@ -59,7 +68,7 @@ def load_config(path: Path) -> dict[str, Any]:
 
 def check_known(config: Mapping[str, Any], rules: tuple[Rule, ...], source: str) -> None:
     """Unknown rule ids or parameters in the config are mistakes, not silently ignored settings."""
-    by_id = {r.id: r for r in rules}
+    by_id = {config_key(r, stack): r for r in rules for stack in (False, True)}
     problems = []
     for key, value in config.items():
         if key == "all":

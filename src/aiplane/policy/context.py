@@ -42,8 +42,8 @@ class EnvironmentRecord:
 
 
 def plain(value: Any) -> Any:
-    """Deep copy into dicts and lists: CrossGuard hands rules read-only Mapping proxies."""
-    if isinstance(value, Mapping):
+    """Deep copy into dicts and lists (proxies and tuples included), so rules read plain data."""
+    if isinstance(value, (dict, Mapping)):  # dict first: the common case is cheap
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
@@ -59,6 +59,11 @@ class RuleContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     # Every object under check; empty for resource checks, which must judge one object alone.
     objects: Sequence[Manifest] = ()
+    # Parsed XR specs by object identity (the object is kept so a reused id cannot alias), shared by the
+    # copies `dataclasses.replace` makes per rule.
+    spec_cache: dict[int, tuple[Manifest, CommonSpec]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def label(self, key: str) -> str:
         return self.settings.label(key)
@@ -71,13 +76,19 @@ class RuleContext:
         return api
 
     def spec_of(self, obj: Manifest) -> CommonSpec:
-        """An XR's spec, parsed by its API's model (a spec that does not parse makes the rule raise,
-        which the engine reports as a violation: fail closed)."""
+        """An XR's spec, parsed by its API's model once per object and run (a spec that does not parse
+        makes the rule raise, which the engine reports as a violation: fail closed)."""
+        cached = self.spec_cache.get(id(obj))
+        if cached is not None and cached[0] is obj:
+            return cached[1]
         api = self.api_of(obj)
         if api is None:
             raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
-        spec = {k: v for k, v in plain(obj.get("spec") or {}).items() if k != "crossplane"}
-        return api.spec.model_validate(spec)
+        spec = api.spec.model_validate(
+            {k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"}
+        )
+        self.spec_cache[id(obj)] = (obj, spec)
+        return spec
 
     def spec_values(self, obj: Manifest) -> dict[str, Any]:
         """An XR's spec after parsing and defaulting by its API's model, as plain data."""

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiplane.policy.config import resolve
-from aiplane.policy.context import RuleContext
+from aiplane.policy.context import RuleContext, plain
 from aiplane.policy.model import Finding, Manifest, Rule, Violation
 from aiplane.policy.registry import all_rules
 
@@ -40,11 +40,11 @@ def _raised(rule: Rule, obj: Manifest, err: Exception) -> Finding:
 
 
 def check_resource(rule: Rule, obj: Manifest, ctx: RuleContext) -> list[Finding]:
-    """One rule's resource check on one object, judged alone (no other objects in the context)."""
+    """One rule's resource check on one object, judged alone: `ctx` must carry no other objects."""
     if rule.check is None or not rule.applies_to(obj):
         return []
     try:
-        return list(rule.check(obj, replace(ctx, objects=())))
+        return list(rule.check(obj, ctx))
     except Exception as err:
         return [_raised(rule, obj, err)]
 
@@ -64,19 +64,34 @@ def run_rules(
     config: Mapping[str, Any],
     rules: Iterable[Rule] | None = None,
 ) -> list[Violation]:
-    """Every enabled rule over every object it applies to, then the stack checks; stable order."""
+    """Every enabled rule over every object it applies to, then the stack checks; stable order.
+    Objects are copied to plain dicts and lists once here, so rules read plain data without copying."""
+    # Only non-dict inputs (read-only proxies) need the copy; rules never mutate what they read.
+    objects = [o if type(o) is dict else plain(o) for o in objects]
+    by_kind: dict[str, list[Manifest]] = {}
+    for obj in objects:
+        by_kind.setdefault(str(obj.get("kind", "")), []).append(obj)
     out: list[Violation] = []
     for rule in rules if rules is not None else all_rules():
         resolved = resolve(rule, config)
-        if resolved.enforcement == "disabled":
-            continue
-        rule_ctx = replace(ctx, params=resolved.params)
-        for obj in objects:
-            out += [
-                _violation(rule, resolved.enforcement, f, rule_ctx)
-                for f in check_resource(rule, obj, rule_ctx)
-            ]
-        out += [
-            _violation(rule, resolved.enforcement, f, rule_ctx) for f in check_stack(rule, objects, rule_ctx)
-        ]
+        if resolved.enforcement != "disabled":
+            rule_ctx = replace(ctx, params=resolved.params, objects=())
+            candidates = (
+                objects
+                if "*" in rule.kinds
+                else [
+                    o
+                    for kind in dict.fromkeys(k.rsplit("/", 1)[-1] for k in rule.kinds)
+                    for o in by_kind.get(kind, [])
+                ]
+            )
+            for obj in candidates:
+                findings = check_resource(rule, obj, rule_ctx)
+                out += [_violation(rule, resolved.enforcement, f, rule_ctx) for f in findings]
+        # The stack part has its own config key when the rule also has a resource part (CrossGuard parity).
+        stack_part = resolve(rule, config, stack=True)
+        if stack_part.enforcement != "disabled":
+            stack_ctx = replace(ctx, params=stack_part.params)
+            findings = check_stack(rule, objects, stack_ctx)
+            out += [_violation(rule, stack_part.enforcement, f, stack_ctx) for f in findings]
     return sorted(out, key=lambda v: (v.environment, v.namespace, v.kind, v.name, v.rule, v.field, v.message))

@@ -71,6 +71,11 @@ class Rule:
     description: str = ""
 
     def applies_to(self, obj: Manifest) -> bool:
+        kinds = self.kinds
+        if "*" in kinds:
+            return True
         kind = str(obj.get("kind", ""))
-        group = str(obj.get("apiVersion", "")).split("/")[0] if "/" in str(obj.get("apiVersion", "")) else ""
-        return any(k == "*" or k == kind or k == f"{group}/{kind}" for k in self.kinds)
+        if kind in kinds:
+            return True
+        api_version = str(obj.get("apiVersion", ""))
+        return "/" in api_version and f"{api_version.split('/')[0]}/{kind}" in kinds

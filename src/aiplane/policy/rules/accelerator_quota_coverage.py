@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 
@@ -14,7 +14,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
     need: dict[tuple[str, str, str, str], int] = defaultdict(int)
     consumers: dict[tuple[str, str, str, str], list[Manifest]] = defaultdict(list)
     have: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    for obj in map(plain, ctx.xrs()):
+    for obj in ctx.xrs():
         api = ctx.api_of(obj)
         namespace = str(obj["metadata"].get("namespace", ""))
         if api is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aiplane.policy.compositions import ComposedView, composed_resources
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -35,6 +35,14 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
             obj, "composes a Bucket without BucketServerSideEncryptionConfiguration", "spec.pipeline"
         )
     for res in sse:
+        rules = res.base_value("spec.forProvider.rule") or [{}]
+        algorithm = "spec.forProvider.rule[{}].applyServerSideEncryptionByDefault.sseAlgorithm"
+        if any(res.writes(algorithm.format(i)) for i in range(len(rules))):
+            yield Finding(
+                obj,
+                f"{res.name!r}: a patch may change sseAlgorithm; keep SSE-KMS fixed in the base",
+                f"{res.field_prefix}.base.spec.forProvider.rule",
+            )
         if not _encryption_ok(res):
             yield Finding(
                 obj,
@@ -67,7 +75,6 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if obj.get("kind") == "Composition":
         yield from _check_composition(obj)
     elif ctx.api_of(obj) is not None and (obj.get("spec") or {}).get("versioning") is False:

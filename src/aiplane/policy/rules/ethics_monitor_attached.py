@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aiplane.policy.compositions import composed_resources, composite_kind
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 ENDPOINT_KIND = "ModelEndpoint"
@@ -25,7 +25,7 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if not isinstance(monitor, dict):
         yield Finding(obj, "no ethicsMonitor attached", "spec.ethicsMonitor")
         return
-    if monitor.get("enabled") is not True:
+    if monitor.get("enabled", True) is not True:  # the XRD defaults it to true
         yield Finding(obj, "ethicsMonitor.enabled is not true", "spec.ethicsMonitor.enabled")
     if not monitor.get("alertTarget"):
         yield Finding(obj, "ethicsMonitor has no alertTarget", "spec.ethicsMonitor.alertTarget")
@@ -89,7 +89,6 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if ctx.api_of(obj) is not None and obj.get("kind") == ENDPOINT_KIND:
         yield from _check_endpoint(obj, ctx)
     elif obj.get("kind") == "Composition" and composite_kind(obj) == ENDPOINT_KIND:

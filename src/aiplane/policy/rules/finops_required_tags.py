@@ -10,7 +10,7 @@ from typing import Any
 from aiplane.api import TIERS
 from aiplane.composing import FINOPS_TAG_KEYS
 from aiplane.policy.compositions import composed_resources
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 REQUIRED_XR_FIELDS = ("costCenter", "owner", "tier")
@@ -78,7 +78,6 @@ def _check_managed(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if ctx.api_of(obj) is not None:
         yield from _check_xr(obj, ctx)
     elif obj.get("kind") == "Composition":

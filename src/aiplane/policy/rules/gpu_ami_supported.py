@@ -8,7 +8,7 @@ from typing import Any
 
 from aiplane.eks_amis import ami_problem, is_al2
 from aiplane.policy.compositions import composed_resources
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 
@@ -19,7 +19,6 @@ def ami_problem_for(ami: Any, instance_types: list[str], ctx: RuleContext) -> st
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if ctx.api_of(obj) is not None and obj.get("kind") == "GPUNodePool":
         spec = obj.get("spec") or {}
         problem = ami_problem_for(spec.get("amiType"), list(spec.get("instanceTypes") or []), ctx)

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiplane.policy.compositions import composed_resources
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
-WILDCARD = re.compile(r"^(\*|[a-z0-9-]+:\*)$")
+# IAM action names are case-insensitive.
+WILDCARD = re.compile(r"^(\*|[a-z0-9-]+:\*)$", re.IGNORECASE)
 
 
 def _policy_documents(res_base: Any, patches: list[Any]) -> Iterator[tuple[str, str]]:
@@ -43,6 +44,9 @@ def _wildcards(document: str) -> list[str]:
     for st in statements:
         if st.get("Effect") != "Allow":
             continue
+        if "NotAction" in st:
+            # Allow + NotAction grants every action but the listed ones: broader than any wildcard.
+            found.append(f"NotAction {st['NotAction']}")
         actions = st.get("Action") or []
         for action in [actions] if isinstance(actions, str) else actions:
             if WILDCARD.match(str(action)):
@@ -51,7 +55,6 @@ def _wildcards(document: str) -> list[str]:
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if obj.get("kind") != "Composition":
         return
     allowed = set(ctx.params["allowedActions"])

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from aiplane.api import HourlyCost
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 from aiplane.xr import ENVIRONMENT_RECORD
 
@@ -21,7 +21,6 @@ def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> Hour
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     cost = workload_cost(obj, ctx, ctx.params["defaultSpotDiscount"])
     if cost is None:
         return
@@ -53,7 +52,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
     records = ctx.environment_records()
     worst: dict[str, float] = defaultdict(float)
     expected: dict[str, float] = defaultdict(float)
-    for obj in map(plain, ctx.xrs()):
+    for obj in ctx.xrs():
         namespace = str(obj["metadata"].get("namespace", ""))
         record = records.get(namespace)
         discount = record.spot_expected_discount if record else ctx.params["defaultSpotDiscount"]

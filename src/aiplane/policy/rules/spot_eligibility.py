@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if ctx.api_of(obj) is None:
         return
     spec = ctx.spec_values(obj)
@@ -42,7 +41,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
 def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
     """The environment decides which tiers may run on spot at all."""
     records = ctx.environment_records()
-    for obj in map(plain, ctx.xrs("GPUNodePool")):
+    for obj in ctx.xrs("GPUNodePool"):
         spec = ctx.spec_values(obj)
         if spec["capacity"] == "onDemand":
             continue

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
 NON_PRODUCTION = ("batch", "experimental")
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    obj = plain(obj)
     if ctx.api_of(obj) is None:
         return
     spec = ctx.spec_values(obj)

@@ -1,0 +1,121 @@
+"""How much do the guardrail rules add to validation in `aiplane check`?
+
+Builds 1,000 and 10,000 objects: the synthesized platform (packages, XRDs, Compositions) plus each
+shipped environment (Namespace, `aiplane-environment` record, XRs) cloned into new namespaces with
+renamed XRs, so every rule — resource checks, Composition checks and the per-namespace stack checks
+(quota coverage, environment budget, spot tiers) — has real work. Then times in the same process what
+`aiplane check` does after synthesis:
+  validate  validate_documents(strict): schema + CEL + Composition/P&T + XRD checks
+  rules     run_rules with the shipped policy config (every rule, resource and stack checks)
+  check     both, as the gate runs them
+Goal: rules/validate <= 0.5 (the rules add at most 50 % on top of validation). Figures are the best
+of --runs warm runs; the objects are verified to be valid and clean first, so no rule short-circuits.
+
+    .venv/bin/python benchmarks/check.py [--sizes 1000 10000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiplane.policy import default_context, load_policy_config, run_rules
+from aiplane.project import load_settings
+from aiplane.synthesis import synthesize
+from aiplane.validation import SchemaRegistry, validate_documents
+
+ENV_LABEL = "aiplane.io/environment"
+
+
+def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def clone_environment(env_objects: list[dict[str, Any]], copy_no: int) -> list[dict[str, Any]]:
+    """One environment's objects in namespace `<ns>-c<copy_no>`, XRs renamed `<name>-c<copy_no>`."""
+    out = []
+    suffix = f"-c{copy_no}"
+    for original in env_objects:
+        obj = copy.deepcopy(original)
+        meta = obj["metadata"]
+        if obj["kind"] == "Namespace":
+            meta["name"] += suffix
+        else:
+            meta["namespace"] += suffix
+            if obj["kind"] != "ConfigMap":
+                meta["name"] += suffix
+        if ENV_LABEL in (meta.get("labels") or {}):
+            meta["labels"][ENV_LABEL] += suffix
+        if obj["kind"] == "ConfigMap":
+            obj["data"]["environment"] += suffix
+        if "bucketRef" in obj.get("spec", {}):
+            obj["spec"]["bucketRef"]["name"] += suffix
+        out.append(obj)
+    return out
+
+
+def workload(n: int, platform: list[dict[str, Any]], environments: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    objects = list(platform)
+    copy_no = 0
+    while len(objects) < n:
+        for env_objects in environments:
+            objects += clone_environment(env_objects, copy_no)
+        copy_no += 1
+    # Each environment lists its Namespace, record and quotas before the pools and endpoints, so a cut
+    # never leaves an XR without its record or a pool without its quota.
+    return objects[:n]
+
+
+def measure(n: int, runs: int, base: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]) -> None:
+    settings = load_settings()
+    ctx = default_context(settings)
+    config = load_policy_config(settings)
+    objects = workload(n, *base)
+
+    def validate() -> Any:
+        return validate_documents(objects, SchemaRegistry.default(extra=list(settings.crds)), strict=True)
+
+    def rules() -> Any:
+        return run_rules(objects, ctx, config)
+
+    report = validate()
+    invalid = [f for f in report.findings if f.fails(strict=True)]
+    blocking = [v for v in rules() if v.blocking]
+    if invalid or blocking:
+        raise SystemExit(f"benchmark objects are not clean: {len(invalid)} invalid, {len(blocking)} violations")
+    validate_s, _ = best_of(runs, validate)
+    rules_s, _ = best_of(runs, rules)
+    check_s, _ = best_of(runs, lambda: (validate(), rules()))
+    xrs = sum(1 for o in objects if ctx.api_of(o) is not None)
+    namespaces = sum(1 for o in objects if o["kind"] == "Namespace")
+    print(f"{n:>6} objects ({xrs} XRs, {namespaces} namespaces)  "
+          f"validate {validate_s:6.3f} s ({n / validate_s:7.0f}/s)  "
+          f"rules {rules_s:6.3f} s ({n / rules_s:7.0f}/s)  "
+          f"check {check_s:6.3f} s ({n / check_s:7.0f}/s)  "
+          f"rules/validate {rules_s / validate_s:4.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    settings = load_settings()
+    synthesis = synthesize(settings)
+    platform = [m.obj for m in synthesis.manifests if m.path.startswith("platform/")]
+    environments = [[m.obj for m in synthesis.manifests if m.path.startswith(f"environments/{e.settings.name}/")]
+                    for e in synthesis.environments]
+    for n in args.sizes:
+        measure(n, args.runs, (platform, environments))
+
+
+if __name__ == "__main__":
+    main()
