@@ -1,0 +1,182 @@
+"""What the Pulumi stacks (stacks/platform, stacks/aws-foundation) share: one environment synthesized in
+process by the same code as `aiplane synth`, its objects by deployment layer, its workloads' costs, the
+per-cost-center budget split and the FinOps tags.
+
+Pure data and no Pulumi imports, so `aiplane` itself never needs the Pulumi SDK and the numbers a stack
+deploys are the numbers `aiplane synth` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+from aiplane.catalog import load_catalog
+from aiplane.composing import MANAGED_BY
+from aiplane.environment import Environment, EnvironmentSettings
+from aiplane.errors import InputError
+from aiplane.platform import AWS_MR_SUFFIX, composed_bases
+from aiplane.project import Settings, load_settings
+from aiplane.synthesis import Manifest, synthesize
+from aiplane.xr import item_cost
+
+# The FinOps tag keys (aiplane.composing's finops patch set) that AWS Billing must activate as
+# cost-allocation tags for budgets and Cost Explorer to group spend by them.
+COST_ALLOCATION_TAG_KEYS: tuple[str, ...] = ("cost-center", "owner", "environment", "tier")
+# Shared foundation (provider role, budgets, key) serves production and non-production alike; it is
+# tagged with the most protective non-critical tier so guardrails never treat it as disposable.
+FOUNDATION_TIER = "production"
+# AWS Budgets and the AWS pricing pages both use 730 hours per month.
+HOURS_PER_MONTH = 730
+
+
+class Layer(IntEnum):
+    """Deployment order: a kind must exist before its instances (the Flux Kustomization chain)."""
+
+    PACKAGES = 0
+    PROVIDER_CONFIG = 1
+    XRDS = 2
+    COMPOSITIONS = 3
+    ENVIRONMENT = 4  # the environment's Namespace and record ConfigMap
+    XRS = 5
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One XR that costs money by itself, with its FinOps ownership and USD per hour."""
+
+    kind: str
+    name: str
+    cost_center: str
+    owner: str
+    tier: str
+    worst_case: float
+    expected: float
+
+
+@dataclass(frozen=True)
+class CostCenterBudget:
+    """A cost center's slice of the environment budget: share = its worst case ÷ the environment's."""
+
+    cost_center: str
+    worst_case_usd_per_hour: float
+    share: float
+    monthly_limit_usd: float
+
+
+@dataclass(frozen=True)
+class StackEnvironment:
+    """Everything a stack deploys for one environment."""
+
+    settings: Settings
+    environment: Environment
+    manifests: list[Manifest]
+    workloads: list[Workload]
+
+    @property
+    def env(self) -> EnvironmentSettings:
+        return self.environment.settings
+
+    def layer_of(self, manifest: Manifest) -> Layer:
+        return layer_of(manifest, self.settings.group)
+
+    def in_layer(self, layer: Layer) -> list[Manifest]:
+        return [m for m in self.manifests if self.layer_of(m) is layer]
+
+    def worst_case_usd_per_hour(self) -> float:
+        return sum(w.worst_case for w in self.workloads)
+
+    def expected_usd_per_hour(self) -> float:
+        return sum(w.expected for w in self.workloads)
+
+    def budgets(self) -> list[CostCenterBudget]:
+        return cost_center_budgets(self.env, self.workloads)
+
+    def finops_tags(self) -> dict[str, str]:
+        return foundation_tags(self.env)
+
+
+def load_stack_environment(env_name: str, start: Path | None = None) -> StackEnvironment:
+    """Synthesize the platform and one environment of the project around `start` (as `aiplane synth
+    --env <name>` would) and return what a stack registers: platform then environment objects."""
+    settings = load_settings(start)
+    synthesis = synthesize(settings, [env_name])
+    environment = next((e for e in synthesis.environments if e.settings.name == env_name), None)
+    if environment is None:  # load_environments already refuses unknown names; keep mypy and readers sure
+        raise InputError.single(str(settings.environments), f"no environment named {env_name}")
+    catalog = load_catalog()
+    workloads = []
+    for item in sorted(environment.items, key=lambda i: (i.api.kind, i.name)):
+        cost = item_cost(item, environment, catalog)
+        if cost is None:
+            continue
+        finops = item.spec.finops
+        workloads.append(Workload(item.api.kind, item.name, finops.costCenter, finops.owner, finops.tier,
+                                  cost[0], cost[1]))
+    return StackEnvironment(settings, environment, synthesis.for_environment(env_name), workloads)
+
+
+def layer_of(manifest: Manifest, group: str) -> Layer:
+    """The layer of a synthesized object, from the manifests/ folder it is written to."""
+    folder = manifest.path.rpartition("/")[0]
+    if folder == "platform/packages":
+        return Layer.PACKAGES
+    if folder == "platform/provider-config":
+        return Layer.PROVIDER_CONFIG
+    if folder == "platform/apis":
+        kind = manifest.obj["kind"]
+        if kind == "CompositeResourceDefinition":
+            return Layer.XRDS
+        if kind == "Composition":
+            return Layer.COMPOSITIONS
+        raise InputError.single(manifest.path, f"unexpected {kind} among the platform APIs")
+    if folder.startswith("environments/"):
+        api_group = str(manifest.obj["apiVersion"]).rpartition("/")[0]
+        return Layer.XRS if api_group == group else Layer.ENVIRONMENT
+    raise InputError.single(manifest.path, "not deployed by a stack (only platform/ and environments/ are)")
+
+
+def cost_center_budgets(env: EnvironmentSettings, workloads: Iterable[Workload]) -> list[CostCenterBudget]:
+    """Split the environment's monthly budget (budgetPerHour × 730 h) by each cost center's share of the
+    worst-case $/h; with no costed workload the environment's own cost center gets all of it."""
+    by_center: dict[str, float] = {}
+    for w in workloads:
+        by_center[w.cost_center] = by_center.get(w.cost_center, 0.0) + w.worst_case
+    total = sum(by_center.values())
+    if total <= 0:
+        by_center, total = {env.finops.costCenter: 1.0}, 1.0
+    monthly = env.finops.budgetPerHour * HOURS_PER_MONTH
+    return [CostCenterBudget(center, worst, worst / total, round(monthly * worst / total, 2))
+            for center, worst in sorted(by_center.items())]
+
+
+def foundation_tags(env: EnvironmentSettings) -> dict[str, str]:
+    """AWS tags of every shared foundation resource of an environment."""
+    return {
+        "cost-center": env.finops.costCenter,
+        "owner": env.finops.owner,
+        "environment": env.name,
+        "tier": FOUNDATION_TIER,
+        "managed-by": MANAGED_BY,
+    }
+
+
+def stack_tags(env: EnvironmentSettings) -> dict[str, str]:
+    """The `pulumi:tags` a stack of this environment must carry (CrossGuard reads them as stack tags)."""
+    return {"cost-center": env.finops.costCenter, "owner": env.finops.owner, "environment": env.name}
+
+
+def composed_aws_kinds(manifests: Iterable[Manifest]) -> dict[str, list[dict[str, Any]]]:
+    """Bases of the AWS managed resources the Compositions compose, by provider service (`s3`, `eks`...)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for m in manifests:
+        if m.obj.get("kind") != "Composition":
+            continue
+        for base in composed_bases(m.obj):
+            group = str(base.get("apiVersion", "")).split("/")[0]
+            if group.endswith(AWS_MR_SUFFIX):
+                out.setdefault(group.removesuffix(AWS_MR_SUFFIX), []).append(base)
+    return dict(sorted(out.items()))
