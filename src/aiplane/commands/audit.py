@@ -1,0 +1,54 @@
+"""`aiplane audit`: compare the live AWS account with what Git declares for one environment.
+
+Reads only (boto3, docs/audit-readonly-policy.json). Exit 0 clean, 1 findings, 2 credentials, region
+or input errors, each as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aiplane.audit.declared import DeclaredState, from_synthesis
+from aiplane.audit.live import AwsAccessError, Clients, access_problem
+from aiplane.audit.report import render_json, render_text
+from aiplane.audit.run import AccountMismatch, run_audit
+from aiplane.catalog import load_catalog
+from aiplane.errors import InputError, Problem
+from aiplane.project import load_settings
+from aiplane.render import RenderError
+from aiplane.synthesis import synthesize
+
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def run(env: str, fmt: str) -> int:
+    settings = load_settings()
+    synthesis = synthesize(settings, [env])
+    try:
+        declared = from_synthesis(synthesis, env, settings.group)
+    except (RenderError, ValueError) as err:
+        raise InputError.single(f"environments/{env}", f"cannot render what Git declares: {err}") from None
+    check_region(declared)
+    try:
+        report = run_audit(declared, Clients(), load_catalog())
+    except AccountMismatch as err:
+        raise InputError([Problem(declared.source, str(err), field="accountId")]) from None
+    except AwsAccessError as err:
+        raise InputError.single("AWS", str(err)) from None
+    except Exception as err:  # boto3.Session() itself raises for a missing profile
+        problem = access_problem(err)
+        if problem is None:
+            raise
+        raise InputError.single("AWS", problem) from None
+    print(render_json(report) if fmt == "json" else render_text(report))
+    return report.exit_code
+
+
+def check_region(declared: DeclaredState) -> None:
+    """The environment's region is used; an AWS_REGION naming another region is a mistake, not a wish."""
+    for variable in REGION_VARIABLES:
+        value = os.environ.get(variable)
+        if value and value != declared.region:
+            raise InputError([Problem(declared.source, f"{variable} is {value} but environment "
+                                      f"{declared.environment} is in {declared.region}; unset it or set it "
+                                      f"to {declared.region}", field="region")])

@@ -1,0 +1,237 @@
+"""The offline patch-and-transform renderer: what prod's XRs compose, straight from the Compositions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from aiplane.composing import FINOPS_TAG_KEYS
+from aiplane.project import load_settings
+from aiplane.render import (
+    RenderedResource,
+    RenderError,
+    RequiredFieldMissing,
+    apply_transform,
+    go_format,
+    render,
+    select_composition,
+)
+from aiplane.synthesis import synthesize
+from aiplane.validation import SchemaRegistry
+from aiplane.validation.fieldpath import resolve_schema
+
+Obj = dict[str, Any]
+Prod = tuple[list[Obj], list[Obj]]
+
+
+@pytest.fixture(scope="module")
+def prod() -> Prod:
+    """(prod's XRs, every Composition) from one in-memory synthesis."""
+    settings = load_settings()
+    synthesis = synthesize(settings, ["prod"])
+    objects = synthesis.objects()
+    xrs = [o for o in objects if o["apiVersion"].startswith(f"{settings.group}/")
+           and o["metadata"].get("namespace") == "ai-prod"]
+    compositions = [o for o in objects if o["kind"] == "Composition"]
+    return xrs, compositions
+
+
+def xr(prod: Prod, kind: str, name: str) -> Obj:
+    return copy.deepcopy(next(o for o in prod[0] if o["kind"] == kind and o["metadata"]["name"] == name))
+
+
+def rendered(prod: Prod, obj: Obj) -> dict[str, RenderedResource]:
+    return {r.name: r for r in render(obj, select_composition(obj, prod[1]))}
+
+
+def test_mixed_node_pool_renders_an_on_demand_base_and_a_spot_group(prod: Prod) -> None:
+    out = rendered(prod, xr(prod, "GPUNodePool", "llm-inference"))
+    groups = sorted((r for r in out.values() if r.obj["kind"] == "NodeGroup"), key=lambda r: r.name)
+    assert [(g.external_name, g.for_provider["capacityType"]) for g in groups] == [
+        ("prod-llm-inference-ondemand", "ON_DEMAND"), ("prod-llm-inference-spot", "SPOT")]
+    base, spot = groups
+    # The base is pinned at onDemandBaseSize; the spot group scales between the pool's min and max.
+    assert base.for_provider["scalingConfig"] == {"minSize": 2, "maxSize": 2}
+    assert spot.for_provider["scalingConfig"] == {"minSize": 2, "maxSize": 6}
+    assert spot.for_provider["instanceTypes"] == ["g5.12xlarge", "g6.12xlarge"]
+    assert spot.for_provider["clusterName"] == "ai-prod"
+    assert spot.obj["spec"]["initProvider"] == {"scalingConfig": {"desiredSize": 2}}
+
+
+def test_every_taggable_managed_resource_carries_the_finops_tags(prod: Prod) -> None:
+    registry = SchemaRegistry.default()
+    checked = 0
+    for obj in prod[0]:
+        finops = obj["spec"]["finops"]
+        for resource in render(obj, select_composition(obj, prod[1])):
+            kind = registry.lookup(resource.obj["apiVersion"], resource.obj["kind"])
+            if kind is None or resolve_schema(kind.schema, ["spec", "forProvider", "tags"]) is None:
+                continue
+            checked += 1
+            assert resource.for_provider["tags"] == {
+                "cost-center": finops["costCenter"], "owner": finops["owner"], "environment": "prod",
+                "tier": finops["tier"], "managed-by": "aiplane", "xr-name": obj["metadata"]["name"],
+            }, f"{obj['kind']}/{obj['metadata']['name']} {resource.name}"
+            assert set(resource.for_provider["tags"]) == set(FINOPS_TAG_KEYS)
+    # Node roles, node groups, KMS keys, buckets, roles, models, endpoint configs, endpoints, alarms.
+    assert checked >= 20
+
+
+def test_endpoint_captures_to_the_capture_bucket_under_its_prefix(prod: Prod) -> None:
+    out = rendered(prod, xr(prod, "ModelEndpoint", "fraud-scoring"))
+    capture = out["endpoint-config"].for_provider["dataCaptureConfig"]
+    assert capture["destinationS3Uri"] == "s3://prod-captures-777788889999/fraud-scoring"
+    assert capture["enableCapture"] is True
+    assert capture["initialSamplingPercentage"] == 20
+    assert out["endpoint"].external_name == "prod-fraud-scoring"
+    assert out["endpoint-config"].for_provider["productionVariants"][0]["instanceType"] == "ml.m5.xlarge"
+
+
+def test_transforms_of_the_real_compositions(prod: Prod) -> None:
+    out = rendered(prod, xr(prod, "ModelEndpoint", "fraud-scoring"))
+    config = out["ethics-monitor-config"].obj
+    assert config["metadata"]["name"] == "fraud-scoring-ethics-monitor"
+    assert json.loads(config["data"]["sensitive-attributes"]) == ["age_band", "gender", "postcode_region"]
+    assert config["data"]["demographic-parity-difference"] == "0.08"  # convert float64 → string
+    assert out["ethics-monitor"].obj["spec"]["suspend"] is False  # convert bool → string, then map
+    # TrimPrefix then Format into a JSON policy document.
+    policy = json.loads(out["execution-role"].for_provider["inlinePolicy"][0]["policy"])
+    assert policy["Statement"][0]["Resource"] == [
+        "arn:aws:s3:::prod-artifacts-777788889999/models/fraud-scoring/1.12.0/model.tar.gz"]
+    alarms = out["endpoint"].for_provider["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
+    assert alarms == [{"alarmName": "prod-fraud-scoring-fairness"}]
+    # ToCompositeFieldPath needs observed state: nothing is written back into the XR or the resource.
+    assert "status" not in out["endpoint"].obj
+
+
+def test_quota_code_comes_from_the_compositions_map(prod: Prod) -> None:
+    out = rendered(prod, xr(prod, "AcceleratorQuota", "g-spot-us-east-1"))
+    assert out["service-quota"].for_provider == {
+        "serviceCode": "ec2", "region": "us-east-1", "quotaCode": "L-3819A6DF", "value": 288}
+
+
+def test_bucket_versioning_maps_a_boolean_through_convert_and_map(prod: Prod) -> None:
+    bucket = xr(prod, "ModelBucket", "captures")
+    bucket["spec"]["versioning"] = False
+    out = rendered(prod, bucket)
+    assert out["versioning"].for_provider["versioningConfiguration"] == {"status": "Suspended"}
+    assert out["bucket"].external_name == "prod-captures-777788889999"
+    assert out["lifecycle"].for_provider["rule"][0]["expiration"] == [{"days": 365}]
+
+
+def test_optional_inputs_that_are_missing_are_skipped(prod: Prod) -> None:
+    pool = xr(prod, "GPUNodePool", "fine-tuning")  # no desiredSize: minSize is the creation size
+    assert "desiredSize" not in pool["spec"]["scaling"]
+    out = rendered(prod, pool)
+    assert out["nodegroup-spot"].obj["spec"]["initProvider"] == {"scalingConfig": {"desiredSize": 0}}
+    del pool["spec"]["diskSizeGiB"]
+    assert "diskSize" not in rendered(prod, pool)["nodegroup-spot"].for_provider
+
+
+def test_a_missing_required_input_is_an_error_naming_resource_and_field(prod: Prod) -> None:
+    pool = xr(prod, "GPUNodePool", "fine-tuning")
+    del pool["spec"]["instanceTypes"]
+    with pytest.raises(RequiredFieldMissing) as caught:
+        rendered(prod, pool)
+    assert (caught.value.resource, caught.value.path) == ("nodegroup-spot", "spec.instanceTypes")
+
+
+def test_selection_needs_exactly_one_composition(prod: Prod) -> None:
+    pool = xr(prod, "GPUNodePool", "fine-tuning")
+    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks-spot"
+    del pool["spec"]["crossplane"]
+    with pytest.raises(ValueError, match="found gpunodepools-eks-mixed, gpunodepools-eks-on-demand"):
+        select_composition(pool, prod[1])
+    pool["spec"]["crossplane"] = {"compositionRef": {"name": "gpunodepools-eks-mixed"}}
+    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks-mixed"
+    pool["kind"] = "Unknown"
+    with pytest.raises(ValueError, match="found none"):
+        select_composition(pool, prod[1])
+
+
+def composition(*patches: Obj, base: Obj | None = None, patch_sets: list[Obj] | None = None) -> Obj:
+    return {"spec": {"pipeline": [{"step": "pt", "input": {
+        "apiVersion": "pt.fn.crossplane.io/v1beta1", "kind": "Resources", "patchSets": patch_sets or [],
+        "resources": [{"name": "r", "base": base or {"kind": "ConfigMap"}, "patches": list(patches)}]}}]}}
+
+
+def test_patch_sets_expand_in_place_and_later_patches_win() -> None:
+    comp = composition({"type": "PatchSet", "patchSetName": "names"},
+                       {"fromFieldPath": "spec.b", "toFieldPath": "data.x"},
+                       patch_sets=[{"name": "names", "patches": [
+                           {"type": "FromCompositeFieldPath", "fromFieldPath": "spec.a",
+                            "toFieldPath": "data.x"},
+                           {"type": "FromCompositeFieldPath", "fromFieldPath": "spec.a"}]}])
+    [out] = render({"spec": {"a": "first", "b": "second"}}, comp)
+    assert out.obj == {"kind": "ConfigMap", "data": {"x": "second"}, "spec": {"a": "first"}}
+    with pytest.raises(RenderError, match="unknown patch set 'missing'"):
+        render({}, composition({"type": "PatchSet", "patchSetName": "missing"}))
+
+
+def test_combine_is_skipped_when_optional_and_raises_when_required() -> None:
+    patch = {"type": "CombineFromComposite", "toFieldPath": "data.name",
+             "combine": {"strategy": "string", "variables": [{"fromFieldPath": "spec.a"},
+                                                            {"fromFieldPath": "spec.n"}],
+                         "string": {"fmt": "%s-%d"}}}
+    [out] = render({"spec": {"a": "x", "n": 3}}, composition(patch))
+    assert out.obj["data"] == {"name": "x-3"}
+    [out] = render({"spec": {"a": "x"}}, composition(patch))
+    assert "data" not in out.obj
+    with pytest.raises(RequiredFieldMissing, match=r"spec\.n"):
+        render({"spec": {"a": "x"}}, composition({**patch, "policy": {"fromFieldPath": "Required"}}))
+
+
+def test_patching_never_changes_the_composite_resource() -> None:
+    source: Obj = {"spec": {"labels": {"a": "1"}, "extra": "2"}}
+    comp = composition({"fromFieldPath": "spec.labels", "toFieldPath": "metadata.labels"},
+                       {"fromFieldPath": "spec.extra", "toFieldPath": "metadata.labels[b]"})
+    [out] = render(source, comp)
+    assert out.obj["metadata"]["labels"] == {"a": "1", "b": "2"}
+    assert source["spec"]["labels"] == {"a": "1"}
+
+
+@pytest.mark.parametrize(("transform", "value", "expected"), [
+    ({"type": "map", "map": {"a": {"nested": 1}}}, "a", {"nested": 1}),
+    ({"type": "convert", "convert": {"toType": "int64"}}, "42", 42),
+    ({"type": "convert", "convert": {"toType": "int"}}, 2.9, 2),
+    ({"type": "convert", "convert": {"toType": "float64"}}, "0.5", 0.5),
+    ({"type": "convert", "convert": {"toType": "bool"}}, "True", True),
+    ({"type": "convert", "convert": {"toType": "string"}}, 2.0, "2"),
+    ({"type": "convert", "convert": {"toType": "string"}}, True, "true"),
+    ({"type": "string", "string": {"type": "Format", "fmt": "%v%%"}}, 10, "10%"),
+    ({"type": "string", "string": {"type": "TrimPrefix", "trim": "s3://"}}, "s3://b/k", "b/k"),
+    ({"type": "string", "string": {"type": "TrimSuffix", "trim": ".tar.gz"}}, "m.tar.gz", "m"),
+    ({"type": "string", "string": {"type": "Convert", "convert": "ToUpper"}}, "gpu", "GPU"),
+    ({"type": "string", "string": {"type": "Convert", "convert": "ToLower"}}, "SPOT", "spot"),
+    ({"type": "string", "string": {"type": "Convert", "convert": "ToJson"}}, {"b": [1], "a": "x"},
+     '{"a":"x","b":[1]}'),
+    ({"type": "math", "math": {"type": "Multiply", "multiply": 4}}, 24, 96),
+])
+def test_transforms(transform: Obj, value: Any, expected: Any) -> None:
+    assert apply_transform(transform, value) == expected
+
+
+@pytest.mark.parametrize(("transform", "value", "message"), [
+    ({"type": "map", "map": {"a": 1}}, "b", "not in the map"),
+    ({"type": "convert", "convert": {"toType": "int64"}}, "4.5", "cannot convert"),
+    ({"type": "convert", "convert": {"toType": "bool"}}, "yes", "cannot convert"),
+    ({"type": "math", "math": {"type": "Multiply", "multiply": 2}}, "3", "needs a number"),
+    ({"type": "string", "string": {"type": "Regexp", "regexp": {"match": "x"}}}, "x", "unsupported"),
+    ({"type": "match", "match": {}}, "x", "unsupported transform type"),
+])
+def test_transforms_that_do_not_apply_are_errors(transform: Obj, value: Any, message: str) -> None:
+    with pytest.raises(RenderError, match=message):
+        apply_transform(transform, value)
+
+
+def test_go_format_is_strict_about_inputs() -> None:
+    assert go_format("%s/%v/%d", ["a", [1, 2], 3]) == "a/[1 2]/3"
+    with pytest.raises(RenderError, match="more verbs"):
+        go_format("%s-%s", ["a"])
+    with pytest.raises(RenderError, match="uses 1 of 2"):
+        go_format("%s", ["a", "b"])
+    with pytest.raises(RenderError, match="does not apply"):
+        go_format("%d", ["a"])
