@@ -27,6 +27,7 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/validate.py
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
