@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import time
-from collections.abc import Callable
+import sys
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _workload import best_of
 
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import load_settings
@@ -28,15 +32,6 @@ from aiplane.synthesis import synthesize
 from aiplane.validation import SchemaRegistry, validate_documents
 
 ENV_LABEL = "aiplane.io/environment"
-
-
-def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def clone_environment(env_objects: list[dict[str, Any]], copy_no: int) -> list[dict[str, Any]]:

@@ -15,26 +15,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _workload import objects
+from _workload import best_of, objects
 
 from aiplane.validation import SchemaRegistry, validate_documents
 from aiplane.yamlio import dump_all, load_documents_from_text
-
-
-def best_of(runs: int, fn: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def measure(n: int, runs: int) -> None:

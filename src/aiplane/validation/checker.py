@@ -11,6 +11,7 @@ import jsonschema_rs
 from aiplane.validation.celrules import Outcome, RulePlan, build_rule_plan, check_rules
 from aiplane.validation.defaults import DefaultPlan, apply_plan, build_plan
 from aiplane.validation.findings import Finding, Location, Severity
+from aiplane.validation.jsontypes import json_type
 from aiplane.validation.kinds import KindSchema, split_api_version
 from aiplane.validation.openapi import DNS_SUBDOMAIN, convert, convert_root
 from aiplane.validation.pathfmt import format_path
@@ -76,21 +77,7 @@ def apply_defaults(obj: dict[str, Any], ks: KindSchema) -> dict[str, Any]:
 
 
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return json_type(value) or type(value).__name__
 
 
 def _non_json(value: Any, path: list[str | int]) -> tuple[list[str | int], str] | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from aiplane.validation.fieldpath import WILDCARD, Segment, parse_field_path, resolve_schema
 from aiplane.validation.findings import Severity
+from aiplane.validation.jsontypes import json_type
 
 COMPOSITE = "composite"
 COMPOSED = "composed"
@@ -90,20 +91,9 @@ def json_type_of_schema(schema: Mapping[str, Any] | None) -> JsonType:
 
 
 def json_type_of_value(value: Any) -> JsonType:
-    """The JSON type of a literal in a transform (map values, match results)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return None
+    """The JSON type of a literal in a transform (map values, match results); None when unknown."""
+    found = json_type(value)
+    return None if found == "null" else found
 
 
 def _common_type(types: Sequence[JsonType]) -> JsonType:
