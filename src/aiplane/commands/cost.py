@@ -1,78 +1,159 @@
-"""`aiplane cost`: worst-case and expected USD per hour by environment, cost-center and workload,
-from the same catalog and API cost hooks the max-cost-per-hour guardrail uses."""
+"""`aiplane cost`: worst-case and expected USD per hour by environment, cost-center and workload; with
+`--diff REF`, what a change does to them compared with the environments at a git revision."""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import subprocess
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
 
 from aiplane.catalog import load_catalog
+from aiplane.costing import HOURS_PER_MONTH, EnvironmentCost, environment_costs
 from aiplane.discovery import discover
-from aiplane.environment import load_environments
-from aiplane.project import load_settings
-from aiplane.xr import item_cost
-
-HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.md §1)
+from aiplane.environment import ENVIRONMENT_SUFFIXES, load_environments
+from aiplane.errors import InputError
+from aiplane.project import Settings, load_settings
 
 
-def run(envs: list[str], fmt: str) -> int:
-    settings = load_settings()
-    catalog = load_catalog()
-    environments = load_environments(settings.environments, discover(settings), envs)
-    report: list[dict[str, Any]] = []
-    for env in environments:
-        workloads: list[dict[str, Any]] = []
-        by_cost_center: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
-            cost = item_cost(item, env, catalog)
-            if cost is None:
-                continue
-            workloads.append(
-                {
-                    "kind": item.api.kind,
-                    "name": item.name,
-                    "costCenter": item.spec.finops.costCenter,
-                    "tier": item.spec.finops.tier,
-                    "worstCase": round(cost[0], 4),
-                    "expected": round(cost[1], 4),
-                }
-            )
-            by_cost_center[item.spec.finops.costCenter][0] += cost[0]
-            by_cost_center[item.spec.finops.costCenter][1] += cost[1]
-        worst = sum(float(w["worstCase"]) for w in workloads)
-        expected = sum(float(w["expected"]) for w in workloads)
-        report.append(
+def _as_json(cost: EnvironmentCost) -> dict[str, Any]:
+    return {
+        "environment": cost.environment,
+        "budgetPerHour": cost.budget_per_hour,
+        "worstCase": round(cost.worst_case, 4),
+        "expected": round(cost.expected, 4),
+        "costCenters": {
+            k: {"worstCase": round(v[0], 4), "expected": round(v[1], 4)}
+            for k, v in cost.by_cost_center().items()
+        },
+        "workloads": [
             {
-                "environment": env.settings.name,
-                "budgetPerHour": env.settings.finops.budgetPerHour,
-                "worstCase": round(worst, 4),
-                "expected": round(expected, 4),
-                "costCenters": {
-                    k: {"worstCase": round(v[0], 4), "expected": round(v[1], 4)}
-                    for k, v in sorted(by_cost_center.items())
-                },
-                "workloads": workloads,
+                "kind": w.kind,
+                "name": w.name,
+                "costCenter": w.cost_center,
+                "tier": w.tier,
+                "worstCase": round(w.worst_case, 4),
+                "expected": round(w.expected, 4),
+            }
+            for w in cost.workloads
+        ],
+    }
+
+
+def _print_text(costs: list[EnvironmentCost]) -> None:
+    for env in costs:
+        click.echo(
+            f"{env.environment}: worst case ${env.worst_case:.2f}/h, expected ${env.expected:.2f}/h, "
+            f"budget ${env.budget_per_hour:.2f}/h (worst case ≈ ${env.worst_case * HOURS_PER_MONTH:,.0f}/month)"
+        )
+        for center, (worst, expected) in env.by_cost_center().items():
+            click.echo(f"  cost-center {center}: ${worst:.2f}/h worst, ${expected:.2f}/h expected")
+        for w in env.workloads:
+            click.echo(
+                f"    {w.kind}/{w.name} [{w.tier}]: ${w.worst_case:.2f}/h worst, ${w.expected:.2f}/h expected"
+            )
+
+
+def environments_at(settings: Settings, ref: str) -> Path:
+    """A temporary copy of the environment files as they were at git revision `ref`."""
+    rel = settings.environments.relative_to(settings.root).as_posix()
+    listing = subprocess.run(
+        ["git", "-C", str(settings.root), "ls-tree", "--name-only", f"{ref}:{rel}"],
+        capture_output=True,
+        text=True,
+    )
+    if listing.returncode != 0:
+        raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {listing.stderr.strip()}")
+    folder = Path(tempfile.mkdtemp(prefix="aiplane-cost-"))
+    for name in listing.stdout.split():
+        if name.endswith(ENVIRONMENT_SUFFIXES):
+            shown = subprocess.run(
+                ["git", "-C", str(settings.root), "show", f"{ref}:{rel}/{name}"],
+                capture_output=True,
+                check=True,
+            )
+            (folder / name).write_bytes(shown.stdout)
+    return folder
+
+
+def _diff(before: list[EnvironmentCost], after: list[EnvironmentCost]) -> list[dict[str, Any]]:
+    old = {c.environment: c for c in before}
+    new = {c.environment: c for c in after}
+    out = []
+    for name in sorted(old.keys() | new.keys()):
+        was, now = old.get(name), new.get(name)
+        was_w = {(w.kind, w.name): w for w in (was.workloads if was else [])}
+        now_w = {(w.kind, w.name): w for w in (now.workloads if now else [])}
+        changes = []
+        for key in sorted(was_w.keys() | now_w.keys()):
+            a, b = was_w.get(key), now_w.get(key)
+            before_cost = a.worst_case if a else 0.0
+            after_cost = b.worst_case if b else 0.0
+            if abs(after_cost - before_cost) > 1e-9:
+                changes.append(
+                    {
+                        "kind": key[0],
+                        "name": key[1],
+                        "worstCaseBefore": round(before_cost, 4),
+                        "worstCaseAfter": round(after_cost, 4),
+                        "delta": round(after_cost - before_cost, 4),
+                    }
+                )
+        out.append(
+            {
+                "environment": name,
+                "worstCaseBefore": round(was.worst_case, 4) if was else 0.0,
+                "worstCaseAfter": round(now.worst_case, 4) if now else 0.0,
+                "budgetPerHour": now.budget_per_hour if now else (was.budget_per_hour if was else 0.0),
+                "changes": changes,
             }
         )
-    if fmt == "json":
-        click.echo(json.dumps({"version": 1, "unit": "USD/h", "environments": report}, indent=2))
-        return 0
-    for env_report in report:
-        click.echo(
-            f"{env_report['environment']}: worst case ${env_report['worstCase']:.2f}/h, expected "
-            f"${env_report['expected']:.2f}/h, budget ${env_report['budgetPerHour']:.2f}/h "
-            f"(worst case ≈ ${env_report['worstCase'] * HOURS_PER_MONTH:,.0f}/month)"
-        )
-        for center, cost in env_report["costCenters"].items():
+    return out
+
+
+def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
+    settings = load_settings()
+    catalog = load_catalog()
+    project = discover(settings)
+    after = environment_costs(load_environments(settings.environments, project, envs), catalog)
+    if diff is None:
+        if fmt == "json":
             click.echo(
-                f"  cost-center {center}: ${cost['worstCase']:.2f}/h worst, ${cost['expected']:.2f}/h expected"
+                json.dumps(
+                    {"version": 1, "unit": "USD/h", "environments": [_as_json(c) for c in after]}, indent=2
+                )
             )
-        for w in env_report["workloads"]:
+        else:
+            _print_text(after)
+        return 0
+    folder = environments_at(settings, diff)
+    try:
+        names = [e for e in envs if (folder / f"{e}.yaml").exists()] if envs else []
+        before = environment_costs(
+            load_environments(folder, project, names) if (names or not envs) else [], catalog
+        )
+    finally:
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+    changes = _diff(before, after)
+    if fmt == "json":
+        click.echo(
+            json.dumps({"version": 1, "unit": "USD/h", "base": diff, "environments": changes}, indent=2)
+        )
+        return 0
+    for env in changes:
+        delta = env["worstCaseAfter"] - env["worstCaseBefore"]
+        click.echo(
+            f"{env['environment']}: worst case ${env['worstCaseBefore']:.2f}/h → ${env['worstCaseAfter']:.2f}/h "
+            f"({delta:+.2f}/h, {delta * HOURS_PER_MONTH:+,.0f}/month; budget ${env['budgetPerHour']:.2f}/h)"
+        )
+        for c in env["changes"]:
             click.echo(
-                f"    {w['kind']}/{w['name']} [{w['tier']}]: ${w['worstCase']:.2f}/h worst, "
-                f"${w['expected']:.2f}/h expected"
+                f"  {c['kind']}/{c['name']}: ${c['worstCaseBefore']:.2f}/h → ${c['worstCaseAfter']:.2f}/h "
+                f"({c['delta']:+.2f}/h)"
             )
     return 0

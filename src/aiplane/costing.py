@@ -1,0 +1,66 @@
+"""Cost of environments by workload and cost-center, from the catalog and the APIs' cost hooks (the
+same numbers the max-cost-per-hour guardrail and the XR annotations use)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from aiplane.catalog import Catalog
+from aiplane.environment import Environment
+from aiplane.xr import item_cost
+
+HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.md §1)
+
+
+@dataclass(frozen=True)
+class WorkloadCost:
+    kind: str
+    name: str
+    cost_center: str
+    tier: str
+    worst_case: float
+    expected: float
+
+
+@dataclass(frozen=True)
+class EnvironmentCost:
+    environment: str
+    budget_per_hour: float
+    workloads: list[WorkloadCost] = field(default_factory=list)
+
+    @property
+    def worst_case(self) -> float:
+        return sum(w.worst_case for w in self.workloads)
+
+    @property
+    def expected(self) -> float:
+        return sum(w.expected for w in self.workloads)
+
+    def by_cost_center(self) -> dict[str, tuple[float, float]]:
+        out: dict[str, tuple[float, float]] = {}
+        for w in self.workloads:
+            worst, expected = out.get(w.cost_center, (0.0, 0.0))
+            out[w.cost_center] = (worst + w.worst_case, expected + w.expected)
+        return dict(sorted(out.items()))
+
+
+def environment_costs(environments: Iterable[Environment], catalog: Catalog) -> list[EnvironmentCost]:
+    out = []
+    for env in environments:
+        workloads = []
+        for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
+            cost = item_cost(item, env, catalog)
+            if cost is not None:
+                workloads.append(
+                    WorkloadCost(
+                        item.api.kind,
+                        item.name,
+                        item.spec.finops.costCenter,
+                        item.spec.finops.tier,
+                        cost[0],
+                        cost[1],
+                    )
+                )
+        out.append(EnvironmentCost(env.settings.name, env.settings.finops.budgetPerHour, workloads))
+    return out
