@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from project_copy import copy_project, run_aiplane
 
 
