@@ -19,8 +19,10 @@ sys.path.insert(0, str(REPO / "src"))
 
 from aiplane.catalog import load_catalog  # noqa: E402
 from aiplane.cdk8s_app import synthesize_charts  # noqa: E402
+from aiplane.composing import CompositionContext  # noqa: E402
 from aiplane.discovery import discover  # noqa: E402
 from aiplane.environment import load_environment  # noqa: E402
+from aiplane.platform import build_platform  # noqa: E402
 from aiplane.project import load_settings  # noqa: E402
 from aiplane.xr import environment_objects  # noqa: E402
 from aiplane.yamlio import dump_yaml  # noqa: E402
@@ -50,7 +52,11 @@ def generated_xrs(count: int) -> list[dict[str, object]]:
     items = list(env.items)
     env.items = [dataclasses.replace(items[i % len(items)], name=f"{items[i % len(items)].name}-{i}")
                  for i in range(count)]
-    return environment_objects(env, settings, load_catalog())[2:]  # XRs only
+    project = discover(settings)
+    catalog = load_catalog()
+    platform = build_platform(project, CompositionContext(settings, project.apis, catalog))
+    compositions = [o for o in platform.apis if o["kind"] == "Composition"]
+    return environment_objects(env, settings, catalog, compositions)[2:]  # XRs only
 
 
 def measure(count: int) -> tuple[float, float]:

@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiplane.composing import CompositionContext
-from aiplane.pt import combine_from_xr, from_xr, managed_resource, map_values, to_xr
+from aiplane.pt import KEEP_ON_DELETE, combine_from_xr, from_xr, managed_resource, map_values, to_xr
 
 KIND = "AcceleratorQuota"
 DEFAULT_VARIANT = "servicequotas"
-NEVER_DELETE = ["Observe", "Create", "Update", "LateInitialize"]
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
@@ -28,7 +27,7 @@ def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
             "servicequotas.aws.m.upbound.io/v1beta1",
             "ServiceQuota",
             {"serviceCode": "ec2"},
-            management_policies=NEVER_DELETE,
+            management_policies=KEEP_ON_DELETE,
         ),
         combine_from_xr(
             "%s-%s", ["spec.class", "spec.purchase"], "spec.forProvider.quotaCode", map_values(codes)

@@ -1,6 +1,11 @@
 """ModelBucket on S3: bucket, SSE-KMS with a bucket key, all four public-access blocks, versioning,
 lifecycle. Two variants by the XR's `kmsKey.mode`: `managed` composes a rotating KMS key, `external`
 uses the key ARN the XR names.
+
+Every resource orphans on delete (managementPolicies without Delete): removing a bucket from an
+environment (a Flux prune) must neither schedule its key for deletion — which would make every object
+unreadable after the waiting period — nor strip the public access block or encryption from a bucket
+that S3 refuses to delete while it holds objects.
 """
 
 from __future__ import annotations
@@ -8,18 +13,23 @@ from __future__ import annotations
 from typing import Any
 
 from aiplane.composing import CompositionContext
-from aiplane.pt import ComposedResource, convert, from_xr, managed_resource, map_values, to_xr
+from aiplane.pt import KEEP_ON_DELETE, ComposedResource, convert, from_xr, managed_resource, map_values, to_xr
 
 KIND = "ModelBucket"
 DEFAULT_VARIANT = "s3-kms-managed"
 S3 = "s3.aws.m.upbound.io/v1beta1"
 
 
+def kept(api_version: str, kind: str, for_provider: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """A managed resource that orphans on delete (see the module docstring)."""
+    return managed_resource(api_version, kind, for_provider, management_policies=KEEP_ON_DELETE, **kw)
+
+
 def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | None) -> list[ComposedResource]:
     """Everything but the key. `key_selector`: select the composed key; None: patch keyArn from the XR."""
     bucket = ctx.aws_resource(
         "bucket",
-        managed_resource(S3, "Bucket", {"tags": ctx.aws_tags()}, labels=ctx.part_labels("bucket")),
+        kept(S3, "Bucket", {"tags": ctx.aws_tags()}, labels=ctx.part_labels("bucket")),
         from_xr("spec.bucketName", "metadata.annotations[crossplane.io/external-name]", required=True),
         to_xr("status.atProvider.id", "status.bucketName"),
         to_xr("status.atProvider.arn", "status.arn"),
@@ -38,7 +48,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
         )
     encryption = ctx.aws_resource(
         "encryption",
-        managed_resource(
+        kept(
             S3,
             "BucketServerSideEncryptionConfiguration",
             {
@@ -51,7 +61,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
     # All four settings true and not patchable: a ModelBucket is never public.
     public_access = ctx.aws_resource(
         "public-access-block",
-        managed_resource(
+        kept(
             S3,
             "BucketPublicAccessBlock",
             {
@@ -65,7 +75,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
     )
     versioning = ctx.aws_resource(
         "versioning",
-        managed_resource(
+        kept(
             S3,
             "BucketVersioning",
             {
@@ -82,7 +92,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
     )
     lifecycle = ctx.aws_resource(
         "lifecycle",
-        managed_resource(
+        kept(
             S3,
             "BucketLifecycleConfiguration",
             {
@@ -111,7 +121,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
 def managed_key(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
         "kms-key",
-        managed_resource(
+        kept(
             "kms.aws.m.upbound.io/v1beta1",
             "Key",
             {

@@ -48,7 +48,8 @@ SAGEMAKER_TRUST = json.dumps(
 )
 
 # Least privilege, in two inline policies: read the model artifact only, and write captures under the
-# endpoint's prefix plus pull the image and write its logs. Each is a P&T Format string (`%s` placeholders).
+# endpoint's prefix, use the buckets' KMS keys through S3 only, pull the image and write its logs. Each is
+# a P&T Format string (`%s` placeholders).
 READ_MODEL_POLICY_FMT = json.dumps(
     {
         "Version": "2012-10-17",
@@ -72,6 +73,15 @@ RUNTIME_POLICY_FMT = json.dumps(
                 "Effect": "Allow",
                 "Action": ["s3:PutObject"],
                 "Resource": ["arn:aws:s3:::%s/%s/*"],
+            },
+            {
+                # ModelBuckets are SSE-KMS with their own keys: reading the model and writing captures needs
+                # the key, but only through S3 in this region (the key ARN is not known before it exists).
+                "Sid": "BucketKeysViaS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com"}},
             },
             {
                 "Sid": "PullImage",
@@ -128,7 +138,7 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
         ),
         combine_from_xr(
             RUNTIME_POLICY_FMT,
-            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"],
+            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix", "spec.region"],
             "spec.forProvider.inlinePolicy[1].policy",
         ),
         regional=False,
@@ -351,8 +361,10 @@ def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
                 "evaluationPeriods": 1,
                 "threshold": 0,
                 "comparisonOperator": "GreaterThanThreshold",
-                # No data means the monitor did not run: that is a breach of the promise too.
-                "treatMissingData": "breaching",
+                # No data means the monitor did not run: INSUFFICIENT_DATA notifies the alert target
+                # (insufficientDataActions) without firing alarmActions, so a silent monitor is reported
+                # but never rolls an endpoint back by itself.
+                "treatMissingData": "missing",
                 "alarmDescription": "aiplane ethics monitor: fairness threshold breached",
                 "tags": ctx.aws_tags(),
             },
@@ -361,6 +373,9 @@ def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
         ctx.external_name(f"{fmt}-fairness", *paths),
         combine_from_xr(fmt, paths, "spec.forProvider.dimensions[Endpoint]"),
         from_xr("spec.ethicsMonitor.alertTarget", "spec.forProvider.alarmActions[0]", required=True),
+        from_xr(
+            "spec.ethicsMonitor.alertTarget", "spec.forProvider.insufficientDataActions[0]", required=True
+        ),
     )
 
 

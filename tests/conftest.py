@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis import Synthesis, synthesize
 
 REPO = Path(__file__).resolve().parents[1]
+
+# CI replays the same generated examples on every run (a red build always means a code change); local
+# runs keep exploring new ones and remember failures in .hypothesis/.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

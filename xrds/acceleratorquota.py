@@ -87,4 +87,6 @@ API = PlatformAPI(
     ),
     derive_auto=derive_auto,
     quota_supply=quota_supply,
+    # A ServiceQuota value is absolute: two requests for one quota would overwrite each other.
+    identity=lambda spec: (spec.region, spec.quotaClass, spec.purchase),
 )

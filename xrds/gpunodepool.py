@@ -83,6 +83,24 @@ class Taint(Spec):
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = "NO_SCHEDULE"
 
 
+def _xrd_rules(schema: dict[str, Any]) -> None:
+    """What the XRD enforces beyond the fields: the mixed-capacity rules, and amiType as required. The
+    model fills amiType from the instance family, but an XR applied without aiplane gets no such default
+    (an XRD default cannot depend on another field), and the composition will not create a node group
+    without one."""
+    schema["x-kubernetes-validations"] = [
+        {
+            "rule": "self.capacity == 'mixed' || !has(self.onDemandBaseSize)",
+            "message": "onDemandBaseSize is only meaningful with capacity mixed",
+        },
+        {
+            "rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
+            "message": "capacity mixed needs onDemandBaseSize",
+        },
+    ]
+    schema["required"] = sorted({*schema.get("required", []), "amiType"})
+
+
 class GPUNodePoolSpec(CommonSpec):
     """GPU or accelerator nodes for AI workloads, as EKS managed node groups."""
 
@@ -94,7 +112,7 @@ class GPUNodePoolSpec(CommonSpec):
     """onDemand, spot, or mixed (an on-demand base plus a spot node group)."""
     scaling: Scaling
     """Node count bounds."""
-    onDemandBaseSize: int | None = Field(default=None, ge=0, le=1000)
+    onDemandBaseSize: int | None = Field(default=None, ge=1, le=1000)
     """mixed only: on-demand nodes always running beside the spot node group."""
     amiType: GpuAmiType | None = None
     """EKS AMI type; default NVIDIA AL2023 for p/g instances, Neuron AL2023 for inf/trn. AL2 is rejected."""
@@ -107,20 +125,7 @@ class GPUNodePoolSpec(CommonSpec):
     subnetSelector: dict[str, str] = Field(min_length=1)
     """Labels of the Subnet managed resources (ec2.aws.m.upbound.io) the node groups use."""
 
-    model_config = CommonSpec.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                {
-                    "rule": "self.capacity == 'mixed' || !has(self.onDemandBaseSize)",
-                    "message": "onDemandBaseSize is only meaningful with capacity mixed",
-                },
-                {
-                    "rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
-                    "message": "capacity mixed needs onDemandBaseSize",
-                },
-            ]
-        }
-    }
+    model_config = CommonSpec.model_config | {"json_schema_extra": lambda schema: _xrd_rules(schema)}
 
     @model_validator(mode="before")
     @classmethod
@@ -148,7 +153,9 @@ class GPUNodePoolSpec(CommonSpec):
         neuron = makers == {"aws"}
         if self.amiType is None:
             self.amiType = catalog.ec2_instance(self.instanceTypes[0]).default_ami_type  # type: ignore[assignment]
-        elif problem := ami_problem(self.amiType, makers):
+        elif problem := ami_problem(
+            self.amiType, makers, {catalog.ec2_instance(t).architecture for t in self.instanceTypes}
+        ):
             raise ValueError(problem)
         if self.taints is None:
             # The device plugins advertise nvidia.com/gpu and aws.amazon.com/neuron; tainting on those keys

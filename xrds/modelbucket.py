@@ -97,4 +97,5 @@ API = PlatformAPI(
     ),
     complete=complete,
     composition_labels=composition_labels,
+    identity=lambda spec: (spec.bucketName,),
 )

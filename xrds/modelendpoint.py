@@ -102,7 +102,19 @@ def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
             raise ItemError(
                 "bucketRef.name", f"bucket {ref['name']!r} is not declared in this environment's buckets"
             )
-        ref.setdefault("bucketName", bucket["bucketName"])
+        if bucket.get("purpose") != "captures":
+            raise ItemError(
+                "bucketRef.name",
+                f"bucket {ref['name']!r} has purpose {bucket.get('purpose')!r}; "
+                "data capture needs a bucket with purpose captures",
+            )
+        if ref.get("bucketName", bucket["bucketName"]) != bucket["bucketName"]:
+            raise ItemError(
+                "bucketRef.bucketName",
+                f"bucketRef.bucketName is resolved from bucket "
+                f"{ref['name']!r} ({bucket['bucketName']}); leave it out",
+            )
+        ref["bucketName"] = bucket["bucketName"]
     return item
 
 

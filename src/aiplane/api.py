@@ -129,6 +129,9 @@ class PlatformAPI:
     hourly_cost: Callable[[Any, Any, float], HourlyCost] | None = None
     quota_demand: Callable[[Any, Any], list[QuotaAmount]] | None = None
     quota_supply: Callable[[Any], list[QuotaAmount]] | None = None
+    # The AWS object an item manages (e.g. a bucket name): two items with the same identity would fight
+    # over one object, so an environment may not declare both.
+    identity: Callable[[Any], tuple[str, ...]] | None = None
 
     @property
     def version(self) -> str:

@@ -123,8 +123,12 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
 @main.command()
 @click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--diff", "diff", metavar="REF",
-              help="Compare with the environments at this git revision (e.g. origin/main) for review.")
+@click.option(
+    "--diff",
+    "diff",
+    metavar="REF",
+    help="Compare with the environments at this git revision (e.g. origin/main) for review.",
+)
 def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
     """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog
     (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at on-demand prices;

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiplane.api import PlatformAPI
 from aiplane.catalog import Catalog
-from aiplane.project import Settings
+from aiplane.project import MANAGED_BY, MANAGER, Settings
 from aiplane.pt import (
     ComposedResource,
     PatchSet,
@@ -25,7 +25,6 @@ from aiplane.pt import (
 # AWS tag keys every taggable managed resource carries (FinOps cost allocation; reference
 # finops-and-ethics.md §4: lowercase kebab-case keys). `managed-by` is a constant in the base.
 FINOPS_TAG_KEYS = ("cost-center", "owner", "environment", "tier", "managed-by", "xr-name")
-MANAGED_BY = "aiplane"
 
 PATCH_SET_PROVIDER = "provider-config"
 PATCH_SET_REGION = "region"
@@ -60,7 +59,7 @@ class CompositionContext:
 
     def aws_tags(self) -> dict[str, str]:
         """Base tags of a taggable MR; the finops-tags patch set fills the rest."""
-        return {"managed-by": MANAGED_BY}
+        return {"managed-by": MANAGER}
 
     def patch_sets(self) -> list[PatchSet]:
         env_label = f"metadata.labels[{self.label('environment')}]"
@@ -104,8 +103,14 @@ class CompositionContext:
     def kubernetes_resource(
         self, name: str, base: dict[str, Any], *patches: dict[str, Any]
     ) -> ComposedResource:
-        """A composed plain Kubernetes object (ConfigMap, CronJob): FinOps labels for OpenCost allocation."""
-        return ComposedResource(name, base, [use_patch_set(PATCH_SET_LABELS), *patches])
+        """A composed plain Kubernetes object (ConfigMap, CronJob): FinOps labels for OpenCost allocation.
+
+        Readiness `None`: function-auto-ready waits for a Ready condition, which a CronJob, ConfigMap or
+        ServiceAccount never reports; without this the XR (and Flux's health check on it) would never
+        become ready."""
+        return ComposedResource(
+            name, base, [use_patch_set(PATCH_SET_LABELS), *patches], readiness_checks=[{"type": "None"}]
+        )
 
     def external_name(self, fmt: str, *from_paths: str) -> dict[str, Any]:
         """Patch the AWS name (crossplane.io/external-name) from XR fields."""
@@ -123,7 +128,7 @@ class CompositionContext:
     ) -> dict[str, Any]:
         """A Pipeline Composition named `<plural>-<variant>`, labelled so XRs can select it."""
         api = self.apis[kind]
-        labels = {"app.kubernetes.io/managed-by": "aiplane", self.label("provider"): "aws"}
+        labels = {**MANAGED_BY, self.label("provider"): "aws"}
         labels.update({self.label(k): v for k, v in (selector or {}).items()})
         return pipeline_composition(
             f"{api.plural}-{variant}", self.xr_api_version(kind), kind, resources, self.patch_sets(), labels

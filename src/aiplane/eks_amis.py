@@ -25,8 +25,16 @@ def is_al2(ami_type: str) -> bool:
     return ami_type.startswith("AL2_")
 
 
-def ami_problem(ami_type: str, makers: set[str]) -> str | None:
-    """Why an AMI type cannot run nodes with accelerators of these makers (None: it can)."""
+def ami_architecture(ami_type: str) -> str:
+    """The CPU architecture an AMI type is built for (EKS names carry it: `_x86_64_` or `_ARM_64_`)."""
+    return "arm64" if "_ARM_64_" in ami_type else "x86_64"
+
+
+def ami_problem(
+    ami_type: str, makers: set[str], architectures: frozenset[str] | set[str] = frozenset()
+) -> str | None:
+    """Why an AMI type cannot run nodes with accelerators of these makers and CPU architectures
+    (catalog values; None: it can)."""
     if is_al2(ami_type):
         return (
             f"amiType {ami_type}: Amazon Linux 2 EKS AMIs reached end of support on {AL2_END_OF_SUPPORT}; "
@@ -39,4 +47,7 @@ def ami_problem(ami_type: str, makers: set[str]) -> str | None:
             return (
                 f"amiType {ami_type} has no {driver} driver; these instances need one of {', '.join(allowed)}"
             )
+    wrong = sorted(a for a in architectures if a != ami_architecture(ami_type))
+    if wrong:
+        return f"amiType {ami_type} is built for {ami_architecture(ami_type)}, the instances are {', '.join(wrong)}"
     return None

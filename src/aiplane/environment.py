@@ -35,6 +35,7 @@ from aiplane.catalog import load_catalog
 from aiplane.discovery import Project
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.positions import Path_, format_path, locate, yaml_positions
+from aiplane.yamlio import safe_load
 
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
@@ -215,7 +216,7 @@ def load_environment(path: Path, project: Project) -> Environment:
     except (OSError, UnicodeDecodeError) as err:
         raise InputError.single(source, f"cannot read: {err}") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise InputError.single(
@@ -271,8 +272,13 @@ def load_environment(path: Path, project: Project) -> Environment:
 
 
 def _at(source: str, message: str, where: tuple[int, int] | None, field: str) -> Problem:
-    return Problem(source, message, line=where[0] if where else None, column=where[1] if where else None,
-                   field=field or None)
+    return Problem(
+        source,
+        message,
+        line=where[0] if where else None,
+        column=where[1] if where else None,
+        field=field or None,
+    )
 
 
 def _load_items(
@@ -285,6 +291,7 @@ def _load_items(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
+    identities: dict[tuple[str, ...], int] = {}
     for index, raw in enumerate(raw_items):
         item_path = (*prefix, index)
         where = locate(positions, item_path)
@@ -328,6 +335,20 @@ def _load_items(
         except ValidationError as err:
             problems += _problems(err, api.spec, item_path, env.source, positions)
             continue
+        if api.identity is not None:
+            identity = api.identity(spec)
+            if identity in identities:
+                problems.append(
+                    _at(
+                        env.source,
+                        f"manages the same AWS object ({', '.join(identity)}) as "
+                        f"{prefix[0]}[{identities[identity]}]",
+                        where,
+                        format_path(item_path),
+                    )
+                )
+                continue
+            identities[identity] = index
         env.items.append(Item(api, name, spec, derived))
     return problems
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiplane.api import PlatformAPI
-from aiplane.project import Settings
+from aiplane.project import MANAGED_BY, Settings
 
 FLUX_API_VERSION = "kustomize.toolkit.fluxcd.io/v1"
 FLUX_NAMESPACE = "flux-system"
@@ -19,7 +19,8 @@ SOURCE_REF = {"kind": "GitRepository", "name": "flux-system"}
 
 
 def _condition_true(condition: str) -> str:
-    return f"status.conditions.filter(e, e.type == '{condition}').all(e, e.status == 'True')"
+    # exists(), not filter().all(): the latter is true on an empty list, before the condition is reported.
+    return f"status.conditions.exists(e, e.type == '{condition}' && e.status == 'True')"
 
 
 def _kustomization(
@@ -50,7 +51,7 @@ def _kustomization(
         "metadata": {
             "name": name,
             "namespace": FLUX_NAMESPACE,
-            "labels": {"app.kubernetes.io/managed-by": "aiplane"},
+            "labels": dict(MANAGED_BY),
         },
         "spec": spec,
     }

@@ -12,9 +12,9 @@ import yaml
 
 from aiplane.composing import CompositionContext
 from aiplane.discovery import Project
+from aiplane.project import MANAGED_BY
 from aiplane.xrd import build_xrd
 
-MANAGED_BY = {"app.kubernetes.io/managed-by": "aiplane"}
 AWS_MR_SUFFIX = ".aws.m.upbound.io"
 
 

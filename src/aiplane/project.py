@@ -10,6 +10,9 @@ from typing import Any
 from aiplane import __version__
 from aiplane.errors import InputError
 
+# The value of the `managed-by` tag and `app.kubernetes.io/managed-by` label on everything aiplane writes.
+MANAGER = "aiplane"
+MANAGED_BY = {"app.kubernetes.io/managed-by": MANAGER}
 DEFAULT_GROUP = "ai.aiplane.io"
 DEFAULT_DOMAIN = "aiplane.io"
 DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"

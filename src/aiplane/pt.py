@@ -13,6 +13,10 @@ PT_INPUT_API_VERSION = "pt.fn.crossplane.io/v1beta1"
 FUNCTION_PATCH_AND_TRANSFORM = "crossplane-contrib-function-patch-and-transform"
 FUNCTION_AUTO_READY = "crossplane-contrib-function-auto-ready"
 
+# managementPolicies that orphan on delete (no `Delete`): for what must outlive its XR or a Flux prune
+# (granted quotas, buckets and the keys that decrypt them).
+KEEP_ON_DELETE = ("Observe", "Create", "Update", "LateInitialize")
+
 ConvertType = Literal["string", "int", "int64", "bool", "float64", "object", "array"]
 Patch = dict[str, Any]
 Transform = dict[str, Any]

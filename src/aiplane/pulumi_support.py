@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.catalog import load_catalog
-from aiplane.composing import MANAGED_BY
 from aiplane.environment import Environment, EnvironmentSettings
 from aiplane.errors import InputError
 from aiplane.platform import AWS_MR_SUFFIX, composed_bases
-from aiplane.project import Settings, load_settings
+from aiplane.project import MANAGER, Settings, load_settings
 from aiplane.synthesis import Manifest, synthesize
 from aiplane.xr import item_cost
 
@@ -114,8 +113,9 @@ def load_stack_environment(env_name: str, start: Path | None = None) -> StackEnv
         if cost is None:
             continue
         finops = item.spec.finops
-        workloads.append(Workload(item.api.kind, item.name, finops.costCenter, finops.owner, finops.tier,
-                                  cost[0], cost[1]))
+        workloads.append(
+            Workload(item.api.kind, item.name, finops.costCenter, finops.owner, finops.tier, cost[0], cost[1])
+        )
     return StackEnvironment(settings, environment, synthesis.for_environment(env_name), workloads)
 
 
@@ -149,8 +149,10 @@ def cost_center_budgets(env: EnvironmentSettings, workloads: Iterable[Workload])
     if total <= 0:
         by_center, total = {env.finops.costCenter: 1.0}, 1.0
     monthly = env.finops.budgetPerHour * HOURS_PER_MONTH
-    return [CostCenterBudget(center, worst, worst / total, round(monthly * worst / total, 2))
-            for center, worst in sorted(by_center.items())]
+    return [
+        CostCenterBudget(center, worst, worst / total, round(monthly * worst / total, 2))
+        for center, worst in sorted(by_center.items())
+    ]
 
 
 def foundation_tags(env: EnvironmentSettings) -> dict[str, str]:
@@ -160,7 +162,7 @@ def foundation_tags(env: EnvironmentSettings) -> dict[str, str]:
         "owner": env.finops.owner,
         "environment": env.name,
         "tier": FOUNDATION_TIER,
-        "managed-by": MANAGED_BY,
+        "managed-by": MANAGER,
     }
 
 

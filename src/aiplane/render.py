@@ -26,10 +26,16 @@ from aiplane.validation.fieldpath import get_path, parse_field_path, set_path
 
 PT_FUNCTION_INPUT = "pt.fn.crossplane.io/v1beta1"
 # Patch types that read observed state or the environment: nothing to render offline.
-IGNORED_PATCH_TYPES = frozenset({
-    "ToCompositeFieldPath", "CombineToComposite", "FromEnvironmentFieldPath", "ToEnvironmentFieldPath",
-    "CombineFromEnvironment", "CombineToEnvironment",
-})
+IGNORED_PATCH_TYPES = frozenset(
+    {
+        "ToCompositeFieldPath",
+        "CombineToComposite",
+        "FromEnvironmentFieldPath",
+        "ToEnvironmentFieldPath",
+        "CombineFromEnvironment",
+        "CombineToEnvironment",
+    }
+)
 _GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
 _GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 _GO_INT = re.compile(r"[+-]?[0-9]+")
@@ -70,6 +76,7 @@ class RenderedResource:
 
 # Composition selection ------------------------------------------------------------------------------
 
+
 def select_composition(xr: Mapping[str, Any], compositions: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The Composition Crossplane would pick for `xr`: same composite type, then `compositionRef` or
     `compositionSelector.matchLabels`. The XRD's default is not known here, so exactly one must match."""
@@ -82,17 +89,23 @@ def select_composition(xr: Mapping[str, Any], compositions: Sequence[Mapping[str
     if ref:
         candidates = [c for c in candidates if c["metadata"]["name"] == ref]
     else:
-        candidates = [c for c in candidates
-                      if all((c["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]
+        candidates = [
+            c
+            for c in candidates
+            if all((c["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())
+        ]
     name = (xr.get("metadata") or {}).get("name")
     if len(candidates) != 1:
         found = ", ".join(sorted(c["metadata"]["name"] for c in candidates)) or "none"
-        raise ValueError(f"{kind} {name}: expected exactly one matching Composition "
-                         f"(ref {ref!r}, labels {dict(wanted)}), found {found}")
+        raise ValueError(
+            f"{kind} {name}: expected exactly one matching Composition "
+            f"(ref {ref!r}, labels {dict(wanted)}), found {found}"
+        )
     return dict(candidates[0])
 
 
 # Rendering ---------------------------------------------------------------------------------------------
+
 
 def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[RenderedResource]:
     """Every P&T resource of the Composition's pipeline: a deep copy of its base with patches applied."""
@@ -111,8 +124,9 @@ def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[Render
     return out
 
 
-def _expand(patches: Sequence[Mapping[str, Any]], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]],
-            resource: str) -> list[Mapping[str, Any]]:
+def _expand(
+    patches: Sequence[Mapping[str, Any]], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]], resource: str
+) -> list[Mapping[str, Any]]:
     """Patches in order, each PatchSet reference replaced by that set's patches."""
     out: list[Mapping[str, Any]] = []
     for patch in patches:
@@ -172,8 +186,9 @@ def _combine(patch: Mapping[str, Any], xr: Mapping[str, Any], resource: str) -> 
     """CombineFromComposite with the `string` strategy; None when an optional input is missing."""
     combine = patch.get("combine") or {}
     if combine.get("strategy") != "string":
-        raise RenderError(f"composed resource {resource!r}: unsupported combine strategy "
-                          f"{combine.get('strategy')!r}")
+        raise RenderError(
+            f"composed resource {resource!r}: unsupported combine strategy {combine.get('strategy')!r}"
+        )
     values = []
     for variable in combine.get("variables") or []:
         found, value = _lookup(xr, variable["fromFieldPath"])
@@ -189,6 +204,7 @@ def _combine(patch: Mapping[str, Any], xr: Mapping[str, Any], resource: str) -> 
 
 
 # Transforms --------------------------------------------------------------------------------------------
+
 
 def apply_transform(transform: Mapping[str, Any], value: Any) -> Any:
     """One P&T transform applied to `value`; RenderError when it does not apply."""
@@ -300,7 +316,7 @@ def go_format(fmt: str, args: Sequence[Any]) -> str:
     pos = 0
     index = 0
     for match in _GO_VERB.finditer(fmt):
-        out.append(fmt[pos:match.start()])
+        out.append(fmt[pos : match.start()])
         pos = match.end()
         verb = match.group()
         if verb == "%%":
@@ -323,8 +339,14 @@ def go_format(fmt: str, args: Sequence[Any]) -> str:
 
 
 def _go_type(value: Any) -> str:
-    for py, name in ((bool, "bool"), (int, "int64"), (float, "float64"), (str, "string"),
-                     (list, "array"), (dict, "object")):
+    for py, name in (
+        (bool, "bool"),
+        (int, "int64"),
+        (float, "float64"),
+        (str, "string"),
+        (list, "array"),
+        (dict, "object"),
+    ):
         if isinstance(value, py):
             return name
     return "null"

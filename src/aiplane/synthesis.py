@@ -107,7 +107,8 @@ def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
     }
     manifests_rel = settings.manifests.relative_to(settings.root).as_posix()
     for env in envs:
-        charts[f"environment-{env.settings.name}"] = environment_objects(env, settings, catalog)
+        compositions = [o for o in platform.apis if o["kind"] == "Composition"]
+        charts[f"environment-{env.settings.name}"] = environment_objects(env, settings, catalog, compositions)
         charts[f"cluster-{env.settings.name}"] = cluster_kustomizations(
             env.settings.name, manifests_rel, settings, list(project.apis.values())
         )

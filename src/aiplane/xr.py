@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiplane.catalog import Catalog
 from aiplane.environment import Environment, Item
-from aiplane.platform import MANAGED_BY
-from aiplane.project import Settings
+from aiplane.project import MANAGED_BY, Settings
+from aiplane.render import select_composition
 
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:
@@ -18,7 +19,16 @@ def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, fl
     return cost.worst_case, cost.expected
 
 
-def build_xr(item: Item, env: Environment, settings: Settings, catalog: Catalog) -> dict[str, Any]:
+def build_xr(
+    item: Item,
+    env: Environment,
+    settings: Settings,
+    catalog: Catalog,
+    compositions: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One XR. Its Composition is pinned by name (`spec.crossplane.compositionRef`): Crossplane reads a
+    compositionSelector only until it has chosen, so a selector would ignore a later change of, say,
+    `capacity`, while a changed compositionRef switches the XR to the other Composition."""
     labels = {
         **MANAGED_BY,
         settings.label("environment"): env.settings.name,
@@ -33,19 +43,24 @@ def build_xr(item: Item, env: Environment, settings: Settings, catalog: Catalog)
             settings.label("expected-usd-per-hour"): f"{cost[1]:.2f}",
         }
     spec: dict[str, Any] = item.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
-    if item.api.composition_labels is not None:
-        selector = {settings.label(k): v for k, v in item.api.composition_labels(item.spec).items()}
-        if selector:
-            spec["crossplane"] = {"compositionSelector": {"matchLabels": selector}}
-    return {
+    labels_wanted = item.api.composition_labels(item.spec) if item.api.composition_labels else {}
+    xr = {
         "apiVersion": f"{settings.group}/{item.api.version}",
         "kind": item.api.kind,
         "metadata": metadata,
         "spec": spec,
     }
+    selector = {
+        "compositionSelector": {"matchLabels": {settings.label(k): v for k, v in labels_wanted.items()}}
+    }
+    chosen = select_composition({**xr, "spec": {"crossplane": selector}}, compositions)
+    spec["crossplane"] = {"compositionRef": {"name": chosen["metadata"]["name"]}}
+    return xr
 
 
-def environment_objects(env: Environment, settings: Settings, catalog: Catalog) -> list[dict[str, Any]]:
+def environment_objects(
+    env: Environment, settings: Settings, catalog: Catalog, compositions: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """The environment's Namespace, its policy record, then every XR."""
     ns = env.settings.namespace
     objects: list[dict[str, Any]] = [
@@ -64,7 +79,7 @@ def environment_objects(env: Environment, settings: Settings, catalog: Catalog) 
         environment_record(env, settings),
     ]
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
-        objects.append(build_xr(item, env, settings, catalog))
+        objects.append(build_xr(item, env, settings, catalog, compositions))
     return objects
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aiplane.api import PlatformAPI
-from aiplane.project import Settings
+from aiplane.project import MANAGED_BY, Settings
 
 XRD_API_VERSION = "apiextensions.crossplane.io/v2"
 
@@ -116,6 +116,6 @@ def build_xrd(api: PlatformAPI, settings: Settings, default_composition: str | N
     return {
         "apiVersion": XRD_API_VERSION,
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": xrd_name(api, settings), "labels": {"app.kubernetes.io/managed-by": "aiplane"}},
+        "metadata": {"name": xrd_name(api, settings), "labels": dict(MANAGED_BY)},
         "spec": spec,
     }

@@ -11,8 +11,41 @@ import yaml
 
 from aiplane.errors import InputError, Problem
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class StrictLoader(_BaseLoader):  # type: ignore[misc]
+    """libyaml's safe loader that refuses duplicate mapping keys. YAML libraries keep the last value
+    silently; for a GitOps source that can mean a whole `nodePools:` block vanishing and Flux pruning
+    its resources, and `kubectl apply --validate=strict` refuses duplicates too."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # an unhashable key: the base constructor reports it
+                break
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"duplicate key {key!r} (first at line {seen[key].line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader: Any = StrictLoader
+
+
+def safe_load(text: str) -> Any:
+    """One YAML document, with duplicate keys refused (see StrictLoader)."""
+    return yaml.load(text, Loader=StrictLoader)
+
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -48,7 +48,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "ethics-monitor-attached/fail-composition-without-monitor.yaml": ("spec.pipeline", "evaluation CronJob"),
     "ethics-monitor-attached/fail-composition-capture-off.yaml": (
         "spec.pipeline[0].input.resources[2].base.spec.forProvider.dataCaptureConfig.enableCapture",
-        "does not enable dataCaptureConfig"),
+        "must enable dataCaptureConfig in its base, not by patch"),
     "finops-required-tags/fail.yaml": ("spec.finops.costCenter", "'ML_Research' does not match"),
     "finops-required-tags/fail-composition-drops-tag-patch.yaml": (
         "spec.pipeline[0].input.resources[1].base.spec.forProvider.tags",

@@ -6,8 +6,9 @@ from typing import Any
 
 from aiplane.composing import FINOPS_TAG_KEYS
 from aiplane.policy.compositions import composed_resources, composite_kind
+from aiplane.render import render, select_composition
 from aiplane.synthesis import Synthesis
-from aiplane.validation import SchemaRegistry
+from aiplane.validation import SchemaRegistry, validate_documents
 
 
 def compositions(synthesis: Synthesis) -> list[dict[str, Any]]:
@@ -65,19 +66,45 @@ def test_a_mixed_pool_composes_an_on_demand_and_a_spot_node_group(synthesis: Syn
     pool = next(
         o for o in synthesis.objects() if o["kind"] == "GPUNodePool" and o["spec"]["capacity"] == "mixed"
     )
-    wanted = pool["spec"]["crossplane"]["compositionSelector"]["matchLabels"]
-    chosen = [
-        c
-        for c in compositions(synthesis)
-        if composite_kind(c) == "GPUNodePool" and wanted.items() <= c["metadata"]["labels"].items()
-    ]
-    assert [c["metadata"]["name"] for c in chosen] == ["gpunodepools-eks-mixed"]
+    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks-mixed"}}
+    chosen = [c for c in compositions(synthesis) if c["metadata"]["name"] == "gpunodepools-eks-mixed"]
     groups = [r for r in composed_resources(chosen[0]) if r.kind == "NodeGroup"]
     assert sorted(r.base["spec"]["forProvider"]["capacityType"] for r in groups) == ["ON_DEMAND", "SPOT"]
     on_demand = next(r for r in groups if r.base["spec"]["forProvider"]["capacityType"] == "ON_DEMAND")
     assert on_demand.writes("spec.forProvider.scalingConfig.maxSize")
     assert on_demand.writes("spec.initProvider.scalingConfig.desiredSize")
     assert not on_demand.writes("spec.forProvider.scalingConfig.desiredSize"), "autoscalers own desiredSize"
+
+
+def test_every_shipped_xr_renders_to_objects_that_validate_strictly(synthesis: Synthesis) -> None:
+    """Each XR through the Composition it names, rendered offline: what Crossplane would create."""
+    registry = SchemaRegistry.default()
+    comps = compositions(synthesis)
+    rendered: list[dict[str, Any]] = []
+    for xr in (o for o in synthesis.objects() if o["kind"] in synthesis.project.apis):
+        rendered += [r.obj for r in render(xr, select_composition(xr, comps))]
+    report = validate_documents(rendered, registry, strict=True)
+    assert [f"{f.kind}/{f.name} {f.field}: {f.message}" for f in report.findings if f.fails(strict=True)] == []
+    assert len(rendered) > 100
+
+
+def test_every_composed_kubernetes_object_declares_its_readiness(synthesis: Synthesis) -> None:
+    """function-auto-ready waits for Ready=True, which CronJobs, ConfigMaps and ServiceAccounts never
+    report: without an explicit readiness check the XR and Flux's health check never become ready."""
+    for comp in compositions(synthesis):
+        step = comp["spec"]["pipeline"][0]["input"]
+        for resource in step["resources"]:
+            if ".upbound.io/" not in resource["base"]["apiVersion"]:
+                assert resource.get("readinessChecks") == [{"type": "None"}], resource["name"]
+
+
+def test_buckets_and_keys_survive_their_xr(synthesis: Synthesis) -> None:
+    for comp in compositions(synthesis):
+        if composite_kind(comp) != "ModelBucket":
+            continue
+        for res in composed_resources(comp):
+            policies = res.base["spec"]["managementPolicies"]
+            assert "Delete" not in policies and "*" not in policies, res.name
 
 
 def test_each_capacity_has_its_own_composition(synthesis: Synthesis) -> None:

@@ -213,3 +213,33 @@ def test_mutated_environment_never_leaves_partial_output(tmp_path: Path) -> None
         else:
             before = tree_digest(project_dir / "manifests")
     shutil.copy2(REPO / "environments/prod.yaml", project_dir / "environments/prod.yaml")
+
+
+def test_a_second_block_of_the_same_key_is_refused_not_merged(tmp_path: Path, project: Project) -> None:
+    problems = problems_for(tmp_path, project, prod_text() + "nodePools: []\n")
+    assert len(problems) == 1 and "duplicate key 'nodePools'" in problems[0], problems
+
+
+def test_two_quotas_for_the_same_aws_quota_are_refused(tmp_path: Path, project: Project) -> None:
+    quota = "  - {name: %s, class: g, purchase: spot, vcpus: 64, finops: {tier: batch}}\n"
+    text = prod_text().replace("quotas: auto\n", "quotas:\n" + quota % "g-a" + quota % "g-b")
+    problems = problems_for(tmp_path, project, text)
+    assert any("quotas[1]: manages the same AWS object (us-east-1, g, spot) as quotas[0]" in p for p in problems)
+
+
+def test_capture_bucket_must_be_a_captures_bucket(tmp_path: Path, project: Project) -> None:
+    text = prod_text().replace("    bucketRef: {name: captures}\n    dataCapture: {samplingPercent: 20",
+                               "    bucketRef: {name: artifacts}\n    dataCapture: {samplingPercent: 20")
+    problems = problems_for(tmp_path, project, text)
+    assert any("endpoints[0].bucketRef.name: bucket 'artifacts' has purpose 'artifacts'" in p for p in problems)
+
+
+def test_mixed_capacity_needs_at_least_one_on_demand_node(tmp_path: Path, project: Project) -> None:
+    problems = problems_for(tmp_path, project, prod_text().replace("onDemandBaseSize: 2", "onDemandBaseSize: 0"))
+    assert any("nodePools[0].onDemandBaseSize: Input should be greater than or equal to 1" in p for p in problems)
+
+
+def test_an_arm_ami_on_x86_instances_is_refused(tmp_path: Path, project: Project) -> None:
+    text = prod_text().replace("    diskSizeGiB: 500", "    diskSizeGiB: 500\n    amiType: AL2023_ARM_64_NVIDIA", 1)
+    problems = problems_for(tmp_path, project, text)
+    assert any("built for arm64, the instances are x86_64" in p for p in problems), problems

@@ -128,14 +128,21 @@ def from_synthesis(synthesis: Synthesis, environment: str, group: str) -> Declar
     env = next(e for e in synthesis.environments if e.settings.name == environment)
     prefix = f"environments/{environment}/"
     objects = [m.obj for m in synthesis.manifests]
-    xrs = [m.obj for m in synthesis.manifests
-           if m.path.startswith(prefix) and str(m.obj.get("apiVersion", "")).startswith(f"{group}/")]
+    xrs = [
+        m.obj
+        for m in synthesis.manifests
+        if m.path.startswith(prefix) and str(m.obj.get("apiVersion", "")).startswith(f"{group}/")
+    ]
     compositions = [o for o in objects if o.get("kind") == "Composition"]
     return declared_state(env.settings, env.source, xrs, compositions)
 
 
-def declared_state(settings: EnvironmentSettings, source: str, xrs: Sequence[Mapping[str, Any]],
-                   compositions: Sequence[Mapping[str, Any]]) -> DeclaredState:
+def declared_state(
+    settings: EnvironmentSettings,
+    source: str,
+    xrs: Sequence[Mapping[str, Any]],
+    compositions: Sequence[Mapping[str, Any]],
+) -> DeclaredState:
     """Render every XR through its Composition and collect the AWS resources the audit reads."""
     state = DeclaredState(settings.name, settings.accountId, settings.region, settings.clusterName, source)
     for xr in xrs:
@@ -146,8 +153,9 @@ def declared_state(settings: EnvironmentSettings, source: str, xrs: Sequence[Map
             group = str(resource.obj.get("apiVersion", "")).split("/")[0]
             by_kind.setdefault((group, str(resource.obj.get("kind"))), []).append(resource)
         region = str((xr.get("spec") or {}).get("region") or settings.region)
-        state.node_groups += [_node_group(r, origin, settings, region)
-                              for r in by_kind.get(NODE_GROUP_KIND, [])]
+        state.node_groups += [
+            _node_group(r, origin, settings, region) for r in by_kind.get(NODE_GROUP_KIND, [])
+        ]
         state.buckets += [_bucket(r, by_kind, origin, region) for r in by_kind.get(BUCKET_KIND, [])]
         state.endpoints += [_endpoint(r, by_kind, origin, region) for r in by_kind.get(ENDPOINT_KIND, [])]
         state.quotas += [_quota(r, origin, region) for r in by_kind.get(QUOTA_KIND, [])]
@@ -157,8 +165,10 @@ def declared_state(settings: EnvironmentSettings, source: str, xrs: Sequence[Map
 def _name(resource: RenderedResource, origin: Origin) -> str:
     name = resource.external_name
     if not name:
-        raise ValueError(f"{origin}: composed {resource.obj.get('kind')} {resource.name!r} has no "
-                         f"{EXTERNAL_NAME} annotation, so its AWS name is not known")
+        raise ValueError(
+            f"{origin}: composed {resource.obj.get('kind')} {resource.name!r} has no "
+            f"{EXTERNAL_NAME} annotation, so its AWS name is not known"
+        )
     return name
 
 
@@ -166,42 +176,56 @@ def _tags(for_provider: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in (for_provider.get("tags") or {}).items()}
 
 
-def _node_group(resource: RenderedResource, origin: Origin, settings: EnvironmentSettings,
-                region: str) -> DeclaredNodeGroup:
+def _node_group(
+    resource: RenderedResource, origin: Origin, settings: EnvironmentSettings, region: str
+) -> DeclaredNodeGroup:
     fp = resource.for_provider
     scaling = fp.get("scalingConfig") or {}
     # desiredSize is deliberately not read: after creation the cluster autoscaler owns it.
     return DeclaredNodeGroup(
-        name=_name(resource, origin), cluster=str(fp.get("clusterName") or settings.clusterName),
-        region=str(fp.get("region") or region), origin=origin,
+        name=_name(resource, origin),
+        cluster=str(fp.get("clusterName") or settings.clusterName),
+        region=str(fp.get("region") or region),
+        origin=origin,
         instance_types=[str(t) for t in fp.get("instanceTypes") or []],
         capacity_type=fp.get("capacityType"),
-        min_size=scaling.get("minSize"), max_size=scaling.get("maxSize"),
-        ami_type=fp.get("amiType"), tags=_tags(fp))
+        min_size=scaling.get("minSize"),
+        max_size=scaling.get("maxSize"),
+        ami_type=fp.get("amiType"),
+        tags=_tags(fp),
+    )
 
 
-def _sibling(by_kind: Mapping[tuple[str, str], list[RenderedResource]],
-             kind: tuple[str, str]) -> dict[str, Any]:
+def _sibling(
+    by_kind: Mapping[tuple[str, str], list[RenderedResource]], kind: tuple[str, str]
+) -> dict[str, Any]:
     """forProvider of the one sibling of that kind composed by the same XR ({} if none)."""
     found = by_kind.get(kind) or []
     return found[0].for_provider if found else {}
 
 
-def _bucket(resource: RenderedResource, by_kind: Mapping[tuple[str, str], list[RenderedResource]],
-            origin: Origin, region: str) -> DeclaredBucket:
+def _bucket(
+    resource: RenderedResource,
+    by_kind: Mapping[tuple[str, str], list[RenderedResource]],
+    origin: Origin,
+    region: str,
+) -> DeclaredBucket:
     sse_rules = _sibling(by_kind, SSE_KIND).get("rule") or [{}]
     by_default = sse_rules[0].get("applyServerSideEncryptionByDefault") or {}
     pab = _sibling(by_kind, PAB_KIND)
     versioning = (_sibling(by_kind, VERSIONING_KIND).get("versioningConfiguration") or {}).get("status")
     return DeclaredBucket(
-        name=_name(resource, origin), region=str(resource.for_provider.get("region") or region),
+        name=_name(resource, origin),
+        region=str(resource.for_provider.get("region") or region),
         origin=origin,
-        sse_algorithm=by_default.get("sseAlgorithm"), kms_key_id=by_default.get("kmsMasterKeyId"),
+        sse_algorithm=by_default.get("sseAlgorithm"),
+        kms_key_id=by_default.get("kmsMasterKeyId"),
         bucket_key=sse_rules[0].get("bucketKeyEnabled"),
         public_access_block={f: bool(pab[f]) for f in PUBLIC_ACCESS_FIELDS if f in pab},
         versioning=versioning,
         lifecycle=[_lifecycle_rule(r) for r in _sibling(by_kind, LIFECYCLE_KIND).get("rule") or []],
-        tags=_tags(resource.for_provider))
+        tags=_tags(resource.for_provider),
+    )
 
 
 def _first(blocks: Any, key: str) -> Any:
@@ -213,32 +237,47 @@ def _first(blocks: Any, key: str) -> Any:
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> LifecycleRule:
     return LifecycleRule(
-        id=str(rule.get("id", "")), status=str(rule.get("status", "Enabled")),
+        id=str(rule.get("id", "")),
+        status=str(rule.get("status", "Enabled")),
         prefix=_first(rule.get("filter"), "prefix"),
         expiration_days=_first(rule.get("expiration"), "days"),
         noncurrent_days=_first(rule.get("noncurrentVersionExpiration"), "noncurrentDays"),
-        abort_multipart_days=_first(rule.get("abortIncompleteMultipartUpload"), "daysAfterInitiation"))
+        abort_multipart_days=_first(rule.get("abortIncompleteMultipartUpload"), "daysAfterInitiation"),
+    )
 
 
-def _endpoint(resource: RenderedResource, by_kind: Mapping[tuple[str, str], list[RenderedResource]],
-              origin: Origin, region: str) -> DeclaredEndpoint:
+def _endpoint(
+    resource: RenderedResource,
+    by_kind: Mapping[tuple[str, str], list[RenderedResource]],
+    origin: Origin,
+    region: str,
+) -> DeclaredEndpoint:
     config = _sibling(by_kind, ENDPOINT_CONFIG_KIND)
     capture = config.get("dataCaptureConfig") or {}
-    variants = [DeclaredVariant(str(v.get("variantName", "")), v.get("instanceType"),
-                                v.get("initialInstanceCount"))
-                for v in config.get("productionVariants") or []]
+    variants = [
+        DeclaredVariant(str(v.get("variantName", "")), v.get("instanceType"), v.get("initialInstanceCount"))
+        for v in config.get("productionVariants") or []
+    ]
     return DeclaredEndpoint(
-        name=_name(resource, origin), region=str(resource.for_provider.get("region") or region),
+        name=_name(resource, origin),
+        region=str(resource.for_provider.get("region") or region),
         origin=origin,
-        variants=variants, capture_enabled=bool(capture.get("enableCapture", False)),
+        variants=variants,
+        capture_enabled=bool(capture.get("enableCapture", False)),
         capture_destination=capture.get("destinationS3Uri"),
         capture_sampling_percent=capture.get("initialSamplingPercentage"),
-        tags=_tags(resource.for_provider))
+        tags=_tags(resource.for_provider),
+    )
 
 
 def _quota(resource: RenderedResource, origin: Origin, region: str) -> DeclaredQuota:
     fp = resource.for_provider
     if not fp.get("quotaCode") or fp.get("value") is None:
         raise ValueError(f"{origin}: composed ServiceQuota {resource.name!r} has no quotaCode or value")
-    return DeclaredQuota(service_code=str(fp.get("serviceCode", "ec2")), code=str(fp["quotaCode"]),
-                         region=str(fp.get("region") or region), origin=origin, vcpus=float(fp["value"]))
+    return DeclaredQuota(
+        service_code=str(fp.get("serviceCode", "ec2")),
+        code=str(fp["quotaCode"]),
+        region=str(fp.get("region") or region),
+        origin=origin,
+        vcpus=float(fp["value"]),
+    )

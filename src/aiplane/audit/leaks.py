@@ -35,8 +35,12 @@ def _price_text(usd: float | None, unknown: Iterable[str] = ()) -> str:
     return f"${usd:.2f}/h on demand"
 
 
-def unmanaged_instances(instances: Iterable[LiveInstance], tags_by_arn: Mapping[str, Mapping[str, str]],
-                        managed_node_groups: set[tuple[str, str]], catalog: Catalog) -> list[Finding]:
+def unmanaged_instances(
+    instances: Iterable[LiveInstance],
+    tags_by_arn: Mapping[str, Mapping[str, str]],
+    managed_node_groups: set[tuple[str, str]],
+    catalog: Catalog,
+) -> list[Finding]:
     """Accelerated instances outside declared node groups that lack a cost-allocation tag."""
     found: list[Finding] = []
     for instance in instances:
@@ -51,16 +55,24 @@ def unmanaged_instances(instances: Iterable[LiveInstance], tags_by_arn: Mapping[
         known = catalog.ec2_instances.get(instance.instance_type)
         usd = known.on_demand_usd_per_hour if known else None
         price = _price_text(usd, [] if known else [instance.instance_type])
-        found.append(Finding(
-            "cost-leak", ResourceRef(INSTANCE, instance.arn), "tags", list(COST_ALLOCATION_KEYS),
-            sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
-            f"{instance.state} {instance.lifecycle} {instance.instance_type} outside any declared node "
-            f"group, missing tags {', '.join(missing)}: {price}", usd))
+        found.append(
+            Finding(
+                "cost-leak",
+                ResourceRef(INSTANCE, instance.arn),
+                "tags",
+                list(COST_ALLOCATION_KEYS),
+                sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+                f"{instance.state} {instance.lifecycle} {instance.instance_type} outside any declared node "
+                f"group, missing tags {', '.join(missing)}: {price}",
+                usd,
+            )
+        )
     return found
 
 
-def unmanaged_endpoints(endpoints: Iterable[LiveEndpoint], declared: set[str],
-                        catalog: Catalog) -> list[Finding]:
+def unmanaged_endpoints(
+    endpoints: Iterable[LiveEndpoint], declared: set[str], catalog: Catalog
+) -> list[Finding]:
     """Endpoints Git does not declare that lack a cost-allocation tag, priced by their variants."""
     found: list[Finding] = []
     for endpoint in endpoints:
@@ -69,16 +81,32 @@ def unmanaged_endpoints(endpoints: Iterable[LiveEndpoint], declared: set[str],
         missing = missing_cost_tags(endpoint.tags)
         if not missing:
             continue
-        unknown = [v.instance_type or "?" for v in endpoint.variants
-                   if v.instance_type not in catalog.sagemaker_instances]
+        unknown = [
+            v.instance_type or "?"
+            for v in endpoint.variants
+            if v.instance_type not in catalog.sagemaker_instances
+        ]
         usd: float | None = None
         if endpoint.variants and not unknown:
-            usd = round(sum(catalog.sagemaker_instances[str(v.instance_type)].on_demand_usd_per_hour
-                            * (v.instance_count or 1) for v in endpoint.variants), 4)
+            usd = round(
+                sum(
+                    catalog.sagemaker_instances[str(v.instance_type)].on_demand_usd_per_hour
+                    * (v.instance_count or 1)
+                    for v in endpoint.variants
+                ),
+                4,
+            )
         shape = ", ".join(f"{v.instance_count or 1} x {v.instance_type}" for v in endpoint.variants)
-        found.append(Finding(
-            "cost-leak", ResourceRef(ENDPOINT, endpoint.name), "tags", list(COST_ALLOCATION_KEYS),
-            sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
-            f"{endpoint.status} endpoint ({shape or 'no variants'}) not declared in Git, "
-            f"missing tags {', '.join(missing)}: {_price_text(usd, unknown)}", usd))
+        found.append(
+            Finding(
+                "cost-leak",
+                ResourceRef(ENDPOINT, endpoint.name),
+                "tags",
+                list(COST_ALLOCATION_KEYS),
+                sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+                f"{endpoint.status} endpoint ({shape or 'no variants'}) not declared in Git, "
+                f"missing tags {', '.join(missing)}: {_price_text(usd, unknown)}",
+                usd,
+            )
+        )
     return found

@@ -20,11 +20,22 @@ from aiplane.audit.declared import LifecycleRule
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 10})
 # ClientError codes that mean "these credentials cannot do this here", not "the resource is wrong".
-ACCESS_ERROR_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
-    "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "AuthFailure",
-    "InvalidAccessKeyId", "UnrecognizedClient", "OptInRequired",
-})
+ACCESS_ERROR_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "AuthFailure",
+        "InvalidAccessKeyId",
+        "UnrecognizedClient",
+        "OptInRequired",
+    }
+)
 LIVE_STATES = ["pending", "running"]
 
 
@@ -46,14 +57,17 @@ def access_problem(err: Exception) -> str | None:
         return f"AWS profile not found: {err}"
     if isinstance(err, botocore.exceptions.NoRegionError):
         return "no AWS region; the environment's region should have been used (please report this)"
-    if isinstance(err, (botocore.exceptions.EndpointConnectionError,
-                        botocore.exceptions.ConnectTimeoutError)):
+    if isinstance(
+        err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
+    ):
         return f"cannot reach AWS: {err}"
     if isinstance(err, botocore.exceptions.ClientError) and error_code(err) in ACCESS_ERROR_CODES:
         operation = getattr(err, "operation_name", "a call")
         message = err.response.get("Error", {}).get("Message", "")
-        return (f"AWS refused {operation} ({error_code(err)}: {message}); check the credentials and that "
-                f"they carry docs/audit-readonly-policy.json")
+        return (
+            f"AWS refused {operation} ({error_code(err)}: {message}); check the credentials and that "
+            f"they carry docs/audit-readonly-policy.json"
+        )
     return None
 
 
@@ -83,6 +97,7 @@ def caller_account(clients: Clients, region: str) -> str:
 
 # EKS -------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LiveNodeGroup:
     name: str
@@ -103,21 +118,30 @@ def read_node_groups(clients: Clients, cluster: str, region: str) -> dict[str, L
         eks.describe_cluster(name=cluster)
     except eks.exceptions.ResourceNotFoundException:
         return None
-    names = [n for page in clients.pages("eks", region, "list_nodegroups", clusterName=cluster)
-             for n in page.get("nodegroups", [])]
+    names = [
+        n
+        for page in clients.pages("eks", region, "list_nodegroups", clusterName=cluster)
+        for n in page.get("nodegroups", [])
+    ]
     out: dict[str, LiveNodeGroup] = {}
     for name in names:
         ng = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]
         scaling = ng.get("scalingConfig") or {}
         out[name] = LiveNodeGroup(
-            name=name, instance_types=list(ng.get("instanceTypes") or []),
-            capacity_type=ng.get("capacityType"), min_size=scaling.get("minSize"),
-            max_size=scaling.get("maxSize"), desired_size=scaling.get("desiredSize"),
-            ami_type=ng.get("amiType"), tags=dict(ng.get("tags") or {}))
+            name=name,
+            instance_types=list(ng.get("instanceTypes") or []),
+            capacity_type=ng.get("capacityType"),
+            min_size=scaling.get("minSize"),
+            max_size=scaling.get("maxSize"),
+            desired_size=scaling.get("desiredSize"),
+            ami_type=ng.get("amiType"),
+            tags=dict(ng.get("tags") or {}),
+        )
     return out
 
 
 # S3 --------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LiveBucket:
@@ -131,8 +155,12 @@ class LiveBucket:
     tags: dict[str, str]
 
 
-_PAB_FIELDS = {"BlockPublicAcls": "blockPublicAcls", "BlockPublicPolicy": "blockPublicPolicy",
-               "IgnorePublicAcls": "ignorePublicAcls", "RestrictPublicBuckets": "restrictPublicBuckets"}
+_PAB_FIELDS = {
+    "BlockPublicAcls": "blockPublicAcls",
+    "BlockPublicPolicy": "blockPublicPolicy",
+    "IgnorePublicAcls": "ignorePublicAcls",
+    "RestrictPublicBuckets": "restrictPublicBuckets",
+}
 
 
 def _s3_get(s3: Any, operation: str, name: str, absent_codes: Iterable[str]) -> dict[str, Any] | None:
@@ -158,32 +186,42 @@ def read_bucket(clients: Clients, name: str, region: str) -> LiveBucket | None:
     sse = _s3_get(s3, "get_bucket_encryption", name, ["ServerSideEncryptionConfigurationNotFoundError"]) or {}
     rules = (sse.get("ServerSideEncryptionConfiguration") or {}).get("Rules") or [{}]
     by_default = rules[0].get("ApplyServerSideEncryptionByDefault") or {}
-    pab = (_s3_get(s3, "get_public_access_block", name, ["NoSuchPublicAccessBlockConfiguration"]) or {})
+    pab = _s3_get(s3, "get_public_access_block", name, ["NoSuchPublicAccessBlockConfiguration"]) or {}
     pab_config = pab.get("PublicAccessBlockConfiguration") or {}
     versioning = s3.get_bucket_versioning(Bucket=name).get("Status")
-    lifecycle = _s3_get(s3, "get_bucket_lifecycle_configuration", name,
-                        ["NoSuchLifecycleConfiguration"]) or {}
+    lifecycle = (
+        _s3_get(s3, "get_bucket_lifecycle_configuration", name, ["NoSuchLifecycleConfiguration"]) or {}
+    )
     tagging = _s3_get(s3, "get_bucket_tagging", name, ["NoSuchTagSet"]) or {}
     return LiveBucket(
-        name=name, sse_algorithm=by_default.get("SSEAlgorithm"), kms_key_id=by_default.get("KMSMasterKeyID"),
+        name=name,
+        sse_algorithm=by_default.get("SSEAlgorithm"),
+        kms_key_id=by_default.get("KMSMasterKeyID"),
         bucket_key=rules[0].get("BucketKeyEnabled"),
-        public_access_block={ours: bool(pab_config[theirs]) for theirs, ours in _PAB_FIELDS.items()
-                             if theirs in pab_config},
-        versioning=versioning, lifecycle=[_lifecycle_rule(r) for r in lifecycle.get("Rules") or []],
-        tags={t["Key"]: t["Value"] for t in tagging.get("TagSet") or []})
+        public_access_block={
+            ours: bool(pab_config[theirs]) for theirs, ours in _PAB_FIELDS.items() if theirs in pab_config
+        },
+        versioning=versioning,
+        lifecycle=[_lifecycle_rule(r) for r in lifecycle.get("Rules") or []],
+        tags={t["Key"]: t["Value"] for t in tagging.get("TagSet") or []},
+    )
 
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> LifecycleRule:
     filter_ = rule.get("Filter") or {}
     prefix = filter_.get("Prefix", rule.get("Prefix"))
     return LifecycleRule(
-        id=str(rule.get("ID", "")), status=str(rule.get("Status", "")), prefix=prefix,
+        id=str(rule.get("ID", "")),
+        status=str(rule.get("Status", "")),
+        prefix=prefix,
         expiration_days=(rule.get("Expiration") or {}).get("Days"),
         noncurrent_days=(rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
-        abort_multipart_days=(rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"))
+        abort_multipart_days=(rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
+    )
 
 
 # SageMaker -------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LiveVariant:
@@ -224,24 +262,32 @@ def read_endpoints(clients: Clients, region: str) -> dict[str, LiveEndpoint]:
                         raise
             capture = config.get("DataCaptureConfig") or described.get("DataCaptureConfig") or {}
             out[name] = LiveEndpoint(
-                name=name, arn=summary["EndpointArn"], status=str(summary.get("EndpointStatus", "")),
+                name=name,
+                arn=summary["EndpointArn"],
+                status=str(summary.get("EndpointStatus", "")),
                 config_name=config_name,
-                variants=[LiveVariant(v.get("VariantName", ""), v.get("InstanceType"),
-                                      v.get("InitialInstanceCount"))
-                          for v in config.get("ProductionVariants") or []],
+                variants=[
+                    LiveVariant(
+                        v.get("VariantName", ""), v.get("InstanceType"), v.get("InitialInstanceCount")
+                    )
+                    for v in config.get("ProductionVariants") or []
+                ],
                 capture_enabled=bool(capture.get("EnableCapture", False)),
                 capture_destination=capture.get("DestinationS3Uri"),
-                capture_sampling_percent=capture.get("InitialSamplingPercentage"))
+                capture_sampling_percent=capture.get("InitialSamplingPercentage"),
+            )
     return out
 
 
 # Tagging API and EC2 ---------------------------------------------------------------------------------
 
+
 def read_tags(clients: Clients, region: str, resource_types: list[str]) -> dict[str, dict[str, str]]:
     """Tags by ARN of every tagged resource of those types (untagged resources are not returned)."""
     out: dict[str, dict[str, str]] = {}
-    for page in clients.pages("resourcegroupstaggingapi", region, "get_resources",
-                              ResourceTypeFilters=resource_types):
+    for page in clients.pages(
+        "resourcegroupstaggingapi", region, "get_resources", ResourceTypeFilters=resource_types
+    ):
         for mapping in page.get("ResourceTagMappingList", []):
             out[mapping["ResourceARN"]] = {t["Key"]: t["Value"] for t in mapping.get("Tags") or []}
     return out
@@ -262,20 +308,27 @@ def read_instances(clients: Clients, region: str, account: str) -> list[LiveInst
     wildcards (`g*`), but moto does not, and the family rule lives in the catalog anyway."""
     out: list[LiveInstance] = []
     partition = clients.session.get_partition_for_region(region)
-    for page in clients.pages("ec2", region, "describe_instances",
-                              Filters=[{"Name": "instance-state-name", "Values": LIVE_STATES}]):
+    for page in clients.pages(
+        "ec2", region, "describe_instances", Filters=[{"Name": "instance-state-name", "Values": LIVE_STATES}]
+    ):
         for reservation in page.get("Reservations", []):
             for instance in reservation.get("Instances", []):
                 instance_id = instance["InstanceId"]
-                out.append(LiveInstance(
-                    id=instance_id, arn=f"arn:{partition}:ec2:{region}:{account}:instance/{instance_id}",
-                    instance_type=instance["InstanceType"], state=instance["State"]["Name"],
-                    lifecycle=instance.get("InstanceLifecycle", "on-demand"),
-                    tags={t["Key"]: t["Value"] for t in instance.get("Tags") or []}))
+                out.append(
+                    LiveInstance(
+                        id=instance_id,
+                        arn=f"arn:{partition}:ec2:{region}:{account}:instance/{instance_id}",
+                        instance_type=instance["InstanceType"],
+                        state=instance["State"]["Name"],
+                        lifecycle=instance.get("InstanceLifecycle", "on-demand"),
+                        tags={t["Key"]: t["Value"] for t in instance.get("Tags") or []},
+                    )
+                )
     return out
 
 
 # Service Quotas --------------------------------------------------------------------------------------
+
 
 def read_applied_quota(clients: Clients, service_code: str, quota_code: str, region: str) -> float | None:
     """The applied value of a quota; None when Service Quotas has no applied value for it."""

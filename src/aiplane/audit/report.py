@@ -18,9 +18,14 @@ def to_json(report: AuditReport) -> dict[str, Any]:
         "account": report.account,
         "region": report.region,
         "findings": [_finding(f) for f in report.sorted_findings()],
-        "unchecked": [{"resource": {"type": u.resource.type, "name": u.resource.name},
-                       "field": u.field, "reason": u.reason}
-                      for u in sorted(report.unchecked, key=lambda u: u.resource)],
+        "unchecked": [
+            {
+                "resource": {"type": u.resource.type, "name": u.resource.name},
+                "field": u.field,
+                "reason": u.reason,
+            }
+            for u in sorted(report.unchecked, key=lambda u: u.resource)
+        ],
         "summary": {
             "findings": len(report.findings),
             "by_kind": report.counts(),
@@ -31,8 +36,15 @@ def to_json(report: AuditReport) -> dict[str, Any]:
 
 
 def _finding(f: Finding) -> dict[str, Any]:
-    return {"kind": f.kind, "resource": {"type": f.resource.type, "name": f.resource.name}, "field": f.field,
-            "declared": f.declared, "live": f.live, "message": f.message, "usd_per_hour": f.usd_per_hour}
+    return {
+        "kind": f.kind,
+        "resource": {"type": f.resource.type, "name": f.resource.name},
+        "field": f.field,
+        "declared": f.declared,
+        "live": f.live,
+        "message": f.message,
+        "usd_per_hour": f.usd_per_hour,
+    }
 
 
 def render_json(report: AuditReport) -> str:
@@ -48,8 +60,10 @@ def render_text(report: AuditReport) -> str:
     if report.unchecked:
         lines.append("")
         lines.append("not checked:")
-        lines += [f"  {u.resource} {u.field}: {u.reason}"
-                  for u in sorted(report.unchecked, key=lambda u: u.resource)]
+        lines += [
+            f"  {u.resource} {u.field}: {u.reason}"
+            for u in sorted(report.unchecked, key=lambda u: u.resource)
+        ]
     lines.append("")
     counts = ", ".join(f"{n} {kind}" for kind, n in report.counts().items() if n)
     if report.findings:

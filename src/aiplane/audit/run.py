@@ -49,13 +49,16 @@ def one_line(text: str, limit: int = 300) -> str:
 def _audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> AuditReport:
     account = caller_account(clients, declared.region)
     if account != declared.account_id:
-        raise AccountMismatch(f"credentials are for account {account}, environment {declared.environment} "
-                              f"is account {declared.account_id}")
+        raise AccountMismatch(
+            f"credentials are for account {account}, environment {declared.environment} "
+            f"is account {declared.account_id}"
+        )
     report = AuditReport(declared.environment, account, declared.region)
     findings = report.findings
 
-    clusters = sorted({(ng.cluster, ng.region) for ng in declared.node_groups}
-                      | {(declared.cluster, declared.region)})
+    clusters = sorted(
+        {(ng.cluster, ng.region) for ng in declared.node_groups} | {(declared.cluster, declared.region)}
+    )
     for cluster, region in clusters:
         live_groups = read_node_groups(clients, cluster, region)
         for ng in declared.node_groups:

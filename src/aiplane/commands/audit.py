@@ -49,6 +49,14 @@ def check_region(declared: DeclaredState) -> None:
     for variable in REGION_VARIABLES:
         value = os.environ.get(variable)
         if value and value != declared.region:
-            raise InputError([Problem(declared.source, f"{variable} is {value} but environment "
-                                      f"{declared.environment} is in {declared.region}; unset it or set it "
-                                      f"to {declared.region}", field="region")])
+            raise InputError(
+                [
+                    Problem(
+                        declared.source,
+                        f"{variable} is {value} but environment "
+                        f"{declared.environment} is in {declared.region}; unset it or set it "
+                        f"to {declared.region}",
+                        field="region",
+                    )
+                ]
+            )

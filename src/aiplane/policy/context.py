@@ -21,6 +21,7 @@ class EnvironmentRecord:
 
     name: str
     namespace: str
+    account_id: str
     budget_per_hour: float
     spot_allowed_tiers: tuple[str, ...]
     spot_expected_discount: float
@@ -33,6 +34,7 @@ class EnvironmentRecord:
         return cls(
             name=str(data["environment"]),
             namespace=str(obj["metadata"].get("namespace", "")),
+            account_id=str(data.get("accountId", "")),
             budget_per_hour=float(data["budgetPerHour"]),
             spot_allowed_tiers=tuple(t for t in str(data.get("spotAllowedTiers", "")).split(",") if t),
             spot_expected_discount=float(data.get("spotExpectedDiscount", 0)),

@@ -78,20 +78,30 @@ class _Report:
 
     def _identity(self) -> dict[str, Any]:
         meta = _mapping(self.obj.get("metadata"))
-        return {"path": self.location.path, "index": self.location.index, "line": self.location.line,
-                "api_version": str(self.obj.get("apiVersion", "")), "kind": str(self.obj.get("kind", "")),
-                "name": str(meta.get("name", "")), "namespace": str(meta.get("namespace", ""))}
+        return {
+            "path": self.location.path,
+            "index": self.location.index,
+            "line": self.location.line,
+            "api_version": str(self.obj.get("apiVersion", "")),
+            "kind": str(self.obj.get("kind", "")),
+            "name": str(meta.get("name", "")),
+            "namespace": str(meta.get("namespace", "")),
+        }
 
     def add(self, severity: Severity, check: str, message: str, field_path: str) -> None:
-        self.findings.append(Finding(severity=severity, check=check, message=message, field=field_path,
-                                     **self._identity()))
+        self.findings.append(
+            Finding(severity=severity, check=check, message=message, field=field_path, **self._identity())
+        )
 
     def adopt(self, found: Iterable[Finding], prefix: str, context: str) -> None:
         """Take findings about an embedded object (step input, base) as findings about this Composition."""
         identity = self._identity()
         for f in found:
-            self.findings.append(dataclasses.replace(f, field=_join(prefix, f.field),
-                                                     message=f"{context}: {f.message}", **identity))
+            self.findings.append(
+                dataclasses.replace(
+                    f, field=_join(prefix, f.field), message=f"{context}: {f.message}", **identity
+                )
+            )
 
     def unique(self) -> list[Finding]:
         # PatchSets applied to several resources repeat the same composite-side findings.
@@ -123,12 +133,20 @@ def check_composition(obj: dict[str, Any], reg: SchemaRegistry, location: Locati
     spec = _mapping(obj.get("spec"))
     mode = spec.get("mode", "Pipeline")
     if mode != "Pipeline":
-        report.add(Severity.ERROR, "composition", f"mode {mode!r} is not supported: Crossplane v2 only runs "
-                   "mode: Pipeline (function pipelines)", "spec.mode")
+        report.add(
+            Severity.ERROR,
+            "composition",
+            f"mode {mode!r} is not supported: Crossplane v2 only runs mode: Pipeline (function pipelines)",
+            "spec.mode",
+        )
     pipeline = spec.get("pipeline")
     if not isinstance(pipeline, list) or not pipeline:
-        report.add(Severity.ERROR, "composition", "a Pipeline Composition needs at least one step in "
-                   "spec.pipeline", "spec.pipeline")
+        report.add(
+            Severity.ERROR,
+            "composition",
+            "a Pipeline Composition needs at least one step in spec.pipeline",
+            "spec.pipeline",
+        )
         return report.unique()
     steps = [(i, _mapping(step)) for i, step in enumerate(pipeline)]
     _check_auto_ready_last(steps, report)
@@ -146,23 +164,30 @@ def check_composition(obj: dict[str, Any], reg: SchemaRegistry, location: Locati
 
 def _is_auto_ready(step: Mapping[str, Any]) -> bool:
     name = _mapping(step.get("functionRef")).get("name")
-    return (isinstance(name, str) and AUTO_READY_FUNCTION in name) or \
-        _group(_mapping(step.get("input")).get("apiVersion")) == AUTO_READY_GROUP
+    return (isinstance(name, str) and AUTO_READY_FUNCTION in name) or _group(
+        _mapping(step.get("input")).get("apiVersion")
+    ) == AUTO_READY_GROUP
 
 
 def _is_patch_and_transform(step_input: Any) -> TypeGuard[Mapping[str, Any]]:
-    return isinstance(step_input, Mapping) and _group(step_input.get("apiVersion")) == PT_GROUP \
+    return (
+        isinstance(step_input, Mapping)
+        and _group(step_input.get("apiVersion")) == PT_GROUP
         and step_input.get("kind") == "Resources"
+    )
 
 
 def _check_auto_ready_last(steps: list[tuple[int, Mapping[str, Any]]], report: _Report) -> None:
     last = len(steps) - 1
     for i, step in steps:
         if i != last and _is_auto_ready(step):
-            report.add(Severity.ERROR, "composition",
-                       f"function-auto-ready step {step.get('step', i)!r} must be the last step (it is step "
-                       f"{i + 1} of {last + 1}); resources composed after it are never marked ready",
-                       f"spec.pipeline[{i}]")
+            report.add(
+                Severity.ERROR,
+                "composition",
+                f"function-auto-ready step {step.get('step', i)!r} must be the last step (it is step "
+                f"{i + 1} of {last + 1}); resources composed after it are never marked ready",
+                f"spec.pipeline[{i}]",
+            )
 
 
 def _composite_side(spec: Mapping[str, Any], reg: SchemaRegistry, report: _Report) -> Side:
@@ -173,27 +198,38 @@ def _composite_side(spec: Mapping[str, Any], reg: SchemaRegistry, report: _Repor
     label = f"the XR schema of {api_version} {kind}"
     found = reg.lookup(api_version, kind)
     if found is None:
-        report.add(Severity.NOT_EVALUATED, "composition",
-                   f"XRD for {api_version} {kind} not found among the inputs or --crds folders; patch paths "
-                   "into the XR are not checked", "spec.compositeTypeRef")
+        report.add(
+            Severity.NOT_EVALUATED,
+            "composition",
+            f"XRD for {api_version} {kind} not found among the inputs or --crds folders; patch paths "
+            "into the XR are not checked",
+            "spec.compositeTypeRef",
+        )
         return Side(label, None)
     return Side(label, object_schema(found.schema, composite=True))
 
 
-def _validate_input(step_input: Mapping[str, Any], i: int, step: Mapping[str, Any], reg: SchemaRegistry,
-                    report: _Report) -> None:
+def _validate_input(
+    step_input: Mapping[str, Any], i: int, step: Mapping[str, Any], reg: SchemaRegistry, report: _Report
+) -> None:
     from aiplane.validation import validate_object  # the package imports this module
 
     api_version, kind = step_input.get("apiVersion"), step_input.get("kind")
     prefix = f"spec.pipeline[{i}].input"
     name = step.get("step", i)
     if not isinstance(api_version, str) or not isinstance(kind, str):
-        report.add(Severity.ERROR, "composition", f"the input of step {name!r} needs apiVersion and kind",
-                   prefix)
+        report.add(
+            Severity.ERROR, "composition", f"the input of step {name!r} needs apiVersion and kind", prefix
+        )
         return
     if reg.lookup(api_version, kind) is None:
-        report.add(Severity.NO_SCHEMA, "composition", f"no input CRD for {api_version} {kind} (step "
-                   f"{name!r}) among the shipped CRDs or --crds folders; the input is not validated", prefix)
+        report.add(
+            Severity.NO_SCHEMA,
+            "composition",
+            f"no input CRD for {api_version} {kind} (step "
+            f"{name!r}) among the shipped CRDs or --crds folders; the input is not validated",
+            prefix,
+        )
         return
     report.adopt(validate_object(dict(step_input), reg, report.location), prefix, f"input of step {name!r}")
 
@@ -216,14 +252,23 @@ def _check_pt_input(step_input: Mapping[str, Any], i: int, step_name: str, state
         rprefix = f"{prefix}.resources[{j}]"
         name = str(resource.get("name", ""))
         if name and name in names:
-            state.report.add(Severity.ERROR, "composition", f"resource name {name!r} is also used by "
-                             f"resources[{names[name]}]; resource names must be unique", f"{rprefix}.name")
+            state.report.add(
+                Severity.ERROR,
+                "composition",
+                f"resource name {name!r} is also used by "
+                f"resources[{names[name]}]; resource names must be unique",
+                f"{rprefix}.name",
+            )
         names.setdefault(name, j)
         base = resource.get("base")
         if isinstance(base, Mapping) and name in state.composed:
-            state.report.add(Severity.ERROR, "composition",
-                             f"resource {name!r} is already composed by step {state.composed[name][0]!r}; "
-                             "omit base to patch it, or give it another name", f"{rprefix}.name")
+            state.report.add(
+                Severity.ERROR,
+                "composition",
+                f"resource {name!r} is already composed by step {state.composed[name][0]!r}; "
+                "omit base to patch it, or give it another name",
+                f"{rprefix}.name",
+            )
         _check_resource(resource, name, rprefix, prefix, patch_sets, state)
         if isinstance(base, Mapping):
             composed_here[name] = (step_name, base)
@@ -239,19 +284,28 @@ def _patch_sets(step_input: Mapping[str, Any], prefix: str, report: _Report) -> 
         name = str(ps.get("name", ""))
         patches: list[Any] = ps["patches"] if isinstance(ps.get("patches"), list) else []
         if name in found:
-            report.add(Severity.ERROR, "patch", f"PatchSet name {name!r} is also used by "
-                       f"patchSets[{found[name][0]}]", f"{prefix}.patchSets[{k}].name")
+            report.add(
+                Severity.ERROR,
+                "patch",
+                f"PatchSet name {name!r} is also used by patchSets[{found[name][0]}]",
+                f"{prefix}.patchSets[{k}].name",
+            )
             continue
         found[name] = (k, patches)
         for m, patch in enumerate(patches):
             if _mapping(patch).get("type") == PATCH_SET:
-                report.add(Severity.ERROR, "patch", "patches inside patchSets cannot be of type PatchSet",
-                           f"{prefix}.patchSets[{k}].patches[{m}].type")
+                report.add(
+                    Severity.ERROR,
+                    "patch",
+                    "patches inside patchSets cannot be of type PatchSet",
+                    f"{prefix}.patchSets[{k}].patches[{m}].type",
+                )
     return found
 
 
-def _expand_patches(resource: Mapping[str, Any], rprefix: str, prefix: str,
-                    patch_sets: _PatchSets, report: _Report) -> list[tuple[Mapping[str, Any], str, str]]:
+def _expand_patches(
+    resource: Mapping[str, Any], rprefix: str, prefix: str, patch_sets: _PatchSets, report: _Report
+) -> list[tuple[Mapping[str, Any], str, str]]:
     """The resource's patches with PatchSet references replaced by their patches: (patch, field, set name)."""
     out: list[tuple[Mapping[str, Any], str, str]] = []
     patches = resource.get("patches")
@@ -264,30 +318,42 @@ def _expand_patches(resource: Mapping[str, Any], rprefix: str, prefix: str,
             continue
         set_name = patch.get("patchSetName")
         if not isinstance(set_name, str) or not set_name:
-            report.add(Severity.ERROR, "patch", "a PatchSet patch needs patchSetName",
-                       f"{pfield}.patchSetName")
+            report.add(
+                Severity.ERROR, "patch", "a PatchSet patch needs patchSetName", f"{pfield}.patchSetName"
+            )
         elif set_name not in patch_sets:
             defined = ", ".join(sorted(patch_sets)) or "none"
-            report.add(Severity.ERROR, "patch", f"PatchSet {set_name!r} is not defined in patchSets "
-                       f"(defined: {defined})", f"{pfield}.patchSetName")
+            report.add(
+                Severity.ERROR,
+                "patch",
+                f"PatchSet {set_name!r} is not defined in patchSets (defined: {defined})",
+                f"{pfield}.patchSetName",
+            )
         else:
             k_set, set_patches = patch_sets[set_name]
-            out.extend((p, f"{prefix}.patchSets[{k_set}].patches[{m}]", set_name)
-                       for m, p in enumerate(set_patches)
-                       if isinstance(p, Mapping) and p.get("type") != PATCH_SET)
+            out.extend(
+                (p, f"{prefix}.patchSets[{k_set}].patches[{m}]", set_name)
+                for m, p in enumerate(set_patches)
+                if isinstance(p, Mapping) and p.get("type") != PATCH_SET
+            )
     return out
 
 
-def _composed_side(resource: Mapping[str, Any], name: str, rprefix: str,
-                   state: _Pipeline) -> tuple[Side, KindSchema | None]:
+def _composed_side(
+    resource: Mapping[str, Any], name: str, rprefix: str, state: _Pipeline
+) -> tuple[Side, KindSchema | None]:
     """The schema patches into this resource resolve in: its own base, or an earlier step's."""
     base = resource.get("base")
     if not isinstance(base, Mapping):
         earlier = state.composed.get(name)
         if earlier is None:
             if not state.opaque_step_seen:
-                state.report.add(Severity.ERROR, "composition", f"resource {name!r} has no base and no "
-                                 "earlier step composes it", f"{rprefix}.base")
+                state.report.add(
+                    Severity.ERROR,
+                    "composition",
+                    f"resource {name!r} has no base and no earlier step composes it",
+                    f"{rprefix}.base",
+                )
             return Side(f"resource {name!r}", None), None
         base = earlier[1]
     api_version, kind = base.get("apiVersion"), base.get("kind")
@@ -297,16 +363,25 @@ def _composed_side(resource: Mapping[str, Any], name: str, rprefix: str,
     found = state.reg.lookup(api_version, kind)
     if found is None:
         if "base" in resource:
-            state.report.add(Severity.NO_SCHEMA, "composition",
-                             f"no CRD for {api_version} {kind} among the shipped CRDs or --crds folders; the "
-                             f"base of resource {name!r} and patch paths into it are not checked",
-                             f"{rprefix}.base")
+            state.report.add(
+                Severity.NO_SCHEMA,
+                "composition",
+                f"no CRD for {api_version} {kind} among the shipped CRDs or --crds folders; the "
+                f"base of resource {name!r} and patch paths into it are not checked",
+                f"{rprefix}.base",
+            )
         return Side(f"{api_version} {kind}", None), None
     return Side(f"the schema of {api_version} {kind}", object_schema(found.schema)), found
 
 
-def _check_resource(resource: Mapping[str, Any], name: str, rprefix: str, prefix: str,
-                    patch_sets: _PatchSets, state: _Pipeline) -> None:
+def _check_resource(
+    resource: Mapping[str, Any],
+    name: str,
+    rprefix: str,
+    prefix: str,
+    patch_sets: _PatchSets,
+    state: _Pipeline,
+) -> None:
     composed, kind_schema = _composed_side(resource, name, rprefix, state)
     sides = {COMPOSITE: state.composite, COMPOSED: composed, ENVIRONMENT: Side("the environment", None)}
     writes: list[list[Segment]] = []
@@ -323,8 +398,9 @@ def _check_resource(resource: Mapping[str, Any], name: str, rprefix: str, prefix
         _validate_base(base, name, composed.schema, writes, rprefix, state)
 
 
-def _report_patch(patch: Mapping[str, Any], sides: Mapping[str, Side], pfield: str, via: str,
-                  report: _Report) -> None:
+def _report_patch(
+    patch: Mapping[str, Any], sides: Mapping[str, Side], pfield: str, via: str, report: _Report
+) -> None:
     for issue in check_patch(patch, sides):
         context = via if issue.side == COMPOSED else ""
         report.add(issue.severity, "patch", issue.message + context, _join(pfield, issue.field))
@@ -341,8 +417,9 @@ def _check_field_refs(resource: Mapping[str, Any], composed: Side, rprefix: str,
     details = resource.get("connectionDetails")
     for c, detail in enumerate(details if isinstance(details, list) else []):
         if _mapping(detail).get("type") == "FromFieldPath":
-            refs.append((_mapping(detail).get("fromFieldPath"),
-                         f"{rprefix}.connectionDetails[{c}].fromFieldPath"))
+            refs.append(
+                (_mapping(detail).get("fromFieldPath"), f"{rprefix}.connectionDetails[{c}].fromFieldPath")
+            )
     for path, ref_field in refs:
         if not isinstance(path, str) or not path:
             report.add(Severity.ERROR, "patch", "a field path is required here", ref_field)
@@ -356,8 +433,14 @@ def _check_field_refs(resource: Mapping[str, Any], composed: Side, rprefix: str,
             report.add(Severity.ERROR, "patch", f"{path!r} does not exist in {composed.label}", ref_field)
 
 
-def _validate_base(base: Mapping[str, Any], name: str, schema: Mapping[str, Any], writes: list[list[Segment]],
-                   rprefix: str, state: _Pipeline) -> None:
+def _validate_base(
+    base: Mapping[str, Any],
+    name: str,
+    schema: Mapping[str, Any],
+    writes: list[list[Segment]],
+    rprefix: str,
+    state: _Pipeline,
+) -> None:
     """Validate the base as it will be once patched: every written field holds a value of its type."""
     from aiplane.validation import validate_object  # the package imports this module
 
@@ -370,6 +453,9 @@ def _validate_base(base: Mapping[str, Any], name: str, schema: Mapping[str, Any]
     if not has_path(patched, ["metadata", "name"]):
         filled.extend(fill_placeholder(patched, ["metadata", "name"], schema))
     placeholders = [format_field_path(f) for f in filled]
-    found = [f for f in validate_object(patched, state.reg, state.report.location)
-             if not _is_under(f.field, placeholders)]
+    found = [
+        f
+        for f in validate_object(patched, state.reg, state.report.location)
+        if not _is_under(f.field, placeholders)
+    ]
     state.report.adopt(found, f"{rprefix}.base", f"base of resource {name!r}")

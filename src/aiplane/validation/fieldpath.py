@@ -219,17 +219,35 @@ _STRING_MAP: dict[str, Any] = {"type": "object", "additionalProperties": _STRING
 OBJECT_META_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "name": _STRING, "generateName": _STRING, "namespace": _STRING, "uid": _STRING,
-        "resourceVersion": _STRING, "generation": {"type": "integer"},
+        "name": _STRING,
+        "generateName": _STRING,
+        "namespace": _STRING,
+        "uid": _STRING,
+        "resourceVersion": _STRING,
+        "generation": {"type": "integer"},
         "creationTimestamp": {"type": "string", "format": "date-time"},
         "deletionTimestamp": {"type": "string", "format": "date-time"},
-        "labels": _STRING_MAP, "annotations": _STRING_MAP,
+        "labels": _STRING_MAP,
+        "annotations": _STRING_MAP,
         "finalizers": {"type": "array", "items": _STRING},
-        "ownerReferences": {"type": "array", "items": {"type": "object", "properties": {
-            "apiVersion": _STRING, "kind": _STRING, "name": _STRING, "uid": _STRING,
-            "controller": {"type": "boolean"}, "blockOwnerDeletion": {"type": "boolean"}}}},
-        "managedFields": {"type": "array", "items": {"type": "object",
-                                                     "x-kubernetes-preserve-unknown-fields": True}},
+        "ownerReferences": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "apiVersion": _STRING,
+                    "kind": _STRING,
+                    "name": _STRING,
+                    "uid": _STRING,
+                    "controller": {"type": "boolean"},
+                    "blockOwnerDeletion": {"type": "boolean"},
+                },
+            },
+        },
+        "managedFields": {
+            "type": "array",
+            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        },
     },
 }
 _OPEN_OBJECT: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
@@ -238,10 +256,20 @@ _XR_MACHINERY: dict[str, dict[str, Any]] = {
     "spec": {"crossplane": _OPEN_OBJECT},
     "status": {
         "crossplane": _OPEN_OBJECT,
-        "conditions": {"type": "array", "items": {"type": "object", "properties": {
-            "type": _STRING, "status": _STRING, "reason": _STRING, "message": _STRING,
-            "lastTransitionTime": {"type": "string", "format": "date-time"},
-            "observedGeneration": {"type": "integer"}}}},
+        "conditions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "type": _STRING,
+                    "status": _STRING,
+                    "reason": _STRING,
+                    "message": _STRING,
+                    "lastTransitionTime": {"type": "string", "format": "date-time"},
+                    "observedGeneration": {"type": "integer"},
+                },
+            },
+        },
     },
 }
 
@@ -249,8 +277,11 @@ _XR_MACHINERY: dict[str, dict[str, Any]] = {
 def _with_properties(schema: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     """A shallow copy of `schema` with `extra` properties added (the schema's own ones win)."""
     props = schema.get("properties")
-    return {**schema, "type": schema.get("type", "object"),
-            "properties": {**extra, **(props if isinstance(props, Mapping) else {})}}
+    return {
+        **schema,
+        "type": schema.get("type", "object"),
+        "properties": {**extra, **(props if isinstance(props, Mapping) else {})},
+    }
 
 
 def object_schema(schema: Mapping[str, Any], composite: bool = False) -> dict[str, Any]:

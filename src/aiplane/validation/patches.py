@@ -41,17 +41,40 @@ JsonType = str | None
 _CONVERT_FIRST = "add a convert transform (toType: {}) first"
 
 # convert transform: toType -> JSON type, and the (from, to, format) pairs P&T can convert.
-_CONVERT_TO = {"string": "string", "int": "integer", "int64": "integer", "bool": "boolean",
-               "float64": "number", "object": "object", "array": "array"}
-_CONVERSIONS = {
-    ("string", "integer", "none"), ("string", "boolean", "none"), ("string", "number", "none"),
-    ("string", "number", "quantity"), ("string", "object", "json"), ("string", "array", "json"),
-    ("integer", "string", "none"), ("integer", "boolean", "none"), ("integer", "number", "none"),
-    ("number", "string", "none"), ("number", "integer", "none"), ("number", "boolean", "none"),
-    ("boolean", "string", "none"), ("boolean", "integer", "none"), ("boolean", "number", "none"),
+_CONVERT_TO = {
+    "string": "string",
+    "int": "integer",
+    "int64": "integer",
+    "bool": "boolean",
+    "float64": "number",
+    "object": "object",
+    "array": "array",
 }
-_CONVERT_HINT = {"integer": "int64", "number": "float64", "string": "string", "boolean": "bool",
-                 "object": "object", "array": "array"}
+_CONVERSIONS = {
+    ("string", "integer", "none"),
+    ("string", "boolean", "none"),
+    ("string", "number", "none"),
+    ("string", "number", "quantity"),
+    ("string", "object", "json"),
+    ("string", "array", "json"),
+    ("integer", "string", "none"),
+    ("integer", "boolean", "none"),
+    ("integer", "number", "none"),
+    ("number", "string", "none"),
+    ("number", "integer", "none"),
+    ("number", "boolean", "none"),
+    ("boolean", "string", "none"),
+    ("boolean", "integer", "none"),
+    ("boolean", "number", "none"),
+}
+_CONVERT_HINT = {
+    "integer": "int64",
+    "number": "float64",
+    "string": "string",
+    "boolean": "bool",
+    "object": "object",
+    "array": "array",
+}
 # String transforms that read their input as text: given a number they silently format it with %v.
 _TEXTUAL_STRING_CONVERTS = ("ToUpper", "ToLower", "ToBase64", "FromBase64")
 
@@ -113,8 +136,14 @@ def _transform_output(transform: Mapping[str, Any], in_type: JsonType, field: st
     issues: list[Issue] = []
     if kind == "map":
         if in_type not in (None, "string"):
-            issues.append(Issue(Severity.ERROR, f"a map transform needs a string input, got "
-                                f"{_article(in_type)}; {_CONVERT_FIRST.format('string')}", field))
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"a map transform needs a string input, got "
+                    f"{_article(in_type)}; {_CONVERT_FIRST.format('string')}",
+                    field,
+                )
+            )
         pairs = transform.get("map")
         values = list(pairs.values()) if isinstance(pairs, Mapping) else []
         return _common_type([json_type_of_value(v) for v in values]) if values else None, issues
@@ -122,8 +151,14 @@ def _transform_output(transform: Mapping[str, Any], in_type: JsonType, field: st
         match = _mapping(transform.get("match"))
         patterns = [p for p in match.get("patterns") or [] if isinstance(p, Mapping)]
         if patterns and in_type not in (None, "string"):
-            issues.append(Issue(Severity.ERROR, f"a match transform compares strings, got "
-                                f"{_article(in_type)}; {_CONVERT_FIRST.format('string')}", field))
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"a match transform compares strings, got "
+                    f"{_article(in_type)}; {_CONVERT_FIRST.format('string')}",
+                    field,
+                )
+            )
         results: list[JsonType] = [json_type_of_value(p.get("result")) for p in patterns]
         if match.get("fallbackTo") == "Input":
             results.append(in_type)
@@ -132,8 +167,14 @@ def _transform_output(transform: Mapping[str, Any], in_type: JsonType, field: st
         return (_common_type(results) if results else None), issues
     if kind == "math":
         if in_type not in (None, "integer", "number"):
-            issues.append(Issue(Severity.ERROR, f"a math transform needs a number, got {_article(in_type)}; "
-                                f"{_CONVERT_FIRST.format('int64 or float64')}", field))
+            issues.append(
+                Issue(
+                    Severity.ERROR,
+                    f"a math transform needs a number, got {_article(in_type)}; "
+                    f"{_CONVERT_FIRST.format('int64 or float64')}",
+                    field,
+                )
+            )
             return None, issues
         return in_type, issues
     if kind == "string":
@@ -149,12 +190,18 @@ def _string_transform_issues(transform: Mapping[str, Any], in_type: JsonType, fi
     spec = _mapping(transform.get("string"))
     kind = spec.get("type", "Format")
     textual = kind in ("TrimPrefix", "TrimSuffix", "Regexp") or (
-        kind == "Convert" and spec.get("convert") in _TEXTUAL_STRING_CONVERTS)
+        kind == "Convert" and spec.get("convert") in _TEXTUAL_STRING_CONVERTS
+    )
     if not textual:
         return []  # Format and hashing/JSON conversions are meant for any input
-    return [Issue(Severity.WARNING, f"string transform {kind} on {_article(in_type)} input: P&T formats the "
-                  "value with %v first; add a convert transform (toType: string) to make that explicit",
-                  field)]
+    return [
+        Issue(
+            Severity.WARNING,
+            f"string transform {kind} on {_article(in_type)} input: P&T formats the "
+            "value with %v first; add a convert transform (toType: string) to make that explicit",
+            field,
+        )
+    ]
 
 
 def _convert_output(transform: Mapping[str, Any], in_type: JsonType, field: str) -> Outcome:
@@ -164,8 +211,13 @@ def _convert_output(transform: Mapping[str, Any], in_type: JsonType, field: str)
         return None, []  # missing or unknown toType: the input's schema validation reports it
     fmt = str(spec.get("format") or "none")
     if in_type is not None and in_type != out and (in_type, out, fmt) not in _CONVERSIONS:
-        return out, [Issue(Severity.ERROR, f"P&T cannot convert {_article(in_type)} to {spec.get('toType')} "
-                           f"with format {fmt}", field)]
+        return out, [
+            Issue(
+                Severity.ERROR,
+                f"P&T cannot convert {_article(in_type)} to {spec.get('toType')} with format {fmt}",
+                field,
+            )
+        ]
     return out, []
 
 
@@ -212,8 +264,11 @@ def _resolve(path: Any, field: str, side: str, target: Side) -> tuple[JsonType, 
         return None, True, issues
     node = resolve_schema(target.schema, segments)
     if node is None:
-        return None, False, [Issue(Severity.ERROR, f"{field} {path!r} does not exist in {target.label}",
-                                   field, side)]
+        return (
+            None,
+            False,
+            [Issue(Severity.ERROR, f"{field} {path!r} does not exist in {target.label}", field, side)],
+        )
     return json_type_of_schema(node), True, issues
 
 
@@ -221,8 +276,9 @@ def unknown_type_issue(patch_type: Any) -> Issue:
     """A patch type P&T does not know, with the nearest valid spelling."""
     close = difflib.get_close_matches(str(patch_type), PATCH_TYPES, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return Issue(Severity.ERROR, f"unknown patch type {patch_type!r}{hint}; valid: {', '.join(PATCH_TYPES)}",
-                 "type")
+    return Issue(
+        Severity.ERROR, f"unknown patch type {patch_type!r}{hint}; valid: {', '.join(PATCH_TYPES)}", "type"
+    )
 
 
 def target_path(patch: Mapping[str, Any]) -> Any:
@@ -262,8 +318,15 @@ def check_patch(patch: Mapping[str, Any], sides: Mapping[str, Side]) -> list[Iss
         verdict = _assignability(value_type, to_type)
         if verdict is not None and to_type is not None and value_type is not None:
             severity, hint = verdict
-            issues.append(Issue(severity, f"patch writes {_article(value_type)} into {to_path!r}, which is "
-                                f"{_article(to_type)} in {target.label}; {hint}", "toFieldPath", to_side))
+            issues.append(
+                Issue(
+                    severity,
+                    f"patch writes {_article(value_type)} into {to_path!r}, which is "
+                    f"{_article(to_type)} in {target.label}; {hint}",
+                    "toFieldPath",
+                    to_side,
+                )
+            )
     return issues
 
 
@@ -320,8 +383,11 @@ def placeholder(schema: Mapping[str, Any] | None) -> Any:
         return [placeholder(_mapping(schema.get("items")))]
     if typ == "object" or "properties" in schema:
         props = _mapping(schema.get("properties"))
-        return {name: placeholder(_mapping(props.get(name))) for name in schema.get("required") or []
-                if isinstance(name, str)}
+        return {
+            name: placeholder(_mapping(props.get(name)))
+            for name in schema.get("required") or []
+            if isinstance(name, str)
+        }
     if typ == "string":
         return "x" * max(int(schema.get("minLength") or 1), 1)
     return {} if schema.get("x-kubernetes-preserve-unknown-fields") is True else "placeholder"
@@ -336,8 +402,9 @@ def _bounded(schema: Mapping[str, Any], value: Any, cast: Any) -> Any:
     return value
 
 
-def fill_placeholder(obj: dict[str, Any], segments: Sequence[Segment], schema: Mapping[str, Any]) -> list[
-        list[Segment]]:
+def fill_placeholder(
+    obj: dict[str, Any], segments: Sequence[Segment], schema: Mapping[str, Any]
+) -> list[list[Segment]]:
     """Make `obj` hold a value at `segments` (as a patch would), unless it already does.
 
     Returns the paths that now hold placeholders (the target, and array items added to reach an

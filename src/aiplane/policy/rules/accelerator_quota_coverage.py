@@ -1,5 +1,9 @@
-"""accelerator-quota-coverage: per region, accelerator class and purchase option, the requested EC2
-vCPU quota covers Σ maxSize × vCPUs of the node pools that need it (otherwise scale-out fails)."""
+"""accelerator-quota-coverage: per account, region, accelerator class and purchase option, the requested
+EC2 vCPU quota covers Σ maxSize × vCPUs of the node pools that need it (otherwise scale-out fails).
+
+Quotas belong to the AWS account, not to a namespace: pools of every environment in one account add up,
+and a ServiceQuota value is absolute, so two AcceleratorQuotas for the same quota overwrite each other
+(reported, and the smaller one is what may end up applied)."""
 
 from __future__ import annotations
 
@@ -9,32 +13,56 @@ from collections.abc import Iterator
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 
+QuotaKey = tuple[str, str, str, str]  # account (or namespace when unknown), region, class, purchase
+
 
 def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
-    need: dict[tuple[str, str, str, str], int] = defaultdict(int)
-    consumers: dict[tuple[str, str, str, str], list[Manifest]] = defaultdict(list)
-    have: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    accounts = {
+        ns: record.account_id for ns, record in ctx.environment_records().items() if record.account_id
+    }
+    need: dict[QuotaKey, int] = defaultdict(int)
+    consumers: dict[QuotaKey, list[Manifest]] = defaultdict(list)
+    suppliers: dict[QuotaKey, list[tuple[Manifest, int]]] = defaultdict(list)
     for obj in ctx.xrs():
         api = ctx.api_of(obj)
-        namespace = str(obj["metadata"].get("namespace", ""))
         if api is None:
             continue
+        namespace = str(obj["metadata"].get("namespace", ""))
+        owner = accounts.get(namespace, f"namespace {namespace}")
         if api.quota_demand is not None:
             for amount in api.quota_demand(ctx.spec_of(obj), ctx.catalog):
-                key = (namespace, amount.region, amount.quota_class, amount.purchase)
+                key = (owner, amount.region, amount.quota_class, amount.purchase)
                 need[key] += amount.vcpus
                 consumers[key].append(obj)
         if api.quota_supply is not None:
             for amount in api.quota_supply(ctx.spec_of(obj)):
-                have[(namespace, amount.region, amount.quota_class, amount.purchase)] += amount.vcpus
+                suppliers[(owner, amount.region, amount.quota_class, amount.purchase)].append(
+                    (obj, amount.vcpus)
+                )
+    for key, supplied in sorted(suppliers.items()):
+        if len(supplied) > 1:
+            names = ", ".join(
+                f"{o['metadata'].get('namespace')}/{o['metadata']['name']} ({v})" for o, v in supplied
+            )
+            yield Finding(
+                supplied[0][0],
+                f"{len(supplied)} AcceleratorQuotas set the same quota in {key[0]} "
+                f"{key[1]} ({names}); each overwrites the other",
+                "spec.vcpus",
+                fix="declare each quota once per account and region (one environment owns it)",
+            )
     for key, vcpus in sorted(need.items()):
-        namespace, region, quota_class, purchase = key
-        if have[key] < vcpus:
+        owner, region, quota_class, purchase = key
+        # Overwriting requests: only the smallest is sure to hold.
+        have = min((v for _, v in suppliers.get(key, [])), default=0)
+        if have < vcpus:
             code = ctx.catalog.quota(quota_class, purchase).code
-            names = ", ".join(sorted(str(o["metadata"]["name"]) for o in consumers[key]))
+            names = ", ".join(
+                sorted(f"{o['metadata'].get('namespace')}/{o['metadata']['name']}" for o in consumers[key])
+            )
             yield Finding(
                 consumers[key][0],
-                f"{region} {quota_class}-class {purchase} quota ({code}) requested {have[key]} vCPUs, "
+                f"{owner} {region} {quota_class}-class {purchase} quota ({code}) requested {have} vCPUs, "
                 f"node pools need {vcpus} at max scale ({names})",
                 "spec.scaling.maxSize",
                 fix="set the environment's quotas to auto, or raise the AcceleratorQuota vcpus",

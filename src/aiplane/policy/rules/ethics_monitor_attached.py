@@ -71,12 +71,14 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
     if not configs:
         yield Finding(obj, "composes no EndpointConfiguration, so no data capture", "spec.pipeline")
     for res in configs:
-        enabled = res.base_value("spec.forProvider.dataCaptureConfig.enableCapture")
-        if enabled is not True and not res.writes("spec.forProvider.dataCaptureConfig.enableCapture"):
+        # Capture must be on in the base and out of any patch's reach, as the public-access settings of
+        # bucket-security: a patch could switch it off from an XR field.
+        capture = "spec.forProvider.dataCaptureConfig.enableCapture"
+        if res.base_value(capture) is not True or res.writes(capture):
             yield Finding(
                 obj,
-                f"EndpointConfiguration {res.name!r} does not enable dataCaptureConfig",
-                f"{res.field_prefix}.base.spec.forProvider.dataCaptureConfig.enableCapture",
+                f"EndpointConfiguration {res.name!r} must enable dataCaptureConfig in its base, not by patch",
+                f"{res.field_prefix}.base.{capture}",
             )
         if not res.writes("spec.forProvider.dataCaptureConfig.destinationS3Uri") and not res.base_value(
             "spec.forProvider.dataCaptureConfig.destinationS3Uri"

@@ -15,7 +15,8 @@ from aiplane.policy.model import Finding, Manifest, Rule
 def ami_problem_for(ami: Any, instance_types: list[str], ctx: RuleContext) -> str | None:
     if not isinstance(ami, str):
         return None
-    return ami_problem(ami, {ctx.catalog.ec2_instance(t).manufacturer for t in instance_types})
+    types = [ctx.catalog.ec2_instance(t) for t in instance_types]
+    return ami_problem(ami, {t.manufacturer for t in types}, {t.architecture for t in types})
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:

@@ -20,6 +20,19 @@ def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> Hour
     return api.hourly_cost(ctx.spec_of(obj), ctx.catalog, spot_discount)
 
 
+def _expected_note(obj: Manifest, cost: HourlyCost, ctx: RuleContext) -> str:
+    """The expected figure as `aiplane cost` shows it: synth annotates each XR with the expected cost at
+    its environment's spot discount, which a resource check cannot read; without the annotation the
+    rule's defaultSpotDiscount is used and named."""
+    if cost.expected >= cost.worst_case:
+        return " (no spot capacity: expected cost is the same)"
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    annotated = annotations.get(ctx.label("expected-usd-per-hour"))
+    if annotated is not None:
+        return f" (expected ${float(annotated):.2f}/h at the environment's spot discount)"
+    return f" (expected ${cost.expected:.2f}/h with spot at {ctx.params['defaultSpotDiscount']:.0%} off)"
+
+
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     cost = workload_cost(obj, ctx, ctx.params["defaultSpotDiscount"])
     if cost is None:
@@ -37,11 +50,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         yield Finding(
             obj,
             f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h"
-            + (
-                f" (expected ${cost.expected:.2f}/h with spot at {ctx.params['defaultSpotDiscount']:.0%} off)"
-                if cost.expected < cost.worst_case
-                else " (no spot capacity: expected cost is the same)"
-            ),
+            + _expected_note(obj, cost, ctx),
             "spec.finops.maxCostPerHour",
             fix="lower scaling.maxSize or instanceCount, pick a cheaper type, or raise the ceiling",
         )
