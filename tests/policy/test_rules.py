@@ -267,7 +267,7 @@ def test_a_mistake_in_the_config_is_an_input_error(config: dict[str, Any], messa
     assert message in result.stderr
 
 
-# Known gaps (strict xfail: they start failing the suite the day the rule is fixed) -------------------
+# Gaps the first review found, now closed ------------------------------------------------------------
 
 def _endpoint_role(comp: dict[str, Any]) -> dict[str, Any]:
     resources = comp["spec"]["pipeline"][0]["input"]["resources"]

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiplane.validation.fieldpath import Segment
-from aiplane.validation.pathfmt import format_path
 from aiplane.validation.findings import Finding, Location, Severity
+from aiplane.validation.pathfmt import format_path
 
 XRD_GROUP = "apiextensions.crossplane.io"
 V1 = f"{XRD_GROUP}/v1"
