@@ -51,6 +51,8 @@ def clone_environment(env_objects: list[dict[str, Any]], copy_no: int) -> list[d
             meta["labels"][ENV_LABEL] += suffix
         if obj["kind"] == "ConfigMap":
             obj["data"]["environment"] += suffix
+            # Quotas are per account: each copy is its own account, as separate environments would be.
+            obj["data"]["accountId"] = f"{(int(obj['data']['accountId']) + copy_no) % 10**12:012d}"
         if "bucketRef" in obj.get("spec", {}):
             obj["spec"]["bucketRef"]["name"] += suffix
         out.append(obj)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from aiplane.api import CommonSpec, PlatformAPI
@@ -63,57 +64,72 @@ class RuleContext:
     objects: Sequence[Manifest] = ()
     # Parsed XR specs by object identity (the object is kept so a reused id cannot alias), shared by the
     # copies `dataclasses.replace` makes per rule.
-    spec_cache: dict[int, tuple[Manifest, CommonSpec]] = field(
+    spec_cache: dict[int, tuple[Manifest, CommonSpec, dict[str, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # Per object list (by identity, the list kept): its XRs and environment records, which every stack
+    # rule asks for.
+    scan_cache: dict[int, tuple[Sequence[Manifest], list[Manifest], dict[str, EnvironmentRecord]]] = field(
         default_factory=dict, repr=False, compare=False
     )
 
     def label(self, key: str) -> str:
         return self.settings.label(key)
 
+    @cached_property
+    def _xr_types(self) -> dict[tuple[str, str], PlatformAPI]:
+        return {(f"{self.settings.group}/{api.version}", kind): api for kind, api in self.apis.items()}
+
     def api_of(self, obj: Manifest) -> PlatformAPI | None:
         """The platform API whose XR this object is, if any."""
-        api = self.apis.get(str(obj.get("kind", "")))
-        if api is None or str(obj.get("apiVersion", "")) != f"{self.settings.group}/{api.version}":
-            return None
-        return api
+        return self._xr_types.get((obj.get("apiVersion"), obj.get("kind")))  # type: ignore[arg-type]
+
+    def _parsed(self, obj: Manifest) -> tuple[Manifest, CommonSpec, dict[str, Any]]:
+        cached = self.spec_cache.get(id(obj))
+        if cached is not None and cached[0] is obj:
+            return cached
+        api = self.api_of(obj)
+        if api is None:
+            raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
+        spec = api.spec.model_validate({k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"})
+        entry = (obj, spec, spec.model_dump(mode="json", by_alias=True))
+        self.spec_cache[id(obj)] = entry
+        return entry
 
     def spec_of(self, obj: Manifest) -> CommonSpec:
         """An XR's spec, parsed by its API's model once per object and run (a spec that does not parse
         makes the rule raise, which the engine reports as a violation: fail closed)."""
-        cached = self.spec_cache.get(id(obj))
-        if cached is not None and cached[0] is obj:
-            return cached[1]
-        api = self.api_of(obj)
-        if api is None:
-            raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
-        spec = api.spec.model_validate(
-            {k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"}
-        )
-        self.spec_cache[id(obj)] = (obj, spec)
-        return spec
+        return self._parsed(obj)[1]
 
     def spec_values(self, obj: Manifest) -> dict[str, Any]:
-        """An XR's spec after parsing and defaulting by its API's model, as plain data."""
-        return self.spec_of(obj).model_dump(mode="json", by_alias=True)
+        """An XR's spec after parsing and defaulting by its API's model, as plain data (do not modify)."""
+        return self._parsed(obj)[2]
 
     def environment_name(self, obj: Manifest) -> str:
         labels = (obj.get("metadata") or {}).get("labels") or {}
         return str(labels.get(self.label("environment"), ""))
 
+    def _scan(self) -> tuple[list[Manifest], dict[str, EnvironmentRecord]]:
+        cached = self.scan_cache.get(id(self.objects))
+        if cached is not None and cached[0] is self.objects:
+            return cached[1], cached[2]
+        xrs: list[Manifest] = []
+        records: dict[str, EnvironmentRecord] = {}
+        for obj in self.objects:
+            if self.api_of(obj) is not None:
+                xrs.append(obj)
+            elif obj.get("kind") == "ConfigMap" and (obj.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD:
+                record = EnvironmentRecord.from_configmap(obj)
+                records[record.namespace] = record
+        self.scan_cache[id(self.objects)] = (self.objects, xrs, records)
+        return xrs, records
+
     def environment_records(self) -> dict[str, EnvironmentRecord]:
         """Environment records among the objects, by namespace."""
-        out = {}
-        for obj in self.objects:
-            meta = obj.get("metadata") or {}
-            if obj.get("kind") == "ConfigMap" and meta.get("name") == ENVIRONMENT_RECORD:
-                record = EnvironmentRecord.from_configmap(obj)
-                out[record.namespace] = record
-        return out
+        return self._scan()[1]
 
     def xrs(self, kind: str | None = None) -> list[Manifest]:
-        return [
-            o for o in self.objects if self.api_of(o) is not None and (kind is None or o.get("kind") == kind)
-        ]
+        return [o for o in self._scan()[0] if kind is None or o.get("kind") == kind]
 
     def taggable(self, api_version: str, kind: str) -> bool:
         """Whether a managed resource kind has AWS tags (spec.forProvider.tags in its CRD)."""

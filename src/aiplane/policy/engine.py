@@ -53,7 +53,8 @@ def check_stack(rule: Rule, objects: Sequence[Manifest], ctx: RuleContext) -> li
     if rule.stack_check is None:
         return []
     try:
-        return list(rule.stack_check(list(objects), replace(ctx, objects=tuple(objects))))
+        frozen = objects if isinstance(objects, tuple) else tuple(objects)  # one tuple per run: caches key on it
+        return list(rule.stack_check(list(frozen), replace(ctx, objects=frozen)))
     except Exception as err:
         return [_raised(rule, {"kind": "Stack", "metadata": {"name": "stack"}}, err)]
 
@@ -67,7 +68,7 @@ def run_rules(
     """Every enabled rule over every object it applies to, then the stack checks; stable order.
     Objects are copied to plain dicts and lists once here, so rules read plain data without copying."""
     # Only non-dict inputs (read-only proxies) need the copy; rules never mutate what they read.
-    objects = [o if type(o) is dict else plain(o) for o in objects]
+    objects = tuple(o if type(o) is dict else plain(o) for o in objects)
     by_kind: dict[str, list[Manifest]] = {}
     for obj in objects:
         by_kind.setdefault(str(obj.get("kind", "")), []).append(obj)
