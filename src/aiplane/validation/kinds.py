@@ -36,3 +36,22 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     """`eks.aws.m.upbound.io/v1beta1` -> (`eks.aws.m.upbound.io`, `v1beta1`); `v1` -> (``, `v1`)."""
     group, _, version = api_version.rpartition("/")
     return group, version
+
+
+def served_versions(
+    definition: dict[str, Any], what: str
+) -> tuple[dict[str, Any], str, str, list[dict[str, Any]]]:
+    """(spec, group, kind, served versions) of a CRD or XRD; ValueError naming `what` when the
+    definition lacks what is needed to know the kind (spec, group, names.kind, versions)."""
+    spec = definition.get("spec")
+    if not isinstance(spec, dict):
+        raise ValueError(f"{what} has no spec")
+    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
+    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(names.get("kind"), str):
+        raise ValueError(f"{what} needs spec.group and spec.names.kind")
+    if not isinstance(versions, list):
+        raise ValueError(f"{what} needs spec.versions")
+    served = [
+        v for v in versions if isinstance(v, dict) and v.get("served") and isinstance(v.get("name"), str)
+    ]
+    return spec, group, names["kind"], served

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.errors import InputError
-from aiplane.validation.kinds import KindSchema, split_api_version
+from aiplane.validation.kinds import KindSchema, served_versions, split_api_version
 from aiplane.validation.xr_schema import xr_kind_schemas
 from aiplane.yamlio import YAML_SUFFIXES, load_documents_from_text, load_paths
 
@@ -48,29 +48,16 @@ def is_xrd(obj: Any) -> bool:
 
 def crd_kind_schemas(crd: dict[str, Any], source: str) -> list[KindSchema]:
     """One KindSchema per served version of a CRD; ValueError when the CRD lacks group, kind or versions."""
-    spec = crd.get("spec")
-    if not isinstance(spec, dict):
-        raise ValueError("CRD has no spec")
-    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
-    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(names.get("kind"), str):
-        raise ValueError("CRD needs spec.group and spec.names.kind")
-    if not isinstance(versions, list):
-        raise ValueError("CRD needs spec.versions")
+    spec, group, kind, served = served_versions(crd, "CRD")
     out = []
-    for version in versions:
-        if (
-            not isinstance(version, dict)
-            or not version.get("served")
-            or not isinstance(version.get("name"), str)
-        ):
-            continue
+    for version in served:
         holder = version.get("schema")
         schema = holder.get("openAPIV3Schema") if isinstance(holder, dict) else None
         out.append(
             KindSchema(
                 group=group,
                 version=version["name"],
-                kind=names["kind"],
+                kind=kind,
                 schema=schema
                 if isinstance(schema, dict)
                 else {"type": "object", "x-kubernetes-preserve-unknown-fields": True},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplane.validation.kinds import KindSchema
+from aiplane.validation.kinds import KindSchema, served_versions
 
 _STRING = {"type": "string"}
 _NAME_REF = {"type": "object", "required": ["name"], "properties": {"name": _STRING}}
@@ -129,31 +129,18 @@ def xr_kind_schemas(xrd: dict[str, Any], source: str) -> list[KindSchema]:
 
     Raises ValueError when the XRD lacks what is needed to know the kind (group, names.kind, versions).
     """
-    spec = xrd.get("spec")
-    if not isinstance(spec, dict):
-        raise ValueError("XRD has no spec")
-    group, names, versions = spec.get("group"), spec.get("names"), spec.get("versions")
-    if not isinstance(group, str) or not isinstance(names, dict) or not isinstance(names.get("kind"), str):
-        raise ValueError("XRD needs spec.group and spec.names.kind")
-    if not isinstance(versions, list):
-        raise ValueError("XRD needs spec.versions")
+    spec, group, kind, served = served_versions(xrd, "XRD")
     is_v1 = str(xrd.get("apiVersion", "")).endswith("/v1")
     scope = spec.get("scope") or ("LegacyCluster" if is_v1 else "Namespaced")
     policy = spec.get("defaultCompositionUpdatePolicy")
     out: list[KindSchema] = []
-    for version in versions:
-        if (
-            not isinstance(version, dict)
-            or not version.get("served")
-            or not isinstance(version.get("name"), str)
-        ):
-            continue
+    for version in served:
         raw = _mapping(_mapping(version.get("schema")).get("openAPIV3Schema"))
         out.append(
             KindSchema(
                 group=group,
                 version=version["name"],
-                kind=names["kind"],
+                kind=kind,
                 schema=xr_schema(
                     raw,
                     legacy=scope == "LegacyCluster",
