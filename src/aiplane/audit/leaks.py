@@ -56,12 +56,9 @@ def unmanaged_instances(
         usd = known.on_demand_usd_per_hour if known else None
         price = _price_text(usd, [] if known else [instance.instance_type])
         found.append(
-            Finding(
-                "cost-leak",
+            _untagged(
                 ResourceRef(INSTANCE, instance.arn),
-                "tags",
-                list(COST_ALLOCATION_KEYS),
-                sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+                missing,
                 f"{instance.state} {instance.lifecycle} {instance.instance_type} outside any declared node "
                 f"group, missing tags {', '.join(missing)}: {price}",
                 usd,
@@ -98,15 +95,25 @@ def unmanaged_endpoints(
             )
         shape = ", ".join(f"{v.instance_count or 1} x {v.instance_type}" for v in endpoint.variants)
         found.append(
-            Finding(
-                "cost-leak",
+            _untagged(
                 ResourceRef(ENDPOINT, endpoint.name),
-                "tags",
-                list(COST_ALLOCATION_KEYS),
-                sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+                missing,
                 f"{endpoint.status} endpoint ({shape or 'no variants'}) not declared in Git, "
                 f"missing tags {', '.join(missing)}: {_price_text(usd, unknown)}",
                 usd,
             )
         )
     return found
+
+
+def _untagged(ref: ResourceRef, missing: list[str], message: str, usd: float | None) -> Finding:
+    """A cost leak: capacity nobody can be charged for, with the FinOps tag keys it lacks."""
+    return Finding(
+        "cost-leak",
+        ref,
+        "tags",
+        list(COST_ALLOCATION_KEYS),
+        sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+        message,
+        usd,
+    )
