@@ -24,7 +24,9 @@ from aiplane.pt import (
 
 # AWS tag keys every taggable managed resource carries (FinOps cost allocation; reference
 # finops-and-ethics.md §4: lowercase kebab-case keys). `managed-by` is a constant in the base.
-FINOPS_TAG_KEYS = ("cost-center", "owner", "environment", "tier", "managed-by", "xr-name")
+# The keys cost is allocated by (activated as cost-allocation tags; missing ones make capacity a cost leak).
+COST_ALLOCATION_TAG_KEYS = ("cost-center", "owner", "environment", "tier")
+FINOPS_TAG_KEYS = (*COST_ALLOCATION_TAG_KEYS, "managed-by", "xr-name")
 
 PATCH_SET_PROVIDER = "provider-config"
 PATCH_SET_REGION = "region"

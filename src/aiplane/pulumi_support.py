@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.catalog import load_catalog
+from aiplane.costing import HOURS_PER_MONTH
 from aiplane.environment import Environment, EnvironmentSettings
 from aiplane.errors import InputError
 from aiplane.platform import AWS_MR_SUFFIX, composed_bases
@@ -22,14 +23,9 @@ from aiplane.project import MANAGER, Settings, load_settings
 from aiplane.synthesis import Manifest, synthesize
 from aiplane.xr import item_cost
 
-# The FinOps tag keys (aiplane.composing's finops patch set) that AWS Billing must activate as
-# cost-allocation tags for budgets and Cost Explorer to group spend by them.
-COST_ALLOCATION_TAG_KEYS: tuple[str, ...] = ("cost-center", "owner", "environment", "tier")
 # Shared foundation (provider role, budgets, key) serves production and non-production alike; it is
 # tagged with the most protective non-critical tier so guardrails never treat it as disposable.
 FOUNDATION_TIER = "production"
-# AWS Budgets and the AWS pricing pages both use 730 hours per month.
-HOURS_PER_MONTH = 730
 
 
 class Layer(IntEnum):

@@ -17,7 +17,8 @@ import pulumi
 import pulumi_aws as aws
 from crossplane_permissions import irsa_trust, pod_identity_trust, policy_for
 
-from aiplane.pulumi_support import COST_ALLOCATION_TAG_KEYS, Layer, StackEnvironment, load_stack_environment
+from aiplane.composing import COST_ALLOCATION_TAG_KEYS
+from aiplane.pulumi_support import Layer, StackEnvironment, load_stack_environment
 
 ProviderIdentity = Literal["pod-identity", "irsa"]
 IDENTITIES: tuple[ProviderIdentity, ...] = ("pod-identity", "irsa")

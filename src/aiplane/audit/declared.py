@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiplane.environment import EnvironmentSettings
+
+# The audit's bucket-weak finding is "weaker than the bucket-security rule": the rule's settings.
+from aiplane.policy.rules.bucket_security import PUBLIC_ACCESS_SETTINGS
 from aiplane.render import RenderedResource, render, select_composition
 from aiplane.synthesis import Synthesis
 
@@ -26,7 +29,6 @@ LIFECYCLE_KIND = ("s3.aws.m.upbound.io", "BucketLifecycleConfiguration")
 ENDPOINT_KIND = ("sagemaker.aws.m.upbound.io", "Endpoint")
 ENDPOINT_CONFIG_KIND = ("sagemaker.aws.m.upbound.io", "EndpointConfiguration")
 QUOTA_KIND = ("servicequotas.aws.m.upbound.io", "ServiceQuota")
-PUBLIC_ACCESS_FIELDS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ def _bucket(
         sse_algorithm=by_default.get("sseAlgorithm"),
         kms_key_id=by_default.get("kmsMasterKeyId"),
         bucket_key=sse_rules[0].get("bucketKeyEnabled"),
-        public_access_block={f: bool(pab[f]) for f in PUBLIC_ACCESS_FIELDS if f in pab},
+        public_access_block={f: bool(pab[f]) for f in PUBLIC_ACCESS_SETTINGS if f in pab},
         versioning=versioning,
         lifecycle=[_lifecycle_rule(r) for r in _sibling(by_kind, LIFECYCLE_KIND).get("rule") or []],
         tags=_tags(resource.for_provider),

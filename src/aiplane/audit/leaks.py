@@ -13,15 +13,14 @@ from collections.abc import Iterable, Mapping
 from aiplane.audit.findings import ENDPOINT, INSTANCE, Finding, ResourceRef
 from aiplane.audit.live import LiveEndpoint, LiveInstance
 from aiplane.catalog import Catalog, quota_class_for_family
-from aiplane.composing import FINOPS_TAG_KEYS
+from aiplane.composing import COST_ALLOCATION_TAG_KEYS
 
 ACCELERATED_CLASSES = frozenset({"p", "g", "inf", "trn"})
 # The cost-allocation keys; managed-by and xr-name are aiplane's own bookkeeping, not ownership.
-COST_ALLOCATION_KEYS = tuple(k for k in FINOPS_TAG_KEYS if k not in ("managed-by", "xr-name"))
 
 
 def missing_cost_tags(tags: Mapping[str, str]) -> list[str]:
-    return [key for key in COST_ALLOCATION_KEYS if not tags.get(key)]
+    return [key for key in COST_ALLOCATION_TAG_KEYS if not tags.get(key)]
 
 
 def is_accelerated(instance_type: str) -> bool:
@@ -112,8 +111,8 @@ def _untagged(ref: ResourceRef, missing: list[str], message: str, usd: float | N
         "cost-leak",
         ref,
         "tags",
-        list(COST_ALLOCATION_KEYS),
-        sorted(k for k in COST_ALLOCATION_KEYS if k not in missing),
+        list(COST_ALLOCATION_TAG_KEYS),
+        sorted(k for k in COST_ALLOCATION_TAG_KEYS if k not in missing),
         message,
         usd,
     )

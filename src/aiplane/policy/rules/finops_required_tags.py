@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiplane.api import TIERS
-from aiplane.composing import FINOPS_TAG_KEYS
+from aiplane.composing import COST_ALLOCATION_TAG_KEYS, FINOPS_TAG_KEYS
 from aiplane.policy.compositions import composed_resources
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
@@ -71,7 +71,7 @@ def _check_managed(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     missing = [k for k in keys if k not in tags]
     if missing:
         yield Finding(obj, f"missing FinOps tag(s) {', '.join(missing)}", field)
-    for key in ("cost-center", "owner", "environment", "tier"):
+    for key in COST_ALLOCATION_TAG_KEYS:
         if key in tags:
             for problem in _value_problems(ctx, key, tags[key]):
                 yield Finding(obj, problem, f"{field}[{key}]")
