@@ -15,9 +15,12 @@ HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.m
 
 @dataclass(frozen=True)
 class WorkloadCost:
+    """One XR that costs money by itself, with its FinOps ownership and USD per hour."""
+
     kind: str
     name: str
     cost_center: str
+    owner: str
     tier: str
     worst_case: float
     expected: float
@@ -57,6 +60,7 @@ def environment_costs(environments: Iterable[Environment], catalog: Catalog) -> 
                         item.api.kind,
                         item.name,
                         item.spec.finops.costCenter,
+                        item.spec.finops.owner,
                         item.spec.finops.tier,
                         cost[0],
                         cost[1],

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.catalog import load_catalog
-from aiplane.costing import HOURS_PER_MONTH
+from aiplane.costing import HOURS_PER_MONTH, EnvironmentCost, WorkloadCost, environment_costs
 from aiplane.environment import Environment, EnvironmentSettings
 from aiplane.errors import InputError
 from aiplane.platform import AWS_MR_SUFFIX, composed_bases
 from aiplane.project import MANAGER, Settings, load_settings
 from aiplane.synthesis import Manifest, synthesize
-from aiplane.xr import item_cost
 
 # Shared foundation (provider role, budgets, key) serves production and non-production alike; it is
 # tagged with the most protective non-critical tier so guardrails never treat it as disposable.
@@ -39,17 +38,8 @@ class Layer(IntEnum):
     XRS = 5
 
 
-@dataclass(frozen=True)
-class Workload:
-    """One XR that costs money by itself, with its FinOps ownership and USD per hour."""
-
-    kind: str
-    name: str
-    cost_center: str
-    owner: str
-    tier: str
-    worst_case: float
-    expected: float
+# The stack's workloads are aiplane cost's: one computation (aiplane.costing) for every figure.
+Workload = WorkloadCost
 
 
 @dataclass(frozen=True)
@@ -102,16 +92,7 @@ def load_stack_environment(env_name: str, start: Path | None = None) -> StackEnv
     environment = next((e for e in synthesis.environments if e.settings.name == env_name), None)
     if environment is None:  # load_environments already refuses unknown names; keep mypy and readers sure
         raise InputError.single(str(settings.environments), f"no environment named {env_name}")
-    catalog = load_catalog()
-    workloads = []
-    for item in sorted(environment.items, key=lambda i: (i.api.kind, i.name)):
-        cost = item_cost(item, environment, catalog)
-        if cost is None:
-            continue
-        finops = item.spec.finops
-        workloads.append(
-            Workload(item.api.kind, item.name, finops.costCenter, finops.owner, finops.tier, cost[0], cost[1])
-        )
+    workloads = environment_costs([environment], load_catalog())[0].workloads
     return StackEnvironment(settings, environment, synthesis.for_environment(env_name), workloads)
 
 
@@ -138,9 +119,8 @@ def layer_of(manifest: Manifest, group: str) -> Layer:
 def cost_center_budgets(env: EnvironmentSettings, workloads: Iterable[Workload]) -> list[CostCenterBudget]:
     """Split the environment's monthly budget (budgetPerHour × 730 h) by each cost center's share of the
     worst-case $/h; with no costed workload the environment's own cost center gets all of it."""
-    by_center: dict[str, float] = {}
-    for w in workloads:
-        by_center[w.cost_center] = by_center.get(w.cost_center, 0.0) + w.worst_case
+    cost = EnvironmentCost(env.name, env.finops.budgetPerHour, list(workloads))
+    by_center = {center: worst for center, (worst, _) in cost.by_cost_center().items()}
     total = sum(by_center.values())
     if total <= 0:
         by_center, total = {env.finops.costCenter: 1.0}, 1.0
