@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from aiplane.composed import composed_resources
 from aiplane.composing import CompositionContext
 from aiplane.discovery import Project
 from aiplane.project import MANAGED_BY
@@ -36,12 +37,7 @@ def package_versions() -> dict[str, Any]:
 
 def composed_bases(composition: dict[str, Any]) -> list[dict[str, Any]]:
     """The base manifests a Pipeline Composition's P&T steps compose."""
-    bases = []
-    for step in composition["spec"].get("pipeline", []):
-        for resource in (step.get("input") or {}).get("resources", []) or []:
-            if isinstance(resource.get("base"), dict):
-                bases.append(resource["base"])
-    return bases
+    return [dict(resource.base) for resource in composed_resources(composition)]
 
 
 def _package(kind: str, name: str, ref: str) -> dict[str, Any]:

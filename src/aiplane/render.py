@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiplane.composed import expand_patches
 from aiplane.validation.fieldpath import get_path, parse_field_path, set_path
 
 PT_FUNCTION_INPUT = "pt.fn.crossplane.io/v1beta1"
@@ -127,17 +128,11 @@ def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[Render
 def _expand(
     patches: Sequence[Mapping[str, Any]], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]], resource: str
 ) -> list[Mapping[str, Any]]:
-    """Patches in order, each PatchSet reference replaced by that set's patches."""
-    out: list[Mapping[str, Any]] = []
-    for patch in patches:
-        if patch.get("type") == "PatchSet":
-            set_name = str(patch.get("patchSetName"))
-            if set_name not in patch_sets:
-                raise RenderError(f"composed resource {resource!r}: unknown patch set {set_name!r}")
-            out.extend(_expand(patch_sets[set_name], {}, resource))
-        else:
-            out.append(patch)
-    return out
+    """Patches in order, each PatchSet reference replaced by that set's patches; unknown sets are errors."""
+    expanded, missing = expand_patches(patches, patch_sets)
+    if missing:
+        raise RenderError(f"composed resource {resource!r}: unknown patch set {missing[0]!r}")
+    return expanded
 
 
 def _required(patch: Mapping[str, Any]) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiplane.composed import composed_resources, composite_kind
 from aiplane.composing import FINOPS_TAG_KEYS
-from aiplane.policy.compositions import composed_resources, composite_kind
 from aiplane.render import render, select_composition
 from aiplane.synthesis import Synthesis
 from aiplane.validation import SchemaRegistry, validate_documents

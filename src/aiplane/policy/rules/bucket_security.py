@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.policy.compositions import ComposedView, composed_resources
+from aiplane.composed import ComposedView, composed_resources
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.policy.compositions import composed_resources, composite_kind
+from aiplane.composed import composed_resources, composite_kind
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 

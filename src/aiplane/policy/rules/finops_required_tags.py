@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from aiplane.api import TIERS
+from aiplane.composed import composed_resources
 from aiplane.composing import COST_ALLOCATION_TAG_KEYS, FINOPS_TAG_KEYS
-from aiplane.policy.compositions import composed_resources
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 

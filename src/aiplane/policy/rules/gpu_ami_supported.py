@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from aiplane.composed import composed_resources
 from aiplane.eks_amis import ami_problem, is_al2
-from aiplane.policy.compositions import composed_resources
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aiplane.policy.compositions import composed_resources
+from aiplane.composed import composed_resources
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
 

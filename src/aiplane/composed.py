@@ -1,9 +1,9 @@
-"""Reading Compositions as rules need them: each P&T resource's base with its patches (PatchSets
-expanded), and what the resource's fields will hold once composed."""
+"""Reading Pipeline Compositions: each P&T resource's base with its patches (PatchSets expanded), the one
+walk the platform packages, the guardrails and the offline renderer share."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,25 @@ class ComposedView:
             return None
 
 
+def expand_patches(
+    patches: Sequence[Mapping[str, Any]], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """Patches in order with each PatchSet reference replaced by that set's patches (sets cannot nest),
+    and the names of referenced sets that do not exist."""
+    out: list[Mapping[str, Any]] = []
+    missing: list[str] = []
+    for patch in patches:
+        if patch.get("type") != "PatchSet":
+            out.append(patch)
+        elif str(patch.get("patchSetName")) in patch_sets:
+            nested, unknown = expand_patches(patch_sets[str(patch.get("patchSetName"))], {})
+            out.extend(nested)
+            missing.extend(unknown)
+        else:
+            missing.append(str(patch.get("patchSetName")))
+    return out, missing
+
+
 def composed_resources(composition: Mapping[str, Any]) -> Iterator[ComposedView]:
     """Every P&T resource with a base, across the pipeline steps."""
     for step_index, step in enumerate((composition.get("spec") or {}).get("pipeline") or []):
@@ -64,18 +83,15 @@ def composed_resources(composition: Mapping[str, Any]) -> Iterator[ComposedView]
         if spec_input.get("kind") != "Resources":
             continue
         patch_sets = {
-            ps.get("name"): list(ps.get("patches") or []) for ps in spec_input.get("patchSets") or []
+            str(ps.get("name")): list(ps.get("patches") or []) for ps in spec_input.get("patchSets") or []
         }
         for index, resource in enumerate(spec_input.get("resources") or []):
             base = resource.get("base")
             if not isinstance(base, Mapping):
                 continue
-            patches: list[Mapping[str, Any]] = []
-            for patch in resource.get("patches") or []:
-                if patch.get("type") == "PatchSet":
-                    patches.extend(patch_sets.get(patch.get("patchSetName"), []))
-                else:
-                    patches.append(patch)
+            patches, _ = expand_patches(
+                resource.get("patches") or [], patch_sets
+            )  # validation reports unknown sets
             yield ComposedView(step_index, index, str(resource.get("name", "")), base, patches)
 
 
