@@ -7,6 +7,7 @@ from typing import Any
 
 from aiplane.catalog import Catalog
 from aiplane.environment import Environment, Item
+from aiplane.environment_record import environment_record
 from aiplane.project import MANAGED_BY, Settings
 from aiplane.render import select_composition
 
@@ -81,47 +82,3 @@ def environment_objects(
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
         objects.append(build_xr(item, env, settings, catalog, compositions))
     return objects
-
-
-ENVIRONMENT_RECORD = "aiplane-environment"
-
-
-def environment_record(env: Environment, settings: Settings) -> dict[str, Any]:
-    """The environment's own policy inputs (budget, spot policy, ethics defaults) as a ConfigMap beside
-    its XRs, so the guardrails judge a manifest set alone — in `aiplane check`, and in CrossGuard,
-    which sees only what a stack registers."""
-    s = env.settings
-    data = {
-        "environment": s.name,
-        "accountId": s.accountId,
-        "region": s.region,
-        "clusterName": s.clusterName,
-        "costCenter": s.finops.costCenter,
-        "owner": s.finops.owner,
-        "budgetPerHour": f"{s.finops.budgetPerHour:g}",
-        "spotAllowedTiers": ",".join(s.finops.spot.allowedTiers),
-        "spotExpectedDiscount": f"{s.finops.spot.expectedDiscount:g}",
-    }
-    if s.ethics is not None:
-        t = s.ethics.thresholds
-        data.update(
-            {
-                "ethicsDemographicParityDifference": f"{t.demographicParityDifference:g}",
-                "ethicsEqualizedOddsDifference": f"{t.equalizedOddsDifference:g}",
-                "ethicsDisparateImpactRatio": f"{t.disparateImpactRatio:g}",
-            }
-        )
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": ENVIRONMENT_RECORD,
-            "namespace": s.namespace,
-            "labels": {
-                **MANAGED_BY,
-                settings.label("environment"): s.name,
-                settings.label("record"): "environment",
-            },
-        },
-        "data": data,
-    }

@@ -15,8 +15,9 @@ from typing import Any
 
 from aiplane.catalog import load_catalog
 from aiplane.discovery import discover
+from aiplane.environment_record import EnvironmentRecord
 from aiplane.policy.config import DEFAULT_CONFIG, load_config, resolve
-from aiplane.policy.context import EnvironmentRecord, RuleContext
+from aiplane.policy.context import RuleContext
 from aiplane.policy.engine import check_resource, check_stack, run_rules
 from aiplane.policy.model import Finding, Rule, Violation
 from aiplane.policy.registry import all_rules

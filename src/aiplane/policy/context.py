@@ -10,38 +10,10 @@ from typing import Any
 
 from aiplane.api import CommonSpec, PlatformAPI
 from aiplane.catalog import Catalog
+from aiplane.environment_record import EnvironmentRecord, is_environment_record
 from aiplane.policy.model import Manifest
 from aiplane.project import Settings
 from aiplane.validation import SchemaRegistry
-from aiplane.xr import ENVIRONMENT_RECORD
-
-
-@dataclass(frozen=True)
-class EnvironmentRecord:
-    """An environment's policy inputs, read from its `aiplane-environment` ConfigMap."""
-
-    name: str
-    namespace: str
-    account_id: str
-    budget_per_hour: float
-    spot_allowed_tiers: tuple[str, ...]
-    spot_expected_discount: float
-    cost_center: str
-    owner: str
-
-    @classmethod
-    def from_configmap(cls, obj: Manifest) -> EnvironmentRecord:
-        data = obj.get("data") or {}
-        return cls(
-            name=str(data["environment"]),
-            namespace=str(obj["metadata"].get("namespace", "")),
-            account_id=str(data.get("accountId", "")),
-            budget_per_hour=float(data["budgetPerHour"]),
-            spot_allowed_tiers=tuple(t for t in str(data.get("spotAllowedTiers", "")).split(",") if t),
-            spot_expected_discount=float(data.get("spotExpectedDiscount", 0)),
-            cost_center=str(data.get("costCenter", "")),
-            owner=str(data.get("owner", "")),
-        )
 
 
 def plain(value: Any) -> Any:
@@ -118,7 +90,7 @@ class RuleContext:
         for obj in self.objects:
             if self.api_of(obj) is not None:
                 xrs.append(obj)
-            elif obj.get("kind") == "ConfigMap" and (obj.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD:
+            elif is_environment_record(obj):
                 record = EnvironmentRecord.from_configmap(obj)
                 records[record.namespace] = record
         self.scan_cache[id(self.objects)] = (self.objects, xrs, records)

@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from aiplane.api import HourlyCost
+from aiplane.environment_record import is_environment_record
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
-from aiplane.xr import ENVIRONMENT_RECORD
 
 
 def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:
@@ -75,11 +75,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
             continue  # no environment record: no budget to compare with (the gate always has one)
         if total > record.budget_per_hour:
             anchor = next(
-                o
-                for o in objects
-                if o.get("kind") == "ConfigMap"
-                and (o.get("metadata") or {}).get("namespace") == namespace
-                and (o.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD
+                o for o in objects if is_environment_record(o) and o["metadata"].get("namespace") == namespace
             )
             yield Finding(
                 anchor,

@@ -1,0 +1,86 @@
+"""The `aiplane-environment` ConfigMap: an environment's policy inputs (budget, spot policy, ethics
+defaults) written beside its XRs, so the guardrails judge a manifest set alone — in `aiplane check`, and
+in CrossGuard, which sees only what a stack registers. Writing and reading it live here together, so the
+data keys have one definition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiplane.environment import Environment
+from aiplane.project import MANAGED_BY, Settings
+
+ENVIRONMENT_RECORD = "aiplane-environment"
+
+
+@dataclass(frozen=True)
+class EnvironmentRecord:
+    """An environment's policy inputs, as the guardrails read them."""
+
+    name: str
+    namespace: str
+    account_id: str
+    budget_per_hour: float
+    spot_allowed_tiers: tuple[str, ...]
+    spot_expected_discount: float
+    cost_center: str
+    owner: str
+
+    @classmethod
+    def from_configmap(cls, obj: Mapping[str, Any]) -> EnvironmentRecord:
+        data = obj.get("data") or {}
+        return cls(
+            name=str(data["environment"]),
+            namespace=str(obj["metadata"].get("namespace", "")),
+            account_id=str(data.get("accountId", "")),
+            budget_per_hour=float(data["budgetPerHour"]),
+            spot_allowed_tiers=tuple(t for t in str(data.get("spotAllowedTiers", "")).split(",") if t),
+            spot_expected_discount=float(data.get("spotExpectedDiscount", 0)),
+            cost_center=str(data.get("costCenter", "")),
+            owner=str(data.get("owner", "")),
+        )
+
+
+def is_environment_record(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "ConfigMap" and (obj.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD
+
+
+def environment_record(env: Environment, settings: Settings) -> dict[str, Any]:
+    """The ConfigMap of one environment (read back by EnvironmentRecord.from_configmap)."""
+    s = env.settings
+    data = {
+        "environment": s.name,
+        "accountId": s.accountId,
+        "region": s.region,
+        "clusterName": s.clusterName,
+        "costCenter": s.finops.costCenter,
+        "owner": s.finops.owner,
+        "budgetPerHour": f"{s.finops.budgetPerHour:g}",
+        "spotAllowedTiers": ",".join(s.finops.spot.allowedTiers),
+        "spotExpectedDiscount": f"{s.finops.spot.expectedDiscount:g}",
+    }
+    if s.ethics is not None:
+        t = s.ethics.thresholds
+        data.update(
+            {
+                "ethicsDemographicParityDifference": f"{t.demographicParityDifference:g}",
+                "ethicsEqualizedOddsDifference": f"{t.equalizedOddsDifference:g}",
+                "ethicsDisparateImpactRatio": f"{t.disparateImpactRatio:g}",
+            }
+        )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": ENVIRONMENT_RECORD,
+            "namespace": s.namespace,
+            "labels": {
+                **MANAGED_BY,
+                settings.label("environment"): s.name,
+                settings.label("record"): "environment",
+            },
+        },
+        "data": data,
+    }
