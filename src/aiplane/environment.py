@@ -41,6 +41,8 @@ ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
 
 DEFAULT_SPOT_TIERS: tuple[Tier, ...] = ("batch", "experimental")
+# Expected spot discount when an environment names none (reference finops-and-ethics.md §8: g5/g6 ~50–72 %).
+DEFAULT_SPOT_DISCOUNT = 0.6
 
 
 class SpotPolicy(Spec):
@@ -48,7 +50,7 @@ class SpotPolicy(Spec):
 
     allowedTiers: list[Tier] = Field(default_factory=lambda: list(DEFAULT_SPOT_TIERS))
     """Tiers allowed on spot or mixed capacity."""
-    expectedDiscount: float = Field(default=0.6, ge=0, lt=1)
+    expectedDiscount: float = Field(default=DEFAULT_SPOT_DISCOUNT, ge=0, lt=1)
     """Expected spot discount off on-demand (0.6 = 60 % cheaper) for the expected-cost figure."""
 
 

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from aiplane.api import HourlyCost
+from aiplane.environment import DEFAULT_SPOT_DISCOUNT
 from aiplane.environment_record import is_environment_record
 from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Finding, Manifest, Rule
@@ -95,5 +96,5 @@ RULE = Rule(
     fix="reduce max scale or raise the ceiling",
     check=check,
     stack_check=stack_check,
-    params={"defaultSpotDiscount": 0.6, "requireMaxCostPerHour": False},
+    params={"defaultSpotDiscount": DEFAULT_SPOT_DISCOUNT, "requireMaxCostPerHour": False},
 )
