@@ -16,12 +16,17 @@ from aiplane.project import Settings
 from aiplane.validation import SchemaRegistry
 
 
-def plain(value: Any) -> Any:
-    """Deep copy into dicts and lists (proxies and tuples included), so rules read plain data."""
+def plain(value: Any, integral_floats: bool = False) -> Any:
+    """Deep copy into dicts and lists, so rules read plain data. Read-only proxies (CrossGuard hands
+    rules `Mapping`/`Sequence` proxies, not dicts and lists) are copied like the real thing.
+    `integral_floats`: Pulumi sends every number as float64, so whole numbers become ints again, as
+    they were in the YAML the gate reads (messages then say `minSize 2`, not `2.0`)."""
     if isinstance(value, (dict, Mapping)):  # dict first: the common case is cheap
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
+        return {str(k): plain(value[k], integral_floats) for k in value}
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return [plain(value[i], integral_floats) for i in range(len(value))]
+    if integral_floats and isinstance(value, float) and value.is_integer():
+        return int(value)
     return value
 
 

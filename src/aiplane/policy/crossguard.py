@@ -44,7 +44,7 @@ from pulumi_policy import (
 
 from aiplane.policy import default_context
 from aiplane.policy.config import STACK_SUFFIX, config_key, resolve
-from aiplane.policy.context import RuleContext
+from aiplane.policy.context import RuleContext, plain
 from aiplane.policy.engine import check_resource, check_stack
 from aiplane.policy.model import Finding, Manifest, Rule
 from aiplane.policy.registry import all_rules
@@ -101,23 +101,10 @@ def config_schema(rule: Rule) -> PolicyConfigSchema | None:
         return None
     return PolicyConfigSchema(
         properties={
-            name: {**_json_schema(default), "default": _plain(default)}
+            name: {**_json_schema(default), "default": plain(default, integral_floats=True)}
             for name, default in rule.params.items()
         }
     )
-
-
-def _plain(value: Any) -> Any:
-    """A deep, plain copy of (possibly proxied) property values. pulumi_policy's proxies are a Mapping and a
-    Sequence (not dict/list) and raise UnknownValueError when an unknown is read; Pulumi numbers are
-    float64, so integral numbers become int again, as they were in the YAML the gate reads."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(value[k]) for k in value}
-    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
-        return [_plain(value[i]) for i in range(len(value))]
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _kubernetes_type(token: str) -> tuple[str, str] | None:
@@ -155,14 +142,14 @@ def to_manifest(resource_type: str, props: Mapping[str, Any], name: str) -> dict
     if header is None:
         return None
     if "pulumiType" in header:
-        return {**header, "properties": _plain(props)}
-    return {**_plain(props), **header}
+        return {**header, "properties": plain(props, integral_floats=True)}
+    return {**plain(props, integral_floats=True), **header}
 
 
 def rule_params(rule: Rule, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """The rule's parameters: its defaults overridden by the policy's config, as aiplane check resolves
     them (the servicer has already taken the enforcement level out of the config)."""
-    entry = {k: v for k, v in _plain(config or {}).items() if k != "enforcementLevel"}
+    entry = {k: v for k, v in plain(config or {}, integral_floats=True).items() if k != "enforcementLevel"}
     return resolve(rule, {rule.id: entry}).params
 
 
