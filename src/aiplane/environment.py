@@ -34,7 +34,8 @@ from aiplane.api import (
 from aiplane.catalog import load_catalog
 from aiplane.discovery import Project
 from aiplane.errors import InputError, ItemError, Problem
-from aiplane.positions import Path_, format_path, locate, yaml_positions
+from aiplane.positions import Path_, locate, yaml_positions
+from aiplane.validation.pathfmt import format_path
 from aiplane.yamlio import safe_load
 
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")

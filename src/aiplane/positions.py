@@ -49,13 +49,3 @@ def locate(positions: dict[Path_, tuple[int, int]], path: Path_) -> tuple[int, i
             return positions[probe]
         probe = probe[:-1]
     return positions.get(())
-
-
-def format_path(path: Path_) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
