@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from aiplane.api import TIERS, CommonSpec, PlatformAPI, PrinterColumn, QuotaAmount
+from aiplane.api import CommonSpec, PlatformAPI, PrinterColumn, QuotaAmount, most_critical
 
 QuotaClass = Literal["p", "g", "inf", "trn"]
 Purchase = Literal["onDemand", "spot"]
@@ -61,7 +61,7 @@ def derive_auto(env: Any) -> list[dict[str, Any]]:
                 "purchase": purchase,
                 "vcpus": vcpus,
                 # A quota serves its most critical consumer.
-                "finops": {"tier": min(tiers[(region, quota_class, purchase)], key=TIERS.index)},
+                "finops": {"tier": most_critical(tiers[(region, quota_class, purchase)])},
             }
         )
     return items

@@ -6,7 +6,7 @@ the environment file's item model and the validation of XRs all derive from that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,6 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Tier = Literal["production-critical", "production", "batch", "experimental"]
 TIERS: tuple[Tier, ...] = ("production-critical", "production", "batch", "experimental")
+
+
+def most_critical(tiers: Iterable[str]) -> Tier:
+    """The most critical of some tiers (TIERS is ordered from most to least critical)."""
+    wanted = set(tiers)
+    return next(t for t in TIERS if t in wanted)
+
 
 # AWS region names (us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1).
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"

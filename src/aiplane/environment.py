@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field, ValidationError
 from aiplane.api import (
     NAME_PATTERN,
     REGION_PATTERN,
-    TIERS,
     CommonSpec,
     FairnessThresholds,
     PlatformAPI,
@@ -393,7 +392,3 @@ def load_environments(folder: Path, project: Project, names: Iterable[str] = ())
     if problems:
         raise InputError(problems)
     return envs
-
-
-def most_critical(tiers: Iterable[Tier]) -> Tier:
-    return min(tiers, key=TIERS.index)

@@ -114,15 +114,17 @@ def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
         )
     synthesized = synthesize_charts(charts)
 
-    result = Synthesis(project, envs)
+    # All of manifests/ is rewritten, unless --env limits it to those environments (and the platform).
+    owned = ["platform", "environments", "clusters"]
+    if env_names:
+        owned = [
+            "platform",
+            *(f"{top}/{e.settings.name}" for e in envs for top in ("environments", "clusters")),
+        ]
+    result = Synthesis(project, envs, owned_dirs=owned)
     for chart_name, objects in synthesized.items():
         folder = _folder(chart_name)
         result.manifests.extend(Manifest(f"{folder}/{file_name(o)}", o) for o in objects)
-        result.owned_dirs.append(folder)
-    if not env_names:
-        result.owned_dirs = ["platform", "environments", "clusters"]
-    else:
-        result.owned_dirs = ["platform", *(d for d in result.owned_dirs if not d.startswith("platform"))]
     return result
 
 

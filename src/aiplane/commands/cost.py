@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,26 +59,21 @@ def _print_text(costs: list[EnvironmentCost]) -> None:
             )
 
 
-def environments_at(settings: Settings, ref: str) -> Path:
-    """A temporary copy of the environment files as they were at git revision `ref`."""
+@contextmanager
+def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
+    """A temporary folder holding the environment files as they were at git revision `ref`."""
     rel = settings.environments.relative_to(settings.root).as_posix()
-    listing = subprocess.run(
-        ["git", "-C", str(settings.root), "ls-tree", "--name-only", f"{ref}:{rel}"],
-        capture_output=True,
-        text=True,
-    )
+    git = ["git", "-C", str(settings.root)]
+    listing = subprocess.run([*git, "ls-tree", "--name-only", f"{ref}:{rel}"], capture_output=True, text=True)
     if listing.returncode != 0:
         raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {listing.stderr.strip()}")
-    folder = Path(tempfile.mkdtemp(prefix="aiplane-cost-"))
-    for name in listing.stdout.split():
-        if name.endswith(ENVIRONMENT_SUFFIXES):
-            shown = subprocess.run(
-                ["git", "-C", str(settings.root), "show", f"{ref}:{rel}/{name}"],
-                capture_output=True,
-                check=True,
-            )
-            (folder / name).write_bytes(shown.stdout)
-    return folder
+    with tempfile.TemporaryDirectory(prefix="aiplane-cost-") as tmp:
+        folder = Path(tmp)
+        for name in listing.stdout.split():
+            if name.endswith(ENVIRONMENT_SUFFIXES):
+                shown = subprocess.run([*git, "show", f"{ref}:{rel}/{name}"], capture_output=True, check=True)
+                (folder / name).write_bytes(shown.stdout)
+        yield folder
 
 
 def _diff(before: list[EnvironmentCost], after: list[EnvironmentCost]) -> list[dict[str, Any]]:
@@ -129,16 +126,14 @@ def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
         else:
             _print_text(after)
         return 0
-    folder = environments_at(settings, diff)
-    try:
-        names = [e for e in envs if (folder / f"{e}.yaml").exists()] if envs else []
-        before = environment_costs(
-            load_environments(folder, project, names) if (names or not envs) else [], catalog
+    with environments_at(settings, diff) as folder:
+        wanted = [e for e in envs if (folder / f"{e}.yaml").exists()]
+        # With --env, environments that did not exist at REF count as new (nothing before).
+        before = (
+            []
+            if envs and not wanted
+            else environment_costs(load_environments(folder, project, wanted), catalog)
         )
-    finally:
-        for f in folder.iterdir():
-            f.unlink()
-        folder.rmdir()
     changes = _diff(before, after)
     if fmt == "json":
         click.echo(
