@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiplane.yamlio import dump_all
+from aiplane.yamlio import dump_yaml
 
 
 class SynthesisMismatch(RuntimeError):
@@ -37,7 +38,35 @@ def use_bundled_node() -> None:
         os.environ["JSII_NODE"] = str(node)
 
 
-def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class Packaged:
+    """A synthesized object and its canonical YAML (the text written once for cdk8s and, since cdk8s
+    must return the object unchanged, the text of the file it becomes)."""
+
+    obj: dict[str, Any]
+    text: str
+
+
+def _as_json_returns(value: Any, sort: bool = False) -> Any:
+    """The value as it comes back through JSON from Node: whole floats are integers (JavaScript has one
+    number type). `sort`: keys sorted, as cdk8s orders `metadata` (even with CDK8S_DISABLE_SORT)."""
+    if isinstance(value, Mapping):
+        keys = sorted(value) if sort else value
+        return {k: _as_json_returns(value[k], sort) for k in keys}
+    if isinstance(value, list):
+        return [_as_json_returns(v, sort) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object exactly as cdk8s returns it, so the YAML written for cdk8s, once, is byte for byte the
+    YAML of what comes back (and of the file it becomes)."""
+    return {k: _as_json_returns(v, sort=k == "metadata") for k, v in obj.items()}
+
+
+def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Packaged]]:
     """Synthesize one cdk8s Chart per entry; returns each chart's manifests in input order.
 
     Charts carry no namespace (cdk8s would stamp it on cluster-scoped kinds too) and names are explicit,
@@ -48,16 +77,21 @@ def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict
 
     app = App()
     built: dict[str, Any] = {}
+    charts = {name: [_canonical(o) for o in objects] for name, objects in charts.items()}
+    texts = {name: [dump_yaml(o) for o in objects] for name, objects in charts.items()}
     with tempfile.TemporaryDirectory(prefix="aiplane-cdk8s-") as tmp:
         for index, (chart_name, objects) in enumerate(charts.items()):
             chart = Chart(app, chart_name, disable_resource_name_hashes=True)
             if objects:
                 source = Path(tmp) / f"{index}.yaml"
-                source.write_text(dump_all(objects), encoding="utf-8")
+                source.write_text("---\n".join(texts[chart_name]), encoding="utf-8")
                 Include(chart, "objects", url=str(source))  # reads the file now, at construction
             built[chart_name] = chart
         synthesized = {name: [dict(o) for o in chart.to_json()] for name, chart in built.items()}
     for name, objects in charts.items():
         if synthesized[name] != [dict(o) for o in objects]:
             raise SynthesisMismatch(f"cdk8s changed objects of chart {name!r}")
-    return synthesized
+    return {
+        name: [Packaged(o, t) for o, t in zip(objs, texts[name], strict=True)]
+        for name, objs in synthesized.items()
+    }

@@ -34,6 +34,8 @@ class Manifest:
 
     path: str
     obj: dict[str, Any]
+    # Canonical YAML of `obj`, when synthesis already produced it (dumped once for cdk8s).
+    text: str = ""
 
 
 @dataclass
@@ -53,7 +55,7 @@ class Synthesis:
         for m in self.manifests:
             if m.path in out:
                 raise InputError.single(m.path, "two objects map to the same file; give them distinct names")
-            out[m.path] = HEADER + dump_yaml(m.obj)
+            out[m.path] = HEADER + (m.text or dump_yaml(m.obj))
             folder, _, name = m.path.rpartition("/")
             folders.setdefault(folder, []).append(name)
         for folder, names in folders.items():
@@ -124,7 +126,7 @@ def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
     result = Synthesis(project, envs, owned_dirs=owned)
     for chart_name, objects in synthesized.items():
         folder = _folder(chart_name)
-        result.manifests.extend(Manifest(f"{folder}/{file_name(o)}", o) for o in objects)
+        result.manifests.extend(Manifest(f"{folder}/{file_name(p.obj)}", p.obj, p.text) for p in objects)
     return result
 
 
