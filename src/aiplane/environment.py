@@ -33,7 +33,7 @@ from aiplane.api import (
 from aiplane.catalog import load_catalog
 from aiplane.discovery import Project
 from aiplane.errors import InputError, ItemError, Problem
-from aiplane.positions import Path_, locate, yaml_positions
+from aiplane.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
 from aiplane.yamlio import safe_load
 
@@ -186,7 +186,7 @@ def _problems(
     model: type[BaseModel],
     prefix: Path_,
     source: str,
-    positions: dict[Path_, tuple[int, int]],
+    positions: Positions,
 ) -> list[Problem]:
     out = []
     for e in err.errors():
@@ -197,16 +197,7 @@ def _problems(
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             message = f"unknown field {loc[-1]!r}" + (f"; did you mean {close[0]!r}?" if close else "")
         path = (*prefix, *loc)
-        where = locate(positions, path)
-        out.append(
-            Problem(
-                source,
-                message,
-                line=where[0] if where else None,
-                column=where[1] if where else None,
-                field=format_path(path) or None,
-            )
-        )
+        out.append(_at(source, message, positions.locate(path), format_path(path)))
     return out
 
 
@@ -229,7 +220,7 @@ def load_environment(path: Path, project: Project) -> Environment:
         ) from None
     if not isinstance(data, dict):
         raise InputError.single(source, "an environment file must be a YAML mapping", line=1, column=1)
-    positions = yaml_positions(text)
+    positions = Positions(text)
 
     keys = {api.environment_key: api for api in project.apis.values()}
     env_fields = {k: v for k, v in data.items() if k not in keys}
@@ -238,14 +229,8 @@ def load_environment(path: Path, project: Project) -> Environment:
     except ValidationError as err:
         raise InputError(_problems(err, EnvironmentSettings, (), source, positions)) from None
     if settings.name != path.stem:
-        where = locate(positions, ("name",))
-        raise InputError.single(
-            source,
-            f"name {settings.name!r} must match the file name {path.stem!r}",
-            line=where[0] if where else None,
-            column=where[1] if where else None,
-            field="name",
-        )
+        message = f"name {settings.name!r} must match the file name {path.stem!r}"
+        raise InputError([_at(source, message, positions.locate(("name",)), "name")])
 
     env = Environment(settings, source, project)
     env._raw = {k: v for k, v in data.items() if k in keys and isinstance(v, list)}
@@ -257,7 +242,7 @@ def load_environment(path: Path, project: Project) -> Environment:
             auto.append(api)
             continue
         if not isinstance(value, list):
-            where = locate(positions, (key,))
+            where = positions.locate((key,))
             allowed = "a list or `auto`" if api.derive_auto else "a list"
             problems.append(_at(source, f"must be {allowed}", where, key))
             continue
@@ -288,7 +273,7 @@ def _load_items(
     api: PlatformAPI,
     raw_items: list[Any],
     prefix: Path_,
-    positions: dict[Path_, tuple[int, int]],
+    positions: Positions,
     derived: bool = False,
 ) -> list[Problem]:
     problems: list[Problem] = []
@@ -296,20 +281,19 @@ def _load_items(
     identities: dict[tuple[str, ...], int] = {}
     for index, raw in enumerate(raw_items):
         item_path = (*prefix, index)
-        where = locate(positions, item_path)
-        line, col = where if where else (None, None)
         if not isinstance(raw, dict):
-            problems.append(Problem(env.source, "must be a mapping", line, col, format_path(item_path)))
+            problems.append(
+                _at(env.source, "must be a mapping", positions.locate(item_path), format_path(item_path))
+            )
             continue
         item = dict(raw)
         name = item.pop("name", None)
         if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
             problems.append(
-                Problem(
+                _at(
                     env.source,
                     "needs a `name` of lowercase letters, digits and '-'",
-                    line,
-                    col,
+                    positions.locate(item_path),
                     format_path((*item_path, "name")),
                 )
             )
@@ -319,7 +303,7 @@ def _load_items(
                 _at(
                     env.source,
                     f"duplicate name {name!r} (also {prefix[0]}[{seen[name]}])",
-                    locate(positions, (*item_path, "name")) or where,
+                    positions.locate((*item_path, "name")),
                     format_path((*item_path, "name")),
                 )
             )
@@ -331,8 +315,9 @@ def _load_items(
             spec = api.spec.model_validate(completed)
         except ItemError as err:
             field_path = (*item_path, *err.field.split("."))
-            at = locate(positions, field_path)
-            problems.append(_at(env.source, err.message, at or where, format_path(field_path)))
+            problems.append(
+                _at(env.source, err.message, positions.locate(field_path), format_path(field_path))
+            )
             continue
         except ValidationError as err:
             problems += _problems(err, api.spec, item_path, env.source, positions)
@@ -345,7 +330,7 @@ def _load_items(
                         env.source,
                         f"manages the same AWS object ({', '.join(identity)}) as "
                         f"{prefix[0]}[{identities[identity]}]",
-                        where,
+                        positions.locate(item_path),
                         format_path(item_path),
                     )
                 )

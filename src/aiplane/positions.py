@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -49,3 +50,18 @@ def locate(positions: dict[Path_, tuple[int, int]], path: Path_) -> tuple[int, i
             return positions[probe]
         probe = probe[:-1]
     return positions.get(())
+
+
+class Positions:
+    """Positions of one YAML text, composed only when first asked: they are needed to report problems,
+    and a valid file has none."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    @cached_property
+    def _map(self) -> dict[Path_, tuple[int, int]]:
+        return yaml_positions(self._text)
+
+    def locate(self, path: Path_) -> tuple[int, int] | None:
+        return locate(self._map, path)
