@@ -43,7 +43,7 @@ from pulumi_policy import (
 )
 
 from aiplane.policy import default_context
-from aiplane.policy.config import STACK_SUFFIX, config_key, resolve
+from aiplane.policy.config import config_key, resolve
 from aiplane.policy.context import RuleContext, plain
 from aiplane.policy.engine import check_resource, check_stack
 from aiplane.policy.model import Finding, Manifest, Rule
@@ -51,7 +51,6 @@ from aiplane.policy.registry import all_rules
 from aiplane.project import Settings
 
 PACK_NAME = "aiplane-guardrails"
-STACK_POLICY_SUFFIX = STACK_SUFFIX
 # `<package>:<module>:<Type>`; Kubernetes modules are `<group>/<version>` (`core/v1` for the core group).
 _TOKEN = re.compile(r"^(?P<package>[A-Za-z0-9_.-]+):(?P<module>[^:]+):(?P<type>[A-Za-z0-9_]+)$")
 # pulumi-kubernetes modules whose resources are components or helpers, not one Kubernetes object.
@@ -59,7 +58,8 @@ _NON_OBJECT_MODULES = ("yaml", "helm.sh/", "kustomize")
 
 
 def resource_policy_name(rule: Rule) -> str:
-    return rule.id
+    """Policy names are the config keys, since the Pulumi CLI configures policies by name."""
+    return config_key(rule, stack=False)
 
 
 def stack_policy_name(rule: Rule) -> str:
