@@ -28,7 +28,7 @@ from _workload import best_of
 
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import load_settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import SchemaRegistry, validate_documents
 
 ENV_LABEL = "aiplane.io/environment"

@@ -17,20 +17,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from aiplane.catalog import load_catalog  # noqa: E402
-from aiplane.cdk8s_app import synthesize_charts  # noqa: E402
-from aiplane.composing import CompositionContext  # noqa: E402
-from aiplane.discovery import discover  # noqa: E402
-from aiplane.environment import load_environment  # noqa: E402
-from aiplane.platform import build_platform  # noqa: E402
+from aiplane.authoring.composing import CompositionContext  # noqa: E402
+from aiplane.catalog.instances import load_catalog  # noqa: E402
 from aiplane.project import load_settings  # noqa: E402
-from aiplane.xr import environment_objects  # noqa: E402
+from aiplane.synthesis.cdk8s_app import synthesize_charts  # noqa: E402
+from aiplane.synthesis.discovery import discover  # noqa: E402
+from aiplane.synthesis.environment import load_environment  # noqa: E402
+from aiplane.synthesis.platform import build_platform  # noqa: E402
+from aiplane.synthesis.xr import environment_objects  # noqa: E402
 from aiplane.yamlio import dump_yaml  # noqa: E402
 
 COLD = """
 import time; t = time.perf_counter()
 from aiplane.project import load_settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 s = synthesize(load_settings(), ["dev"])
 s.files()
 print(time.perf_counter() - t)

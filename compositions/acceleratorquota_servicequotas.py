@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplane.composing import CompositionContext
-from aiplane.pt import KEEP_ON_DELETE, combine_from_xr, from_xr, managed_resource, map_values, to_xr
+from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.pt import KEEP_ON_DELETE, combine_from_xr, from_xr, managed_resource, map_values, to_xr
 
 KIND = "AcceleratorQuota"
 DEFAULT_VARIANT = "servicequotas"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiplane.composing import CompositionContext
-from aiplane.pt import ComposedResource, convert, from_xr, managed_resource, to_xr
+from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.pt import ComposedResource, convert, from_xr, managed_resource, to_xr
 
 KIND = "GPUNodePool"
 DEFAULT_VARIANT = "eks-on-demand"

@@ -12,8 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplane.composing import CompositionContext
-from aiplane.pt import KEEP_ON_DELETE, ComposedResource, convert, from_xr, managed_resource, map_values, to_xr
+from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.pt import (
+    KEEP_ON_DELETE,
+    ComposedResource,
+    convert,
+    from_xr,
+    managed_resource,
+    map_values,
+    to_xr,
+)
 
 KIND = "ModelBucket"
 DEFAULT_VARIANT = "s3-kms-managed"

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiplane.composing import CompositionContext
-from aiplane.pt import (
+from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.pt import (
     ComposedResource,
     combine_from_xr,
     convert,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from aiplane.project import Settings, load_settings
-from aiplane.synthesis import Synthesis, synthesize
+from aiplane.synthesis.pipeline import Synthesis, synthesize
 
 REPO = Path(__file__).resolve().parents[1]
 

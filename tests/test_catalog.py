@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import AfterValidator, BaseModel, ValidationError
 
-from aiplane.catalog import (
+from aiplane.catalog.instances import (
     CATALOG_FOLDER,
     EC2_INSTANCES_FILE,
     QUOTAS_FILE,

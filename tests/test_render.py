@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from aiplane.composing import FINOPS_TAG_KEYS
-from aiplane.project import load_settings
-from aiplane.render import (
+from aiplane.authoring.composing import FINOPS_TAG_KEYS
+from aiplane.crossplane.render import (
     RenderedResource,
     RenderError,
     RequiredFieldMissing,
@@ -19,7 +18,8 @@ from aiplane.render import (
     render,
     select_composition,
 )
-from aiplane.synthesis import synthesize
+from aiplane.project import load_settings
+from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import SchemaRegistry
 from aiplane.validation.fieldpath import resolve_schema
 

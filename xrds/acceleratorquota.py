@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from aiplane.api import CommonSpec, PlatformAPI, PrinterColumn, QuotaAmount, most_critical
+from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, QuotaAmount, most_critical
 
 QuotaClass = Literal["p", "g", "inf", "trn"]
 Purchase = Literal["onDemand", "spot"]

@@ -15,10 +15,10 @@ from pydantic import (
     model_validator,
 )
 
-from aiplane.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
-from aiplane.catalog import Catalog, load_catalog
-from aiplane.catalog_types import Ec2InstanceTypeName
-from aiplane.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
+from aiplane.authoring.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
+from aiplane.catalog.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
+from aiplane.catalog.fields import Ec2InstanceTypeName
+from aiplane.catalog.instances import Catalog, load_catalog
 
 Capacity = Literal["onDemand", "spot", "mixed"]
 GpuAmiType = Annotated[

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from aiplane.api import CommonSpec, PlatformAPI, PrinterColumn, Spec
+from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, Spec
 
 # S3 bucket naming rules (3-63 chars, lowercase letters, digits, dots, hyphens).
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"

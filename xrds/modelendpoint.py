@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from aiplane.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
-from aiplane.catalog import Catalog
-from aiplane.catalog_types import SageMakerInstanceTypeName
+from aiplane.authoring.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
+from aiplane.catalog.fields import SageMakerInstanceTypeName
+from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
 
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiplane.pulumi_support import StackEnvironment, composed_aws_kinds
+from aiplane.stacks.environment import StackEnvironment, composed_aws_kinds
 
 # IAM is global: its API is only reachable through us-east-1, whatever the resources' region.
 GLOBAL_SERVICES = frozenset({"iam"})

@@ -2,7 +2,7 @@
 AWS Budgets per cost center with alerts to an SNS topic, cost-allocation tag activation and the default
 KMS key for buckets. Every taggable resource carries the environment's FinOps tags.
 
-All figures come from the same synthesis as `aiplane synth` (aiplane.pulumi_support): the provider's
+All figures come from the same synthesis as `aiplane synth` (aiplane.stacks.environment): the provider's
 permissions from the kinds the Compositions compose, the budgets from the XRs' worst-case $/h.
 """
 
@@ -17,8 +17,8 @@ import pulumi
 import pulumi_aws as aws
 from crossplane_permissions import irsa_trust, pod_identity_trust, policy_for
 
-from aiplane.composing import COST_ALLOCATION_TAG_KEYS
-from aiplane.pulumi_support import Layer, StackEnvironment, load_stack_environment
+from aiplane.authoring.composing import COST_ALLOCATION_TAG_KEYS
+from aiplane.stacks.environment import Layer, StackEnvironment, load_stack_environment
 
 ProviderIdentity = Literal["pod-identity", "irsa"]
 IDENTITIES: tuple[ProviderIdentity, ...] = ("pod-identity", "irsa")

@@ -17,8 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from aiplane.pulumi_support import Layer, StackEnvironment, load_stack_environment
-from aiplane.synthesis import Manifest
+from aiplane.stacks.environment import Layer, StackEnvironment, load_stack_environment
+from aiplane.synthesis.pipeline import Manifest
 
 # Core kinds have typed classes: CrossGuard then sees `kubernetes:core/v1:Namespace` and the provider
 # applies its own await logic. Every other kind (all Crossplane kinds) is an untyped CustomResource.

@@ -12,9 +12,9 @@ from moto import mock_aws
 from moto.sagemaker.models import FakeEndpointConfig
 
 from aiplane.audit.declared import DeclaredState, from_synthesis
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
 from aiplane.project import load_settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 
 AWS_VARIABLES = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
                  "AWS_SECURITY_TOKEN")

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from aiplane.audit.declared import DeclaredState
 from aiplane.audit.live import AwsAccessError, Clients, caller_account
 from aiplane.audit.run import run_audit
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
 from aiplane.cli import main
 
 Client = Callable[[str], Any]

@@ -18,7 +18,7 @@ from audit_fixtures import (
 from aiplane.audit.declared import DeclaredState
 from aiplane.audit.findings import AuditReport, Finding
 from aiplane.audit.run import run_audit
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
 
 Client = Callable[[str], Any]
 

@@ -12,7 +12,7 @@ from audit_fixtures import PROD_QUOTAS, REGION, StubbedQuotaClients, prod_accoun
 
 from aiplane.audit.declared import DeclaredState
 from aiplane.audit.run import run_audit
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
 
 POLICY = Path(__file__).resolve().parents[2] / "docs" / "audit-readonly-policy.json"
 # API operation → the IAM action that authorizes it, where the names differ.

@@ -9,7 +9,7 @@ import pytest
 
 from aiplane.policy import RuleContext, default_context
 from aiplane.project import Settings
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from aiplane.policy import RuleContext, run_rules
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 
 
 def environment_objects(synthesis: Synthesis, name: str) -> list[dict[str, Any]]:

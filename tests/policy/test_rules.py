@@ -26,7 +26,7 @@ from aiplane.cli import main
 from aiplane.policy import Finding, Rule, RuleContext, all_rules, load_policy_config, run_rules
 from aiplane.policy.config import config_key
 from aiplane.project import Settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import validate_documents
 
 REPO = Path(__file__).resolve().parents[2]

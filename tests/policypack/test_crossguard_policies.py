@@ -25,7 +25,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from aiplane.policy import all_rules
 from aiplane.policy.crossguard import build_policies, config_schema, rule_params, to_manifest
 from aiplane.project import Settings
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 BUDGET = "aws:budgets/budget:Budget"

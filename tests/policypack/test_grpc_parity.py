@@ -32,7 +32,7 @@ from aiplane.policy import all_rules, default_context, run_rules
 from aiplane.policy.context import RuleContext
 from aiplane.policy.crossguard import PACK_NAME, policy_rules, stack_policy_name
 from aiplane.project import Settings
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 
 FIXTURES = REPO / "tests" / "policy" / "fixtures"
 FIXTURE_FILES = sorted(FIXTURES.glob("*/*.yaml"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiplane.environment import environment_files
 from aiplane.project import load_settings
+from aiplane.synthesis.environment import environment_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = load_settings(ROOT)

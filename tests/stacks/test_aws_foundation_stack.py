@@ -22,9 +22,9 @@ from foundation_stack import deploy
 from harness import Run, aws_resources, run_program
 from shipped import ENVIRONMENTS, ROOT, SETTINGS
 
-from aiplane.composing import FINOPS_TAG_KEYS
+from aiplane.authoring.composing import FINOPS_TAG_KEYS
 from aiplane.policy import default_context, load_policy_config, run_rules
-from aiplane.pulumi_support import HOURS_PER_MONTH, stack_tags
+from aiplane.stacks.environment import HOURS_PER_MONTH, stack_tags
 
 STACK_DIR = ROOT / "stacks" / "aws-foundation"
 COMPOSED_SERVICES = {"eks", "iam", "s3", "kms", "sagemaker", "cloudwatch", "servicequotas"}
@@ -284,8 +284,8 @@ def test_a_budget_without_finops_tags_fails_finops_required_tags() -> None:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_stack_config_names_the_environment_and_carries_its_finops_stack_tags(env: str) -> None:
-    from aiplane.discovery import discover
-    from aiplane.environment import load_environments
+    from aiplane.synthesis.discovery import discover
+    from aiplane.synthesis.environment import load_environments
     config = yaml.safe_load((STACK_DIR / f"Pulumi.{env}.yaml").read_text())["config"]
     [loaded] = [e.settings for e in load_environments(SETTINGS.environments, discover(SETTINGS), [env])]
     assert config["aiplane:environment"] == env

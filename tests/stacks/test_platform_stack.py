@@ -14,7 +14,7 @@ from shipped import ENVIRONMENTS, ROOT, SETTINGS, SPOT_MISUSE
 
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import load_settings
-from aiplane.pulumi_support import stack_tags
+from aiplane.stacks.environment import stack_tags
 
 STACK_DIR = ROOT / "stacks" / "platform"
 XR_GROUP = SETTINGS.group
@@ -183,8 +183,8 @@ def test_stack_config_names_the_environment_and_carries_its_finops_stack_tags(en
 
 
 def _load_envs() -> list[Any]:
-    from aiplane.discovery import discover
-    from aiplane.environment import load_environments
+    from aiplane.synthesis.discovery import discover
+    from aiplane.synthesis.environment import load_environments
     return [e.settings for e in load_environments(SETTINGS.environments, discover(SETTINGS))]
 
 

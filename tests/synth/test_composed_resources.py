@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplane.composed import composed_resources, composite_kind
-from aiplane.composing import FINOPS_TAG_KEYS
-from aiplane.render import render, select_composition
-from aiplane.synthesis import Synthesis
+from aiplane.authoring.composing import FINOPS_TAG_KEYS
+from aiplane.crossplane.composed import composed_resources, composite_kind
+from aiplane.crossplane.render import render, select_composition
+from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import SchemaRegistry, validate_documents
 
 

@@ -12,10 +12,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from project_copy import REPO
 
-from aiplane.discovery import Project, discover
-from aiplane.environment import Environment, load_environment
 from aiplane.errors import InputError
 from aiplane.project import Settings
+from aiplane.synthesis.discovery import Project, discover
+from aiplane.synthesis.environment import Environment, load_environment
 
 
 @pytest.fixture(scope="module")

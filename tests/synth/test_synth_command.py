@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from project_copy import REPO, copy_project, run_aiplane, tree_digest
 
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import SchemaRegistry, Severity, validate_documents
 
 
@@ -114,7 +114,7 @@ def test_a_failure_while_swapping_restores_the_old_tree(
 ) -> None:
     import os
 
-    from aiplane import manifest_tree
+    from aiplane.synthesis import manifest_tree
 
     root = project / "manifests"
     before = tree_digest(root)

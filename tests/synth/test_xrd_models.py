@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import Location, SchemaRegistry, Severity, validate_object
 
 

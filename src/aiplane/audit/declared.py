@@ -1,5 +1,5 @@
 """What Git declares for an environment, as AWS should hold it: the environment's XRs rendered through
-the Compositions they select (aiplane.render), then read off the composed managed resources.
+the Compositions they select (aiplane.crossplane.render), then read off the composed managed resources.
 
 Names, tags and settings come from the rendered MRs, never re-derived here, so a change to a
 Composition changes what the audit expects. Resources are recognised by their MR kind, not by the XR
@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiplane.environment import EnvironmentSettings
+from aiplane.crossplane.render import RenderedResource, render, select_composition
 
 # The audit's bucket-weak finding is "weaker than the bucket-security rule": the rule's settings.
 from aiplane.policy.rules.bucket_security import PUBLIC_ACCESS_SETTINGS
-from aiplane.render import RenderedResource, render, select_composition
-from aiplane.synthesis import Synthesis
+from aiplane.synthesis.environment import EnvironmentSettings
+from aiplane.synthesis.pipeline import Synthesis
 
 EXTERNAL_NAME = "crossplane.io/external-name"
 NODE_GROUP_KIND = ("eks.aws.m.upbound.io", "NodeGroup")

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 
 from aiplane.audit.findings import ENDPOINT, INSTANCE, Finding, ResourceRef
 from aiplane.audit.live import LiveEndpoint, LiveInstance
-from aiplane.catalog import Catalog, quota_class_for_family
-from aiplane.composing import COST_ALLOCATION_TAG_KEYS
+from aiplane.authoring.composing import COST_ALLOCATION_TAG_KEYS
+from aiplane.catalog.instances import Catalog, quota_class_for_family
 
 ACCELERATED_CLASSES = frozenset({"p", "g", "inf", "trn"})
 # The cost-allocation keys; managed-by and xr-name are aiplane's own bookkeeping, not ownership.

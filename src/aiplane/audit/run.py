@@ -23,7 +23,7 @@ from aiplane.audit.live import (
     read_node_groups,
     read_tags,
 )
-from aiplane.catalog import Catalog
+from aiplane.catalog.instances import Catalog
 
 TAGGED_TYPES = ["ec2:instance", "sagemaker:endpoint"]
 

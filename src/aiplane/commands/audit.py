@@ -12,11 +12,11 @@ from aiplane.audit.declared import DeclaredState, from_synthesis
 from aiplane.audit.live import AwsAccessError, Clients, access_problem
 from aiplane.audit.report import render_json, render_text
 from aiplane.audit.run import AccountMismatch, run_audit
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
+from aiplane.crossplane.render import RenderError
 from aiplane.errors import InputError, Problem
 from aiplane.project import load_settings
-from aiplane.render import RenderError
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 

@@ -17,7 +17,7 @@ from aiplane.policy import all_rules, default_context, load_policy_config, run_r
 from aiplane.policy.config import check_known
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, load_settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import validate_documents
 from aiplane.yamlio import load_paths
 

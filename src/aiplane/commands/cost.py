@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from aiplane.catalog import load_catalog
-from aiplane.costing import HOURS_PER_MONTH, EnvironmentCost, environment_costs
-from aiplane.discovery import discover
-from aiplane.environment import ENVIRONMENT_SUFFIXES, load_environments
+from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError
+from aiplane.finops.costing import HOURS_PER_MONTH, EnvironmentCost, environment_costs
 from aiplane.project import Settings, load_settings
+from aiplane.synthesis.discovery import discover
+from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environments
 
 
 def _as_json(cost: EnvironmentCost) -> dict[str, Any]:

@@ -6,9 +6,9 @@ import sys
 
 from rich.console import Console
 
-from aiplane.manifest_tree import diff_tree, write_tree
 from aiplane.project import load_settings
-from aiplane.synthesis import synthesize
+from aiplane.synthesis.manifest_tree import diff_tree, write_tree
+from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import SchemaRegistry, validate_documents
 
 

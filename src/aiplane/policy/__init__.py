@@ -1,27 +1,26 @@
 """Guardrails: one rule set, enforced before Git (`aiplane check`) and at `pulumi preview/up` (CrossGuard).
-
-    from aiplane.policy import run_rules, default_context, load_policy_config
-    ctx = default_context(settings)                  # catalog, platform APIs, CRD schemas
-    violations = run_rules(manifests, ctx, load_policy_config(settings))
-
-`manifests` are plain Kubernetes objects (dicts or read-only mappings); non-Kubernetes resources
-(pulumi-aws) are passed as `{"pulumiType": token, "kind": token, "metadata": {"name": n}, "properties": props}`.
-"""
+The rules (rules/, one per module, registered by registry), their shape (model), what they read (context),
+their configuration (config), the one evaluation both adapters call (engine), the reports of `aiplane check`
+(report) and the CrossGuard adapter (crossguard); callers start from `default_context(settings)`,
+`load_policy_config(settings)` and `run_rules(manifests, ctx, config)` re-exported here. Rules judge plain
+manifests, so they sit above the synthesis whose output they read. May import: `aiplane`,
+`aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`, `aiplane.project`,
+`aiplane.synthesis`, `aiplane.validation`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from aiplane.catalog import load_catalog
-from aiplane.discovery import discover
-from aiplane.environment_record import EnvironmentRecord
+from aiplane.catalog.instances import load_catalog
 from aiplane.policy.config import DEFAULT_CONFIG, load_config, resolve
 from aiplane.policy.context import RuleContext
 from aiplane.policy.engine import check_resource, check_stack, run_rules
 from aiplane.policy.model import Finding, Rule, Violation
 from aiplane.policy.registry import all_rules
 from aiplane.project import Settings
+from aiplane.synthesis.discovery import discover
+from aiplane.synthesis.environment_record import EnvironmentRecord
 from aiplane.validation import SchemaRegistry
 
 __all__ = [

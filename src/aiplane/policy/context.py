@@ -1,5 +1,7 @@
-"""What a rule may consult besides the object: the price catalog, the platform APIs, the CRD schemas,
-its parameters, and (stack checks only) the other objects and the environment records among them."""
+"""What a rule reads: the object (a `Manifest`) and what it may consult besides it: the price catalog, the
+platform APIs, the CRD schemas, its parameters, and (stack checks only) the other objects and the
+environment records among them. The rule's own shape (aiplane.policy.model) builds on this module, never
+the reverse."""
 
 from __future__ import annotations
 
@@ -8,12 +10,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from aiplane.api import CommonSpec, PlatformAPI
-from aiplane.catalog import Catalog
-from aiplane.environment_record import EnvironmentRecord, is_environment_record
-from aiplane.policy.model import Manifest
+from aiplane.authoring.api import CommonSpec, PlatformAPI
+from aiplane.catalog.instances import Catalog
 from aiplane.project import Settings
+from aiplane.synthesis.environment_record import EnvironmentRecord, is_environment_record
 from aiplane.validation import SchemaRegistry
+
+# What a rule reads: a plain Kubernetes object (a dict, or a read-only mapping under CrossGuard).
+# Non-Kubernetes resources (pulumi-aws) come as
+# `{"pulumiType": token, "kind": token, "metadata": {"name": n}, "properties": props}`.
+Manifest = Mapping[str, Any]
 
 
 def plain(value: Any, integral_floats: bool = False) -> Any:

@@ -44,9 +44,9 @@ from pulumi_policy import (
 
 from aiplane.policy import default_context
 from aiplane.policy.config import config_key, resolve
-from aiplane.policy.context import RuleContext, plain
+from aiplane.policy.context import Manifest, RuleContext, plain
 from aiplane.policy.engine import check_resource, check_stack
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.policy.model import Finding, Rule
 from aiplane.policy.registry import all_rules
 from aiplane.project import Settings
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from aiplane.policy.config import resolve
-from aiplane.policy.context import RuleContext, plain
-from aiplane.policy.model import Finding, Manifest, Rule, Violation
+from aiplane.policy.context import Manifest, RuleContext, plain
+from aiplane.policy.model import Finding, Rule, Violation
 from aiplane.policy.registry import all_rules
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:
-    from aiplane.policy.context import RuleContext
+from aiplane.policy.context import Manifest, RuleContext
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
 RuleSeverity = Literal["low", "medium", "high", "critical"]
-Manifest = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,8 @@ class Finding:
     fix: str = ""
 
 
-ResourceCheck = Callable[[Manifest, "RuleContext"], Iterable[Finding]]
-StackCheck = Callable[[list[Manifest], "RuleContext"], Iterable[Finding]]
+ResourceCheck = Callable[[Manifest, RuleContext], Iterable[Finding]]
+StackCheck = Callable[[list[Manifest], RuleContext], Iterable[Finding]]
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.composed import ComposedView, composed_resources
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.crossplane.composed import ComposedView, composed_resources
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
 
 PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 

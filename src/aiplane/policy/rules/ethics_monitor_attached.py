@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.composed import composed_resources, composite_kind
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.crossplane.composed import composed_resources, composite_kind
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
 
 ENDPOINT_KIND = "ModelEndpoint"
 MONITOR_PARTS = {

@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aiplane.api import TIERS
-from aiplane.composed import composed_resources
-from aiplane.composing import COST_ALLOCATION_TAG_KEYS, FINOPS_TAG_KEYS
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.authoring.api import TIERS
+from aiplane.authoring.composing import COST_ALLOCATION_TAG_KEYS, FINOPS_TAG_KEYS
+from aiplane.crossplane.composed import composed_resources
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
 
 REQUIRED_XR_FIELDS = ("costCenter", "owner", "tier")
 # pulumi-aws resources judged by this rule: FinOps spend objects and the foundation's resources.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from aiplane.composed import composed_resources
-from aiplane.eks_amis import ami_problem, is_al2
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.catalog.eks_amis import ami_problem, is_al2
+from aiplane.crossplane.composed import composed_resources
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
 
 
 def ami_problem_for(ami: Any, instance_types: list[str], ctx: RuleContext) -> str | None:

@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aiplane.composed import composed_resources
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.crossplane.composed import composed_resources
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
 
 # IAM action names are case-insensitive.
 WILDCARD = re.compile(r"^(\*|[a-z0-9-]+:\*)$", re.IGNORECASE)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from aiplane.api import HourlyCost
-from aiplane.environment import DEFAULT_SPOT_DISCOUNT
-from aiplane.environment_record import is_environment_record
-from aiplane.policy.context import RuleContext
-from aiplane.policy.model import Finding, Manifest, Rule
+from aiplane.authoring.api import HourlyCost
+from aiplane.policy.context import Manifest, RuleContext
+from aiplane.policy.model import Finding, Rule
+from aiplane.synthesis.environment import DEFAULT_SPOT_DISCOUNT
+from aiplane.synthesis.environment_record import is_environment_record
 
 
 def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:

@@ -1,7 +1,8 @@
 """The main job: platform APIs and environments → the manifests/ tree, in memory.
 
 Everything here is pure: it returns file contents; writing (atomic) and checking (drift) live in
-aiplane.manifest_tree. The same in-memory objects feed validation, the guardrails and the Pulumi stack.
+aiplane.synthesis.manifest_tree. The same in-memory objects feed validation, the guardrails and the Pulumi
+stack.
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiplane.catalog import load_catalog
-from aiplane.cdk8s_app import synthesize_charts
-from aiplane.composing import CompositionContext
-from aiplane.discovery import Project, discover
-from aiplane.environment import Environment, load_environments
+from aiplane.authoring.composing import CompositionContext
+from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError
-from aiplane.gitops import cluster_kustomizations
-from aiplane.platform import build_platform
 from aiplane.project import Settings
-from aiplane.xr import environment_objects
+from aiplane.synthesis.cdk8s_app import synthesize_charts
+from aiplane.synthesis.discovery import Project, discover
+from aiplane.synthesis.environment import Environment, load_environments
+from aiplane.synthesis.gitops import cluster_kustomizations
+from aiplane.synthesis.platform import build_platform
+from aiplane.synthesis.xr import environment_objects
 from aiplane.yamlio import dump_yaml
 
 HEADER = (

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiplane.environment import Environment
 from aiplane.project import MANAGED_BY, Settings
+from aiplane.synthesis.environment import Environment
 
 ENVIRONMENT_RECORD = "aiplane-environment"
 

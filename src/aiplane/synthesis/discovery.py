@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, cast
 
-from aiplane.api import PlatformAPI
+from aiplane.authoring.api import PlatformAPI
 from aiplane.errors import InputError
 from aiplane.project import Settings
 
@@ -69,7 +69,7 @@ def discover(settings: Settings) -> Project:
 
     def add_api(api: object, origin: str) -> None:
         if not isinstance(api, PlatformAPI):
-            raise InputError.single(origin, "`API` must be an aiplane.api.PlatformAPI")
+            raise InputError.single(origin, "`API` must be an aiplane.authoring.api.PlatformAPI")
         if api.kind in apis:
             raise InputError.single(
                 origin, f"platform API {api.kind} is already defined in {sources[api.kind]}"

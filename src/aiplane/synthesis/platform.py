@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from aiplane.composed import composed_resources
-from aiplane.composing import CompositionContext
-from aiplane.discovery import Project
+from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.xrd import build_xrd
+from aiplane.crossplane.composed import composed_resources
 from aiplane.project import MANAGED_BY
-from aiplane.xrd import build_xrd
+from aiplane.synthesis.discovery import Project
 
 AWS_MR_SUFFIX = ".aws.m.upbound.io"
 

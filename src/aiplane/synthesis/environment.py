@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from aiplane.api import (
+from aiplane.authoring.api import (
     NAME_PATTERN,
     REGION_PATTERN,
     CommonSpec,
@@ -30,10 +30,10 @@ from aiplane.api import (
     Spec,
     Tier,
 )
-from aiplane.catalog import load_catalog
-from aiplane.discovery import Project
+from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError, ItemError, Problem
-from aiplane.positions import Path_, Positions
+from aiplane.synthesis.discovery import Project
+from aiplane.synthesis.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
 from aiplane.yamlio import safe_load
 

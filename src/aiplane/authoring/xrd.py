@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aiplane.api import PlatformAPI
+from aiplane.authoring.api import PlatformAPI
 from aiplane.project import MANAGED_BY, Settings
 
 XRD_API_VERSION = "apiextensions.crossplane.io/v2"

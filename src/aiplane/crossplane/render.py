@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiplane.composed import expand_patches
+from aiplane.crossplane.composed import expand_patches
 from aiplane.validation.fieldpath import get_path, parse_field_path, set_path
 
 PT_FUNCTION_INPUT = "pt.fn.crossplane.io/v1beta1"

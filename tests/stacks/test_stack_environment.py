@@ -1,4 +1,4 @@
-"""aiplane.pulumi_support: the budget split and layering both stacks rely on."""
+"""aiplane.stacks.environment: the budget split and layering both stacks rely on."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from shipped import SETTINGS
 
 from aiplane.errors import InputError
-from aiplane.pulumi_support import (
+from aiplane.stacks.environment import (
     HOURS_PER_MONTH,
     Layer,
     Workload,
@@ -14,7 +14,7 @@ from aiplane.pulumi_support import (
     layer_of,
     load_stack_environment,
 )
-from aiplane.synthesis import Manifest
+from aiplane.synthesis.pipeline import Manifest
 
 
 def _workload(center: str, worst: float) -> Workload:

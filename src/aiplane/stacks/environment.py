@@ -14,13 +14,13 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from aiplane.catalog import load_catalog
-from aiplane.costing import HOURS_PER_MONTH, EnvironmentCost, WorkloadCost, environment_costs
-from aiplane.environment import Environment, EnvironmentSettings
+from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError
-from aiplane.platform import AWS_MR_SUFFIX, composed_bases
+from aiplane.finops.costing import HOURS_PER_MONTH, EnvironmentCost, WorkloadCost, environment_costs
 from aiplane.project import MANAGER, Settings, load_settings
-from aiplane.synthesis import Manifest, synthesize
+from aiplane.synthesis.environment import Environment, EnvironmentSettings
+from aiplane.synthesis.pipeline import Manifest, synthesize
+from aiplane.synthesis.platform import AWS_MR_SUFFIX, composed_bases
 
 # Shared foundation (provider role, budgets, key) serves production and non-production alike; it is
 # tagged with the most protective non-critical tier so guardrails never treat it as disposable.
@@ -38,7 +38,7 @@ class Layer(IntEnum):
     XRS = 5
 
 
-# The stack's workloads are aiplane cost's: one computation (aiplane.costing) for every figure.
+# The stack's workloads are aiplane cost's: one computation (aiplane.finops.costing) for every figure.
 Workload = WorkloadCost
 
 

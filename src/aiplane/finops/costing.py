@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from aiplane.catalog import Catalog
-from aiplane.environment import Environment
-from aiplane.xr import item_cost
+from aiplane.catalog.instances import Catalog
+from aiplane.synthesis.environment import Environment
+from aiplane.synthesis.xr import item_cost
 
 HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.md §1)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from aiplane.catalog import load_catalog
+from aiplane.catalog.instances import load_catalog
 
 
 def _known_ec2(name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiplane.api import PlatformAPI
+from aiplane.authoring.api import PlatformAPI
 from aiplane.project import MANAGED_BY, Settings
 
 FLUX_API_VERSION = "kustomize.toolkit.fluxcd.io/v1"

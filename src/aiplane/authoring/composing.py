@@ -10,10 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiplane.api import PlatformAPI
-from aiplane.catalog import Catalog
-from aiplane.project import MANAGED_BY, MANAGER, Settings
-from aiplane.pt import (
+from aiplane.authoring.api import PlatformAPI
+from aiplane.authoring.pt import (
     ComposedResource,
     PatchSet,
     combine_from_xr,
@@ -21,6 +19,8 @@ from aiplane.pt import (
     pipeline_composition,
     use_patch_set,
 )
+from aiplane.catalog.instances import Catalog
+from aiplane.project import MANAGED_BY, MANAGER, Settings
 
 # AWS tag keys every taggable managed resource carries (FinOps cost allocation; reference
 # finops-and-ethics.md §4: lowercase kebab-case keys). `managed-by` is a constant in the base.

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiplane.catalog import Catalog
-from aiplane.environment import Environment, Item
-from aiplane.environment_record import environment_record
+from aiplane.catalog.instances import Catalog
+from aiplane.crossplane.render import select_composition
 from aiplane.project import MANAGED_BY, Settings
-from aiplane.render import select_composition
+from aiplane.synthesis.environment import Environment, Item
+from aiplane.synthesis.environment_record import environment_record
 
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:
