@@ -12,10 +12,10 @@ from aiplane.authoring.composing import FINOPS_TAG_KEYS
 from aiplane.crossplane.render import (
     RenderedResource,
     RenderError,
-    RequiredFieldMissing,
+    SkippedResource,
     apply_transform,
-    go_format,
     render,
+    render_composition,
     select_composition,
 )
 from aiplane.project import load_settings
@@ -131,12 +131,20 @@ def test_optional_inputs_that_are_missing_are_skipped(prod: Prod) -> None:
     assert "diskSize" not in rendered(prod, pool)["nodegroup-spot"].for_provider
 
 
-def test_a_missing_required_input_is_an_error_naming_resource_and_field(prod: Prod) -> None:
+def test_a_missing_required_input_skips_only_that_resource_until_it_exists(prod: Prod) -> None:
+    """P&T v0.10.7 fn.go: a new resource with a missing Required input is left out of the desired state
+    (the XR is then not Ready); for an existing one the patch is skipped and the resource kept."""
     pool = xr(prod, "GPUNodePool", "fine-tuning")
     del pool["spec"]["instanceTypes"]
-    with pytest.raises(RequiredFieldMissing) as caught:
-        rendered(prod, pool)
-    assert (caught.value.resource, caught.value.path) == ("nodegroup-spot", "spec.instanceTypes")
+    comp = select_composition(pool, prod[1])
+    first = render_composition(pool, comp)
+    assert first.skipped == [SkippedResource("nodegroup-spot", "spec.instanceTypes")]
+    assert "nodegroup-spot" not in {r.name for r in first.resources}
+    assert "node-role" in {r.name for r in first.resources}
+    later = render_composition(pool, comp, existing={"nodegroup-spot"})
+    assert later.skipped == []
+    spot = next(r for r in later.resources if r.name == "nodegroup-spot")
+    assert "instanceTypes" not in spot.for_provider and spot.for_provider["capacityType"] == "SPOT"
 
 
 def test_selection_needs_exactly_one_composition(prod: Prod) -> None:
@@ -171,17 +179,17 @@ def test_patch_sets_expand_in_place_and_later_patches_win() -> None:
         render({}, composition({"type": "PatchSet", "patchSetName": "missing"}))
 
 
-def test_combine_is_skipped_when_optional_and_raises_when_required() -> None:
+def test_combine_is_skipped_when_optional_and_skips_the_resource_when_required() -> None:
     patch = {"type": "CombineFromComposite", "toFieldPath": "data.name",
              "combine": {"strategy": "string", "variables": [{"fromFieldPath": "spec.a"},
                                                             {"fromFieldPath": "spec.n"}],
-                         "string": {"fmt": "%s-%d"}}}
+                         "string": {"fmt": "%s-%v"}}}
     [out] = render({"spec": {"a": "x", "n": 3}}, composition(patch))
     assert out.obj["data"] == {"name": "x-3"}
     [out] = render({"spec": {"a": "x"}}, composition(patch))
     assert "data" not in out.obj
-    with pytest.raises(RequiredFieldMissing, match=r"spec\.n"):
-        render({"spec": {"a": "x"}}, composition({**patch, "policy": {"fromFieldPath": "Required"}}))
+    required = render_composition({"spec": {"a": "x"}}, composition({**patch, "policy": {"fromFieldPath": "Required"}}))
+    assert required.resources == [] and required.skipped == [SkippedResource("r", "spec.n")]
 
 
 def test_patching_never_changes_the_composite_resource() -> None:
@@ -216,9 +224,11 @@ def test_transforms(transform: Obj, value: Any, expected: Any) -> None:
 
 @pytest.mark.parametrize(("transform", "value", "message"), [
     ({"type": "map", "map": {"a": 1}}, "b", "not in the map"),
-    ({"type": "convert", "convert": {"toType": "int64"}}, "4.5", "cannot convert"),
-    ({"type": "convert", "convert": {"toType": "bool"}}, "yes", "cannot convert"),
-    ({"type": "math", "math": {"type": "Multiply", "multiply": 2}}, "3", "needs a number"),
+    ({"type": "convert", "convert": {"toType": "int64"}}, "4.5", r'ParseInt: parsing "4.5": invalid syntax'),
+    ({"type": "convert", "convert": {"toType": "bool"}}, "yes", "ParseBool"),
+    ({"type": "convert", "convert": {"toType": "float64"}}, " 1.5 ", "ParseFloat"),
+    ({"type": "convert", "convert": {"toType": "string"}}, ["a"], r"input type \[\]interface \{\} is not supported"),
+    ({"type": "math", "math": {"type": "Multiply", "multiply": 2}}, "3", "required to be a number"),
     ({"type": "string", "string": {"type": "Regexp", "regexp": {"match": "x"}}}, "x", "unsupported"),
     ({"type": "match", "match": {}}, "x", "unsupported transform type"),
 ])
@@ -227,11 +237,31 @@ def test_transforms_that_do_not_apply_are_errors(transform: Obj, value: Any, mes
         apply_transform(transform, value)
 
 
-def test_go_format_is_strict_about_inputs() -> None:
-    assert go_format("%s/%v/%d", ["a", [1, 2], 3]) == "a/[1 2]/3"
-    with pytest.raises(RenderError, match="more verbs"):
-        go_format("%s-%s", ["a"])
-    with pytest.raises(RenderError, match="uses 1 of 2"):
-        go_format("%s", ["a", "b"])
-    with pytest.raises(RenderError, match="does not apply"):
-        go_format("%d", ["a"])
+@pytest.mark.parametrize(("patch_transforms", "xr_value", "expected"), [
+    # XR numbers are float64 in P&T (function-sdk-go resource.AsObject): %v prints Go's %g.
+    ([{"type": "string", "string": {"type": "Format", "fmt": "%v"}}], 1000000, "1e+06"),
+    ([{"type": "string", "string": {"type": "Format", "fmt": "%d"}}], 4, "%!d(float64=4)"),
+    ([{"type": "string", "string": {"type": "Format", "fmt": "%s"}}], 4, "%!s(float64=4)"),
+    ([{"type": "convert", "convert": {"toType": "string"}}], 0.00005, "0.00005"),
+    ([{"type": "convert", "convert": {"toType": "bool"}}], 2, False),
+    ([{"type": "convert", "convert": {"toType": "bool"}}], 1, True),
+    ([{"type": "convert", "convert": {"toType": "int64"}}, {"type": "string", "string": {"type": "Format", "fmt": "%d"}}], 7, "7"),
+    ([{"type": "string", "string": {"type": "Convert", "convert": "ToJson"}}], {"k": "<é&>\u2028", "n": 1.5e-7},
+     '{"k":"\\u003cé\\u0026\\u003e\\u2028","n":1.5e-7}'),
+    ([{"type": "math", "math": {"type": "ClampMin", "clampMin": 3}}], 2.5, 3),
+    ([{"type": "math", "math": {"type": "ClampMin", "clampMin": 3}}], 3.5, 3.5),
+])
+def test_patches_see_xr_values_as_p_and_t_does(patch_transforms: list[Obj], xr_value: Any, expected: Any) -> None:
+    patch = {"fromFieldPath": "spec.v", "toFieldPath": "data.v", "transforms": patch_transforms}
+    [out] = render({"spec": {"v": xr_value}}, composition(patch))
+    assert out.obj["data"]["v"] == expected
+    assert type(out.obj["data"]["v"]) is type(expected)
+
+
+def test_what_p_and_t_does_differently_is_refused_not_approximated() -> None:
+    merge = {"fromFieldPath": "spec.v", "toFieldPath": "data", "policy": {"toFieldPath": "MergeObjects"}}
+    with pytest.raises(RenderError, match=r"policy\.toFieldPath MergeObjects"):
+        render({"spec": {"v": {"a": "b"}}}, composition(merge))
+    wildcard = {"fromFieldPath": "spec.v", "toFieldPath": "data.items[*].name"}
+    with pytest.raises(RenderError, match="wildcard"):
+        render({"spec": {"v": "x"}}, composition(wildcard))

@@ -1,28 +1,41 @@
 """An offline function-patch-and-transform renderer: what a composite resource (XR) composes.
 
-The audit and the tests need the exact AWS names, tags and settings each XR ends up with. Deriving them
-by hand again would be a second source; rendering the Compositions' P&T input is the one source.
+The audit, `plan` and the tests need the exact AWS names, tags and settings each XR ends up with. Deriving
+them by hand again would be a second source; rendering the Compositions' P&T input is the one source. The real
+engine judges this renderer: the conformance suite (conformance/) renders every shipped XR, and generated
+ones, with Crossplane's core and P&T v0.10.7 built from source and requires the same composed resources.
 
-Scope (what aiplane's Compositions use): PatchSets, FromCompositeFieldPath, CombineFromComposite
-(`string` strategy), fromFieldPath policy Optional/Required, and the map, convert, string
-(Format, TrimPrefix, TrimSuffix, Convert ToJson/ToUpper/ToLower/ToBase64/FromBase64) and math
-(Multiply, ClampMin, ClampMax) transforms. ToCompositeFieldPath and environment patches need observed
-state and are skipped. A Required input that is missing raises RequiredFieldMissing (the resource is
-not rendered at all, as it would not be composed), and anything unsupported raises RenderError rather
-than being silently passed over.
+Semantics follow P&T v0.10.7 (fn.go, patches.go, transforms.go): XR numbers are Go float64 (see
+aiplane.crossplane.gosemantics); a `policy.fromFieldPath: Required` input that is missing skips that
+composed resource when it does not exist yet (and the XR is then not Ready) and only the patch when it does;
+an optional missing input skips the patch. Scope: PatchSets, FromCompositeFieldPath, CombineFromComposite
+(`string` strategy), and the map, convert, string (Format, TrimPrefix, TrimSuffix, Convert ToJson/ToUpper/
+ToLower/ToBase64/FromBase64) and math (Multiply, ClampMin, ClampMax) transforms. ToCompositeFieldPath and
+environment patches need observed state and are skipped. Anything else (merge policies on toFieldPath, `[*]`
+paths, other transforms) raises RenderError rather than rendering something P&T would not.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiplane.crossplane.composed import expand_patches
+from aiplane.crossplane.gosemantics import (
+    GoValueError,
+    as_go_input,
+    format_float_f,
+    go_type,
+    json_marshal,
+    parse_bool,
+    parse_float,
+    parse_int,
+    sprint_v,
+    sprintf,
+)
 from aiplane.validation.fieldpath import get_path, parse_field_path, set_path
 
 PT_FUNCTION_INPUT = "pt.fn.crossplane.io/v1beta1"
@@ -37,10 +50,6 @@ IGNORED_PATCH_TYPES = frozenset(
         "CombineToEnvironment",
     }
 )
-_GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_GO_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
-_GO_INT = re.compile(r"[+-]?[0-9]+")
-_GO_VERB = re.compile(r"%(?:%|[-+# 0]*\d*(?:\.\d+)?[a-zA-Z])")
 
 
 class RenderError(ValueError):
@@ -108,9 +117,33 @@ def select_composition(xr: Mapping[str, Any], compositions: Sequence[Mapping[str
 # Rendering ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SkippedResource:
+    """A composed resource P&T leaves out of the desired state: it does not exist yet and a Required input
+    is missing (P&T then reports the XR not Ready)."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class Rendering:
+    resources: list[RenderedResource]
+    skipped: list[SkippedResource]
+
+
 def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[RenderedResource]:
-    """Every P&T resource of the Composition's pipeline: a deep copy of its base with patches applied."""
+    """Every P&T resource of the Composition's pipeline that P&T composes on the first apply."""
+    return render_composition(xr, composition).resources
+
+
+def render_composition(
+    xr: Mapping[str, Any], composition: Mapping[str, Any], existing: Collection[str] = ()
+) -> Rendering:
+    """Each P&T resource: a deep copy of its base with patches applied. `existing` names the composed
+    resources that already exist, for which a missing Required input skips only the patch."""
     out: list[RenderedResource] = []
+    skipped: list[SkippedResource] = []
     for step in (composition.get("spec") or {}).get("pipeline") or []:
         fn_input = step.get("input") or {}
         if fn_input.get("apiVersion") != PT_FUNCTION_INPUT:
@@ -119,10 +152,30 @@ def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[Render
         for resource in fn_input.get("resources") or []:
             name = resource["name"]
             obj = copy.deepcopy(resource.get("base") or {})
-            for patch in _expand(resource.get("patches") or [], patch_sets, name):
-                _apply(patch, xr, obj, name)
+            try:
+                for patch in _expand(resource.get("patches") or [], patch_sets, name):
+                    _apply(patch, xr, obj, name)
+            except RequiredFieldMissing as missing:
+                if name not in existing:
+                    skipped.append(SkippedResource(name, missing.path))
+                    continue
+                # An existing resource keeps the patches that did apply; P&T ignores Required for it.
+                obj = _render_ignoring_required(resource, patch_sets, xr)
             out.append(RenderedResource(name, obj))
-    return out
+    return Rendering(out, skipped)
+
+
+def _render_ignoring_required(
+    resource: Mapping[str, Any], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]], xr: Mapping[str, Any]
+) -> dict[str, Any]:
+    name = resource["name"]
+    obj = copy.deepcopy(resource.get("base") or {})
+    for patch in _expand(resource.get("patches") or [], patch_sets, name):
+        try:
+            _apply(patch, xr, obj, name)
+        except RequiredFieldMissing:
+            continue
+    return obj
 
 
 def _expand(
@@ -139,9 +192,12 @@ def _required(patch: Mapping[str, Any]) -> bool:
     return ((patch.get("policy") or {}).get("fromFieldPath") or "Optional") == "Required"
 
 
-def _lookup(obj: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+def _lookup(obj: Mapping[str, Any], path: str, resource: str) -> tuple[bool, Any]:
+    """The XR value at `path` as P&T sees it (numbers float64), and whether it exists."""
+    if "[*]" in path:
+        raise RenderError(f"composed resource {resource!r}: wildcard path {path} is not rendered offline")
     try:
-        return True, copy.deepcopy(get_path(obj, parse_field_path(path)))
+        return True, as_go_input(copy.deepcopy(get_path(obj, parse_field_path(path))))
     except KeyError:
         return False, None
 
@@ -150,9 +206,12 @@ def _apply(patch: Mapping[str, Any], xr: Mapping[str, Any], obj: dict[str, Any],
     kind = patch.get("type") or "FromCompositeFieldPath"
     if kind in IGNORED_PATCH_TYPES:
         return
+    merge = (patch.get("policy") or {}).get("toFieldPath")
+    if merge not in (None, "Replace"):
+        raise RenderError(f"composed resource {resource!r}: policy.toFieldPath {merge} is not rendered offline")
     if kind == "FromCompositeFieldPath":
         source = patch["fromFieldPath"]
-        found, value = _lookup(xr, source)
+        found, value = _lookup(xr, source, resource)
         if not found:
             if _required(patch):
                 raise RequiredFieldMissing(resource, source)
@@ -171,10 +230,23 @@ def _apply(patch: Mapping[str, Any], xr: Mapping[str, Any], obj: dict[str, Any],
     target = patch.get("toFieldPath") or patch.get("fromFieldPath")
     if not target:
         raise RenderError(f"composed resource {resource!r}: {kind} patch without toFieldPath")
+    if "[*]" in target:
+        raise RenderError(f"composed resource {resource!r}: wildcard path {target} is not rendered offline")
     try:
-        set_path(obj, parse_field_path(target), value)
+        set_path(obj, parse_field_path(target), _as_json_number(value))
     except ValueError as err:
         raise RenderError(f"composed resource {resource!r}: cannot set {target}: {err}") from None
+
+
+def _as_json_number(value: Any) -> Any:
+    """What the composed resource holds once P&T's value went through JSON: a whole float64 is the integer."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, list):
+        return [_as_json_number(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_json_number(v) for k, v in value.items()}
+    return value
 
 
 def _combine(patch: Mapping[str, Any], xr: Mapping[str, Any], resource: str) -> str | None:
@@ -186,15 +258,15 @@ def _combine(patch: Mapping[str, Any], xr: Mapping[str, Any], resource: str) -> 
         )
     values = []
     for variable in combine.get("variables") or []:
-        found, value = _lookup(xr, variable["fromFieldPath"])
+        found, value = _lookup(xr, variable["fromFieldPath"], resource)
         if not found:
             if _required(patch):
                 raise RequiredFieldMissing(resource, variable["fromFieldPath"])
             return None
         values.append(value)
     try:
-        return go_format(combine["string"]["fmt"], values)
-    except RenderError as err:
+        return sprintf(combine["string"]["fmt"], values)
+    except GoValueError as err:
         raise RenderError(f"composed resource {resource!r}: {err}") from None
 
 
@@ -202,146 +274,102 @@ def _combine(patch: Mapping[str, Any], xr: Mapping[str, Any], resource: str) -> 
 
 
 def apply_transform(transform: Mapping[str, Any], value: Any) -> Any:
-    """One P&T transform applied to `value`; RenderError when it does not apply."""
+    """One P&T transform applied to `value` (a Go value, see gosemantics); RenderError when P&T fails."""
     kind = transform.get("type")
-    if kind == "map":
-        if not isinstance(value, str):
-            raise RenderError(f"map transform needs a string input, got {_go_type(value)}")
-        mapping = transform.get("map") or {}
-        if value not in mapping:
-            raise RenderError(f"map transform: key {value!r} is not in the map")
-        return copy.deepcopy(mapping[value])
-    if kind == "convert":
-        return convert_value(value, (transform.get("convert") or {}).get("toType", ""))
-    if kind == "string":
-        return _string_transform(transform.get("string") or {}, value)
-    if kind == "math":
-        return _math_transform(transform.get("math") or {}, value)
+    try:
+        if kind == "map":
+            return _map_transform(transform.get("map") or {}, value)
+        if kind == "convert":
+            return convert_value(value, (transform.get("convert") or {}).get("toType", ""))
+        if kind == "string":
+            return _string_transform(transform.get("string") or {}, value)
+        if kind == "math":
+            return _math_transform(transform.get("math") or {}, value)
+    except GoValueError as err:
+        raise RenderError(f"{kind} transform: {err}") from None
     raise RenderError(f"unsupported transform type {kind!r}")
+
+
+def _map_transform(mapping: Mapping[str, Any], value: Any) -> Any:
+    if not isinstance(value, str):
+        raise RenderError(f"map transform: input type {go_type(value)} is not supported")
+    if value not in mapping:
+        raise RenderError(f"map transform: key {value!r} is not in the map")
+    # P&T decodes the map's JSON value: its numbers are float64 too.
+    return as_go_input(copy.deepcopy(mapping[value]))
 
 
 def _string_transform(spec: Mapping[str, Any], value: Any) -> Any:
     kind = spec.get("type") or "Format"
     if kind == "Format":
-        return go_format(spec["fmt"], [value])
+        return sprintf(spec["fmt"], [value])
     if kind in ("TrimPrefix", "TrimSuffix"):
-        if not isinstance(value, str):
-            raise RenderError(f"string {kind} needs a string input, got {_go_type(value)}")
-        trim = spec.get("trim", "")
-        return value.removeprefix(trim) if kind == "TrimPrefix" else value.removesuffix(trim)
+        text, trim = sprint_v(value), spec.get("trim", "")
+        return text.removeprefix(trim) if kind == "TrimPrefix" else text.removesuffix(trim)
     if kind == "Convert":
         how = spec.get("convert")
         if how == "ToJson":
-            return json.dumps(value, separators=(",", ":"), sort_keys=True)
-        if not isinstance(value, str):
-            raise RenderError(f"string Convert {how} needs a string input, got {_go_type(value)}")
+            return json_marshal(value)
+        text = sprint_v(value)
         if how == "ToUpper":
-            return value.upper()
+            return text.upper()
         if how == "ToLower":
-            return value.lower()
+            return text.lower()
         if how == "ToBase64":
-            return base64.b64encode(value.encode()).decode()
+            return base64.b64encode(text.encode()).decode()
         if how == "FromBase64":
-            return base64.b64decode(value.encode()).decode()
+            try:
+                return base64.b64decode(text.encode(), validate=True).decode()
+            except (ValueError, UnicodeDecodeError) as err:
+                raise RenderError(f"string Convert FromBase64: {err}") from None
         raise RenderError(f"unsupported string Convert {how!r}")
     raise RenderError(f"unsupported string transform {kind!r}")
 
 
 def _math_transform(spec: Mapping[str, Any], value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RenderError(f"math transform needs a number, got {_go_type(value)}")
+        raise RenderError(f"math transform: input is required to be a number, got {go_type(value)}")
     kind = spec.get("type") or "Multiply"
     if kind == "Multiply":
-        return value * spec["multiply"]
-    if kind == "ClampMin":
-        return max(value, spec["clampMin"])
-    if kind == "ClampMax":
-        return min(value, spec["clampMax"])
+        factor = spec["multiply"]
+        return value * factor if isinstance(value, int) else value * float(factor)
+    if kind in ("ClampMin", "ClampMax"):
+        # P&T compares the int64 truncation and returns the bound (int64) or the input unchanged.
+        bound, truncated = spec["clampMin" if kind == "ClampMin" else "clampMax"], int(value)
+        if (kind == "ClampMin" and truncated < bound) or (kind == "ClampMax" and truncated > bound):
+            return int(bound)
+        return value
     raise RenderError(f"unsupported math transform {kind!r}")
 
 
+_CONVERSIONS: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("string", "int64"): parse_int,
+    ("string", "bool"): parse_bool,
+    ("string", "float64"): parse_float,
+    ("int64", "string"): str,
+    ("int64", "bool"): lambda v: v == 1,
+    ("int64", "float64"): float,
+    ("bool", "string"): lambda v: "true" if v else "false",
+    ("bool", "int64"): int,
+    ("bool", "float64"): float,
+    ("float64", "string"): format_float_f,
+    ("float64", "int64"): int,
+    ("float64", "bool"): lambda v: v == 1,
+}
+
+
 def convert_value(value: Any, to_type: str) -> Any:
-    """P&T `convert`: between string, int/int64, float64 and bool, as Go's strconv would."""
-    if to_type == "string":
-        return go_string(value)
-    if to_type in ("int", "int64"):
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, (int, float)):
-            return int(value)
-        if isinstance(value, str) and _GO_INT.fullmatch(value):
-            return int(value, 10)
-        raise RenderError(f"cannot convert {_go_type(value)} {value!r} to {to_type}")
-    if to_type == "float64":
-        if isinstance(value, (bool, int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise RenderError(f"cannot convert {_go_type(value)} {value!r} to float64")
-    if to_type == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and (value in _GO_TRUE or value in _GO_FALSE):
-            return value in _GO_TRUE
-        raise RenderError(f"cannot convert {_go_type(value)} {value!r} to bool")
-    raise RenderError(f"cannot convert {_go_type(value)} to {to_type!r}")
-
-
-def go_string(value: Any) -> str:
-    """How Go's fmt `%v` prints a JSON value: true/false, 2 for 2.0, [a b], map[k:v]."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if value is None:
-        return "<nil>"
-    if isinstance(value, list):
-        return "[" + " ".join(go_string(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{go_string(value[k])}" for k in sorted(value)) + "]"
-    return str(value)
-
-
-def go_format(fmt: str, args: Sequence[Any]) -> str:
-    """Go's fmt.Sprintf for the verbs compositions use (%s, %v, %d, %%); a count mismatch is an error."""
-    out: list[str] = []
-    pos = 0
-    index = 0
-    for match in _GO_VERB.finditer(fmt):
-        out.append(fmt[pos : match.start()])
-        pos = match.end()
-        verb = match.group()
-        if verb == "%%":
-            out.append("%")
-            continue
-        if index >= len(args):
-            raise RenderError(f"format {fmt!r} has more verbs than the {len(args)} input(s)")
-        arg = args[index]
-        index += 1
-        if verb[-1] == "v" or (verb[-1] == "s" and isinstance(arg, str)):
-            out.append(go_string(arg))
-        elif verb[-1] == "d" and isinstance(arg, int) and not isinstance(arg, bool):
-            out.append(str(arg))
-        else:
-            raise RenderError(f"format verb {verb} does not apply to {_go_type(arg)} {arg!r}")
-    out.append(fmt[pos:])
-    if index != len(args):
-        raise RenderError(f"format {fmt!r} uses {index} of {len(args)} input(s)")
-    return "".join(out)
-
-
-def _go_type(value: Any) -> str:
-    for py, name in (
-        (bool, "bool"),
-        (int, "int64"),
-        (float, "float64"),
-        (str, "string"),
-        (list, "array"),
-        (dict, "object"),
-    ):
-        if isinstance(value, py):
-            return name
-    return "null"
+    """P&T `convert` (no `format`): the from-type is the Go type of the value; same type is the identity."""
+    source = go_type(value)
+    if source not in ("string", "int64", "bool", "float64"):
+        raise RenderError(f"convert transform: input type {source} is not supported")
+    target = "int64" if to_type == "int" else to_type
+    if target == source:
+        return value
+    conversion = _CONVERSIONS.get((source, target))
+    if conversion is None:
+        raise RenderError(f"convert transform: conversion from {source} to {to_type} is not supported")
+    try:
+        return conversion(value)
+    except (GoValueError, OverflowError, ValueError) as err:
+        raise RenderError(f"convert transform: {err}") from None
