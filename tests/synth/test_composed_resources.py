@@ -156,7 +156,7 @@ def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) 
     packages = [o for o in synthesis.objects() if o["kind"] in ("Provider", "Function")]
     refs = {o["metadata"]["name"]: o["spec"]["package"] for o in packages}
     assert refs["crossplane-contrib-function-patch-and-transform"].endswith(
-        "function-patch-and-transform:v0.10.8"
+        "function-patch-and-transform:v0.10.7"
     )
     assert {n for n in refs if "provider-aws" in n} == {
         f"crossplane-contrib-provider-aws-{s}"
