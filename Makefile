@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: venv synth test lint bench clean
+.PHONY: venv synth test lint bench clean conformance conformance-tools
 
 venv: $(STAMP)
 
@@ -26,6 +26,14 @@ test: lint
 	$(BIN)/aiplane synth --check
 	$(BIN)/pytest -q
 
+# The real Crossplane engine judges what we generate: builds the pinned Crossplane core, CLI and functions
+# from source into .tools/ (needs Go; reused while the pins are unchanged), then runs conformance/.
+conformance-tools: $(STAMP)
+	$(BIN)/python conformance/build_tools.py
+
+conformance: conformance-tools
+	$(BIN)/pytest -q -p no:cacheprovider conformance
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/validate.py
@@ -33,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/check.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools
