@@ -39,9 +39,12 @@ class FoundationStack:
 
 
 def provider_service_accounts(stack_env: StackEnvironment) -> list[str]:
-    """Service accounts of the Crossplane provider pods: one per provider package, named after it (a
-    DeploymentRuntimeConfig must pin `serviceAccountTemplate.metadata.name` to the package name)."""
-    return sorted(m.obj["metadata"]["name"] for m in stack_env.in_layer(Layer.PACKAGES)
+    """Service accounts of the Crossplane provider pods, as the synthesized DeploymentRuntimeConfigs pin them
+    (read from the objects themselves, so the IAM trust can never name another account)."""
+    configs = {m.obj["metadata"]["name"]: m.obj for m in stack_env.in_layer(Layer.PACKAGES)
+               if m.obj["kind"] == "DeploymentRuntimeConfig"}
+    return sorted(configs[m.obj["spec"]["runtimeConfigRef"]["name"]]["spec"]["serviceAccountTemplate"]["metadata"]["name"]
+                  for m in stack_env.in_layer(Layer.PACKAGES)
                   if m.obj["kind"] == "Provider" and m.obj["apiVersion"].startswith("pkg.crossplane.io/"))
 
 

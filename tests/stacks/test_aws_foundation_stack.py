@@ -150,10 +150,32 @@ def test_bucket_key_rotates_and_has_the_environment_alias(env_run: tuple[str, Ru
     assert run.outputs["bucketKeyAlias"] == f"alias/aiplane-{env}-buckets"
 
 
-def _provider_packages() -> list[str]:
+def _package_objects() -> list[dict[str, Any]]:
     folder = SETTINGS.manifests / "platform" / "packages"
-    objs = [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml")) if p.name != "kustomization.yaml"]
-    return sorted(o["metadata"]["name"] for o in objs if o["kind"] == "Provider")
+    return [yaml.safe_load(p.read_text()) for p in sorted(folder.glob("*.yaml")) if p.name != "kustomization.yaml"]
+
+
+def _provider_packages() -> list[str]:
+    return sorted(o["metadata"]["name"] for o in _package_objects() if o["kind"] == "Provider")
+
+
+def _provider_pod_service_accounts() -> list[str]:
+    """What Crossplane will name each provider's pod service account, read from manifests/: the
+    DeploymentRuntimeConfig its runtimeConfigRef names pins it (without one it is `<revision>`, which changes
+    on every upgrade)."""
+    objs = _package_objects()
+    configs = {o["metadata"]["name"]: o for o in objs if o["kind"] == "DeploymentRuntimeConfig"}
+    accounts = []
+    for provider in (o for o in objs if o["kind"] == "Provider"):
+        ref = provider["spec"]["runtimeConfigRef"]
+        assert (ref["apiVersion"], ref["kind"]) == ("pkg.crossplane.io/v1beta1", "DeploymentRuntimeConfig")
+        accounts.append(configs[ref["name"]]["spec"]["serviceAccountTemplate"]["metadata"]["name"])
+    return sorted(accounts)
+
+
+def test_every_provider_runs_under_a_fixed_service_account_name() -> None:
+    accounts = _provider_pod_service_accounts()
+    assert len(accounts) == len(set(accounts)) == len(_provider_packages())
 
 
 def test_pod_identity_trust_and_one_association_per_provider_service_account(env_run: tuple[str, Run]) -> None:
@@ -162,7 +184,7 @@ def test_pod_identity_trust_and_one_association_per_provider_service_account(env
     [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
-    accounts = _provider_packages()
+    accounts = _provider_pod_service_accounts()
     condition = statement["Condition"]["StringEquals"]
     assert condition["aws:RequestTag/kubernetes-namespace"] == "crossplane-system"
     assert condition["aws:RequestTag/kubernetes-service-account"] == accounts
@@ -187,7 +209,7 @@ def test_irsa_trusts_the_cluster_oidc_provider_and_creates_no_association() -> N
     condition = statement["Condition"]["StringEquals"]
     assert condition[f"{issuer}:aud"] == "sts.amazonaws.com"
     assert condition[f"{issuer}:sub"] == [f"system:serviceaccount:crossplane-system:{sa}"
-                                          for sa in _provider_packages()]
+                                          for sa in _provider_pod_service_accounts()]
     assert run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation") == []
     assert run.outputs["providerIdentity"] == "irsa"
 

@@ -49,8 +49,27 @@ def _package(kind: str, name: str, ref: str) -> dict[str, Any]:
     }
 
 
+def provider_service_account(provider: str) -> str:
+    """The fixed name of a provider's pod service account: the provider's own name. Without a
+    DeploymentRuntimeConfig Crossplane names it after the revision (`<name>-<12 hex>`, new on every upgrade),
+    and the IAM side (stacks/aws-foundation's Pod Identity associations) could never point at it."""
+    return provider
+
+
+def runtime_config(provider: str) -> dict[str, Any]:
+    """One DeploymentRuntimeConfig per provider (pkg.crossplane.io/v1beta1), pinning its service account's
+    name; one per provider so that no two revisions own the same ServiceAccount."""
+    return {
+        "apiVersion": "pkg.crossplane.io/v1beta1",
+        "kind": "DeploymentRuntimeConfig",
+        "metadata": {"name": provider, "labels": dict(MANAGED_BY)},
+        "spec": {"serviceAccountTemplate": {"metadata": {"name": provider_service_account(provider)}}},
+    }
+
+
 def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Functions the pipelines call and the provider family members whose MRs they compose."""
+    """Functions the pipelines call, the provider family members whose MRs they compose, and each
+    provider's DeploymentRuntimeConfig (referenced by its `runtimeConfigRef`)."""
     versions = package_versions()
     registry = versions["registry"]
     out = [
@@ -65,14 +84,15 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if base["apiVersion"].split("/")[0].endswith(AWS_MR_SUFFIX)
         }
     )
-    out += [
-        _package(
-            "Provider",
-            f"crossplane-contrib-provider-aws-{svc}",
-            f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}",
-        )
-        for svc in services
-    ]
+    for svc in services:
+        name = f"crossplane-contrib-provider-aws-{svc}"
+        provider = _package("Provider", name, f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}")
+        provider["spec"]["runtimeConfigRef"] = {
+            "apiVersion": "pkg.crossplane.io/v1beta1",
+            "kind": "DeploymentRuntimeConfig",
+            "name": name,
+        }
+        out += [runtime_config(name), provider]
     return out
 
 
