@@ -13,6 +13,10 @@ from aiplane.errors import InputError
 # The value of the `managed-by` tag and `app.kubernetes.io/managed-by` label on everything aiplane writes.
 MANAGER = "aiplane"
 MANAGED_BY = {"app.kubernetes.io/managed-by": MANAGER}
+# Flux's per-object opt-out of garbage collection (kustomize-controller; reference cdk8s-and-flux.md §7.2): set on
+# what must never be deleted because it vanished from Git — XRDs, Providers and Namespaces, whose deletion
+# takes every XR (and so every AWS resource) with it. Retiring one is a deliberate step (README, GitOps).
+PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
 DEFAULT_GROUP = "ai.aiplane.io"
 DEFAULT_DOMAIN = "aiplane.io"
 DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"

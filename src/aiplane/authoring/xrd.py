@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aiplane.authoring.api import PlatformAPI
-from aiplane.project import MANAGED_BY, Settings
+from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 
 XRD_API_VERSION = "apiextensions.crossplane.io/v2"
 
@@ -116,6 +116,10 @@ def build_xrd(api: PlatformAPI, settings: Settings, default_composition: str | N
     return {
         "apiVersion": XRD_API_VERSION,
         "kind": "CompositeResourceDefinition",
-        "metadata": {"name": xrd_name(api, settings), "labels": dict(MANAGED_BY)},
+        "metadata": {
+            "name": xrd_name(api, settings),
+            "labels": dict(MANAGED_BY),
+            "annotations": dict(PRUNE_DISABLED),
+        },
         "spec": spec,
     }

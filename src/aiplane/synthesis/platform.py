@@ -13,7 +13,7 @@ import yaml
 from aiplane.authoring.composing import CompositionContext
 from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
-from aiplane.project import MANAGED_BY
+from aiplane.project import MANAGED_BY, PRUNE_DISABLED
 from aiplane.synthesis.discovery import Project
 
 AWS_MR_SUFFIX = ".aws.m.upbound.io"
@@ -87,6 +87,7 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for svc in services:
         name = f"crossplane-contrib-provider-aws-{svc}"
         provider = _package("Provider", name, f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}")
+        provider["metadata"]["annotations"] = dict(PRUNE_DISABLED)
         provider["spec"]["runtimeConfigRef"] = {
             "apiVersion": "pkg.crossplane.io/v1beta1",
             "kind": "DeploymentRuntimeConfig",

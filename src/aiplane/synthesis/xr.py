@@ -7,7 +7,7 @@ from typing import Any
 
 from aiplane.catalog.instances import Catalog
 from aiplane.crossplane.render import select_composition
-from aiplane.project import MANAGED_BY, Settings
+from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 from aiplane.synthesis.environment import Environment, Item
 from aiplane.synthesis.environment_record import environment_record
 
@@ -70,6 +70,7 @@ def environment_objects(
             "kind": "Namespace",
             "metadata": {
                 "name": ns,
+                "annotations": dict(PRUNE_DISABLED),
                 "labels": {
                     **MANAGED_BY,
                     settings.label("environment"): env.settings.name,
