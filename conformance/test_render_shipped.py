@@ -116,3 +116,14 @@ def test_core_objects_without_readiness_checks_would_keep_the_xr_unready(engine:
     second = engine.render(case.xr(), comp, case.xrd(), observed=observed_from(first.composed, crd_schemas()))
     ready = _condition(second.xr, "Ready")
     assert ready.get("status") == "False" and "monitor" in ready.get("message", ""), ready
+
+
+def test_an_endpoint_applied_by_hand_without_data_capture_composes_every_resource(engine: Engine) -> None:
+    """The XRD's `dataCapture: {default: {}}` lets the API server (here: the CLI's XRD defaulting) fill the
+    nested defaults, so the execution role's Required `spec.dataCapture.prefix` is there."""
+    case = next(c for c in CASES if "modelendpoint" in c.id and c.xr()["spec"]["crossplane"]["compositionRef"]["name"] == c.composition)
+    xr = case.xr()
+    del xr["spec"]["dataCapture"]
+    first = engine.render(xr, case.composition_object(), case.xrd())
+    assert first.xr["spec"]["dataCapture"] == {"samplingPercent": 100, "prefix": "captures"}
+    assert set(first.by_resource_name()) == set(to_composite_targets(case.composition_object()))

@@ -65,7 +65,9 @@ class ModelEndpointSpec(CommonSpec):
     """Instances behind the endpoint."""
     bucketRef: BucketRef
     """Capture bucket."""
-    dataCapture: DataCapture = Field(default_factory=DataCapture)
+    # `default: {}` in the XRD too, so the API server applies the nested defaults to an XR applied without
+    # aiplane (structural defaulting descends only into objects that exist).
+    dataCapture: DataCapture = Field(default_factory=DataCapture, json_schema_extra={"default": {}})
     """Capture settings (capture is always on: the monitor needs it)."""
     ethicsMonitor: EthicsMonitor
     """The fairness monitor attached to this endpoint."""
