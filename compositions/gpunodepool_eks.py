@@ -100,7 +100,9 @@ def node_group(
         from_xr("spec.instanceTypes", "spec.forProvider.instanceTypes", required=True),
         from_xr("spec.amiType", "spec.forProvider.amiType", required=True),
         from_xr("spec.diskSizeGiB", "spec.forProvider.diskSize"),
-        from_xr("spec.subnetSelector", "spec.forProvider.subnetIdSelector.matchLabels", required=True),
+        # Exactly one of the two is set (XRD rule): literal IDs, or the labels of observe-only Subnet objects.
+        from_xr("spec.subnetIds", "spec.forProvider.subnetIds"),
+        from_xr("spec.subnetSelector", "spec.forProvider.subnetIdSelector.matchLabels"),
         *size_patches,
         from_xr("spec.labels", "spec.forProvider.labels"),
         from_xr("spec.finops.costCenter", f"spec.forProvider.labels[{ctx.label('cost-center')}]"),

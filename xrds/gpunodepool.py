@@ -15,10 +15,20 @@ from pydantic import (
     model_validator,
 )
 
-from aiplane.authoring.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
+from aiplane.authoring.api import (
+    SUBNET_ID_PATTERN,
+    CommonSpec,
+    HourlyCost,
+    PlatformAPI,
+    PrinterColumn,
+    QuotaAmount,
+    Spec,
+    labels_match,
+)
 from aiplane.catalog.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
 from aiplane.catalog.fields import Ec2InstanceTypeName
 from aiplane.catalog.instances import Catalog, load_catalog
+from aiplane.errors import ItemError
 
 Capacity = Literal["onDemand", "spot", "mixed"]
 GpuAmiType = Annotated[
@@ -97,6 +107,10 @@ def _xrd_rules(schema: dict[str, Any]) -> None:
             "rule": "self.capacity != 'mixed' || has(self.onDemandBaseSize)",
             "message": "capacity mixed needs onDemandBaseSize",
         },
+        {
+            "rule": "has(self.subnetIds) != has(self.subnetSelector)",
+            "message": "set exactly one of subnetIds and subnetSelector",
+        },
     ]
     schema["required"] = sorted({*schema.get("required", []), "amiType"})
 
@@ -122,8 +136,13 @@ class GPUNodePoolSpec(CommonSpec):
     """Node taints; default taints the nodes for the accelerator's device plugin resource."""
     diskSizeGiB: int = Field(default=200, ge=20, le=16384)
     """Root volume size of each node."""
-    subnetSelector: dict[str, str] = Field(min_length=1)
-    """Labels of the Subnet managed resources (ec2.aws.m.upbound.io) the node groups use."""
+    subnetIds: list[Annotated[str, Field(pattern=SUBNET_ID_PATTERN)]] | None = Field(
+        default=None, min_length=1, max_length=16
+    )
+    """Subnet IDs of the node groups, literally (instead of subnetSelector)."""
+    subnetSelector: dict[str, str] | None = Field(default=None, min_length=1)
+    """Labels of the Subnet objects (ec2.aws.m.upbound.io, in the XR's namespace) the node groups use;
+    aiplane writes them, observe-only, from the environment's `subnets`."""
 
     model_config = CommonSpec.model_config | {"json_schema_extra": lambda schema: _xrd_rules(schema)}
 
@@ -150,6 +169,8 @@ class GPUNodePoolSpec(CommonSpec):
             )
         if self.capacity != "mixed" and self.onDemandBaseSize is not None:
             raise ValueError("onDemandBaseSize is only meaningful with capacity mixed")
+        if (self.subnetIds is None) == (self.subnetSelector is None):
+            raise ValueError("set exactly one of subnetIds and subnetSelector (the node groups' subnets)")
         neuron = makers == {"aws"}
         if self.amiType is None:
             self.amiType = catalog.ec2_instance(self.instanceTypes[0]).default_ami_type  # type: ignore[assignment]
@@ -221,10 +242,27 @@ def composition_labels(spec: GPUNodePoolSpec) -> Mapping[str, str]:
 
 
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
-    """The environment supplies the cluster and the subnets unless the pool names its own."""
+    """The environment supplies the cluster and the subnets unless the pool names its own. A selector must
+    find at least one of the environment's observe-only subnets, or the node groups could never resolve
+    their subnets (the provider looks only in the XR's namespace)."""
     item.setdefault("clusterName", env.clusterName)
+    if "subnetIds" in item:
+        return item
     if env.subnetSelector is not None:
         item.setdefault("subnetSelector", dict(env.subnetSelector))
+    selector = item.get("subnetSelector")
+    if isinstance(selector, dict) and selector:
+        declared = env.subnet_labels()
+        if not any(labels_match(selector, labels) for _, labels in declared):
+            raise ItemError(
+                "subnetSelector",
+                f"no subnet of this environment matches {selector}: list the cluster's subnets under "
+                "`subnets:` (aiplane observes them, in the namespace where the selector looks), or give "
+                f"the pool `subnetIds` ({len(declared)} subnets declared)",
+            )
+    elif "subnetSelector" not in item:
+        raise ItemError("subnetSelector", "the node groups need subnets: set `subnetIds`, or `subnetSelector` "
+                        "and the environment's `subnets`")
     return item
 
 

@@ -47,6 +47,9 @@ class MissingPermissions(LookupError):
 # (which upjet wraps) makes for the resource's create/read/update/delete, including the reads it does
 # on every observe (an s3 Bucket refresh reads each bucket sub-configuration).
 MR_PERMISSIONS: dict[tuple[str, str], MRPermissions] = {
+    # Observe-only (managementPolicies ["Observe"]): the provider only refreshes it, which the Terraform
+    # aws_subnet resource does with DescribeSubnets (its tags come back in the same answer).
+    ("ec2", "Subnet"): MRPermissions(("ec2:DescribeSubnets",)),
     ("eks", "NodeGroup"): MRPermissions(
         ("eks:CreateNodegroup", "eks:DescribeNodegroup", "eks:ListNodegroups", "eks:UpdateNodegroupConfig",
          "eks:UpdateNodegroupVersion", "eks:DescribeUpdate", "eks:DeleteNodegroup", "eks:DescribeCluster",

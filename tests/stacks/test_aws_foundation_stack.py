@@ -27,7 +27,8 @@ from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.stacks.environment import HOURS_PER_MONTH, stack_tags
 
 STACK_DIR = ROOT / "stacks" / "aws-foundation"
-COMPOSED_SERVICES = {"eks", "iam", "s3", "kms", "sagemaker", "cloudwatch", "servicequotas"}
+# ec2: the environments' observe-only Subnets, which the NodeGroups' subnetIdSelector resolves.
+COMPOSED_SERVICES = {"ec2", "eks", "iam", "s3", "kms", "sagemaker", "cloudwatch", "servicequotas"}
 # Types AWS gives no tags to (attachments, policies of other resources, account settings, aliases).
 UNTAGGABLE = {"aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:sns/topicPolicy:TopicPolicy",
               "aws:costexplorer/costAllocationTag:CostAllocationTag", "aws:kms/alias:Alias"}

@@ -40,7 +40,7 @@ def test_stack_environment_holds_the_platform_and_only_its_own_environment() -> 
     loaded = load_stack_environment("staging", SETTINGS.root)
     folders = {m.path.rpartition("/")[0] for m in loaded.manifests}
     assert folders == {"platform/packages", "platform/provider-config", "platform/apis", "environments/staging"}
-    assert {m.obj["kind"] for m in loaded.in_layer(Layer.ENVIRONMENT)} == {"Namespace", "ConfigMap"}
+    assert {m.obj["kind"] for m in loaded.in_layer(Layer.ENVIRONMENT)} == {"Namespace", "ConfigMap", "Subnet"}
     assert all(m.obj["apiVersion"].startswith(f"{SETTINGS.group}/") for m in loaded.in_layer(Layer.XRS))
 
 

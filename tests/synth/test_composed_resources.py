@@ -160,7 +160,7 @@ def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) 
     )
     assert {n for n in refs if "provider-aws" in n} == {
         f"crossplane-contrib-provider-aws-{s}"
-        for s in ("cloudwatch", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
+        for s in ("cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
     }
     assert all(ref.startswith("xpkg.crossplane.io/") and ":v" in ref for ref in refs.values())
     role = next(o for o in synthesis.objects() if o["kind"] == "ClusterRole")

@@ -89,17 +89,17 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceType: [p4d.24xlarge]",
-            "prod.yaml:32:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
+            "prod.yaml:36:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
         ),
         (
             "scaling: {minSize: 0, maxSize: 2}\n    taints",
             "scaling: {minSize: 3, maxSize: 2}\n    taints",
-            "prod.yaml:34:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
+            "prod.yaml:38:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
         ),
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceTypes: [p4d.24xlarg]",
-            "prod.yaml:32:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
+            "prod.yaml:36:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
         ),
         (
             "  - name: neuron-inference",
@@ -114,7 +114,7 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
         (
             "  budgetPerHour: 150",
             "  budgetPerHour: lots",
-            "prod.yaml:13:3: finops.budgetPerHour: Input should be a valid number",
+            "prod.yaml:17:3: finops.budgetPerHour: Input should be a valid number",
         ),
     ],
 )

@@ -24,6 +24,8 @@ def most_critical(tiers: Iterable[str]) -> Tier:
 
 # AWS region names (us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1).
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+# EC2 subnet IDs: `subnet-` and 8 or 17 hex digits (AWS EC2 User Guide, "Resource IDs": longer IDs have 17).
+SUBNET_ID_PATTERN = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
 # Kubernetes object names (RFC 1123 subdomain labels), used for item names.
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -58,6 +60,11 @@ class FairnessThresholds(Spec):
     """Larger of the TPR and FPR gaps across groups. Breach when above."""
     disparateImpactRatio: float = Field(ge=0, le=1)
     """Min / max selection rate; the four-fifths rule is 0.8. Breach when below."""
+
+
+def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """Kubernetes `matchLabels` semantics: every selector label present with the same value."""
+    return all(labels.get(key) == value for key, value in selector.items())
 
 
 class ProviderConfigRef(Spec):

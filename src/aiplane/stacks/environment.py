@@ -148,13 +148,14 @@ def stack_tags(env: EnvironmentSettings) -> dict[str, str]:
 
 
 def composed_aws_kinds(manifests: Iterable[Manifest]) -> dict[str, list[dict[str, Any]]]:
-    """Bases of the AWS managed resources the Compositions compose, by provider service (`s3`, `eks`...)."""
+    """The AWS managed resources the provider will manage, by provider service (`s3`, `eks`...): the bases
+    the Compositions compose, and the managed resources written directly (an environment's observe-only
+    Subnets)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for m in manifests:
-        if m.obj.get("kind") != "Composition":
-            continue
-        for base in composed_bases(m.obj):
-            group = str(base.get("apiVersion", "")).split("/")[0]
+        objs = composed_bases(m.obj) if m.obj.get("kind") == "Composition" else [m.obj]
+        for obj in objs:
+            group = str(obj.get("apiVersion", "")).split("/")[0]
             if group.endswith(AWS_MR_SUFFIX):
-                out.setdefault(group.removesuffix(AWS_MR_SUFFIX), []).append(base)
+                out.setdefault(group.removesuffix(AWS_MR_SUFFIX), []).append(obj)
     return dict(sorted(out.items()))

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from aiplane.authoring.api import (
     NAME_PATTERN,
     REGION_PATTERN,
+    SUBNET_ID_PATTERN,
     CommonSpec,
     FairnessThresholds,
     PlatformAPI,
@@ -70,6 +71,15 @@ class Ethics(Spec):
     thresholds: FairnessThresholds
 
 
+class ObservedSubnet(Spec):
+    """A subnet the cluster's node groups may use; aiplane observes it, never changes it."""
+
+    id: str = Field(pattern=SUBNET_ID_PATTERN)
+    """The subnet ID (subnet-...)."""
+    labels: dict[str, str] | None = None
+    """Labels of its Subnet object; default: the environment's subnetSelector."""
+
+
 class EnvironmentSettings(Spec):
     """The environment-level fields of environments/<env>.yaml."""
 
@@ -83,6 +93,9 @@ class EnvironmentSettings(Spec):
     ethics: Ethics | None = None
     subnetSelector: dict[str, str] | None = None
     """Labels of the Subnet MRs node pools use unless a pool names its own."""
+    subnets: list[ObservedSubnet] = Field(default_factory=list, max_length=200)
+    """Existing subnets, written as observe-only Subnet objects in the namespace so that node pools'
+    `subnetSelector` resolves them (the provider resolves selectors only in the MR's own namespace)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,11 @@ class Environment:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.settings, name)
+
+    def subnet_labels(self) -> list[tuple[str, dict[str, str]]]:
+        """(subnet ID, labels of its observe-only Subnet object) for every declared subnet."""
+        default = dict(self.settings.subnetSelector or {})
+        return [(s.id, dict(s.labels) if s.labels is not None else default) for s in self.settings.subnets]
 
     def items_of(self, kind: str) -> list[Item]:
         return [i for i in self.items if i.api.kind == kind]

@@ -15,6 +15,7 @@ from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED
 from aiplane.synthesis.discovery import Project
+from aiplane.synthesis.subnets import SUBNET_API_VERSION
 
 AWS_MR_SUFFIX = ".aws.m.upbound.io"
 
@@ -76,12 +77,14 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         _package("Function", f"crossplane-contrib-{fn}", f"{registry}/{fn}:{tag}")
         for fn, tag in sorted(versions["functions"].items())
     ]
+    api_versions = {base["apiVersion"] for comp in compositions for base in composed_bases(comp)}
+    # Environments write observe-only Subnet objects for the NodeGroups' subnetIdSelector (synthesis.subnets).
+    api_versions.add(SUBNET_API_VERSION)
     services = sorted(
         {
-            base["apiVersion"].split("/")[0].removesuffix(AWS_MR_SUFFIX)
-            for comp in compositions
-            for base in composed_bases(comp)
-            if base["apiVersion"].split("/")[0].endswith(AWS_MR_SUFFIX)
+            group.removesuffix(AWS_MR_SUFFIX)
+            for group in (v.split("/")[0] for v in api_versions)
+            if group.endswith(AWS_MR_SUFFIX)
         }
     )
     for svc in services:

@@ -10,6 +10,7 @@ from aiplane.crossplane.render import select_composition
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 from aiplane.synthesis.environment import Environment, Item
 from aiplane.synthesis.environment_record import environment_record
+from aiplane.synthesis.subnets import observed_subnet
 
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:
@@ -80,6 +81,9 @@ def environment_objects(
         },
         environment_record(env, settings),
     ]
+    provider_config = env.settings.providerConfigRef.model_dump()
+    for subnet_id, labels in env.subnet_labels():
+        objects.append(observed_subnet(subnet_id, labels, ns, env.settings.region, provider_config))
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
         objects.append(build_xr(item, env, settings, catalog, compositions))
     return objects

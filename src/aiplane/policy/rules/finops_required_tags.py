@@ -65,6 +65,10 @@ def _check_managed(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     else:
         if not ctx.taggable(str(obj.get("apiVersion", "")), str(obj.get("kind", ""))):
             return
+        if (obj.get("spec") or {}).get("managementPolicies") == ["Observe"]:
+            # Observed, never written (e.g. an environment's existing subnets): aiplane creates no cost
+            # there and could not tag it; an observe-only MR's forProvider tags would never be applied.
+            return
         tags = ((obj.get("spec") or {}).get("forProvider") or {}).get("tags") or {}
         keys = list(ctx.params["tagKeys"])
     field = "properties.tags" if "pulumiType" in obj else "spec.forProvider.tags"
