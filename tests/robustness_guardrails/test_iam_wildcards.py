@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from conftest import fixture
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiplane.policy import RuleContext, run_rules
 from aiplane.policy.rules.iam_least_privilege import canonical_action, grants_whole_service
-
-from conftest import fixture
 
 SERVICES = ["s3", "ecr", "logs", "sagemaker", "kms", "iam", "bedrock-agent", "ec2"]
 wildcard_runs = st.text(alphabet="*?", min_size=1, max_size=6).filter(lambda s: "*" in s)
