@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from aiplane.authoring.api import CommonSpec, HourlyCost, PlatformAPI, PrinterColumn, QuotaAmount, Spec
+from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
 from aiplane.catalog.fields import Ec2InstanceTypeName
 from aiplane.catalog.instances import Catalog, load_catalog
@@ -78,8 +79,8 @@ class Scaling(Spec):
 class Taint(Spec):
     """A Kubernetes taint on every node of the pool (EKS effect names)."""
 
-    key: str = Field(min_length=1, max_length=63)
-    value: str = Field(default="true", max_length=63)
+    key: LabelKey = Field(min_length=1, max_length=63)
+    value: LabelValue = Field(default="true", max_length=63)
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = "NO_SCHEDULE"
 
 
@@ -116,13 +117,13 @@ class GPUNodePoolSpec(CommonSpec):
     """mixed only: on-demand nodes always running beside the spot node group."""
     amiType: GpuAmiType | None = None
     """EKS AMI type; default NVIDIA AL2023 for p/g instances, Neuron AL2023 for inf/trn. AL2 is rejected."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Kubernetes node labels (the accelerator's conventional label is added by default)."""
     taints: list[Taint] | None = Field(default=None, max_length=50)
     """Node taints; default taints the nodes for the accelerator's device plugin resource."""
     diskSizeGiB: int = Field(default=200, ge=20, le=16384)
     """Root volume size of each node."""
-    subnetSelector: dict[str, str] = Field(min_length=1)
+    subnetSelector: dict[LabelKey, LabelValue] = Field(min_length=1)
     """Labels of the Subnet managed resources (ec2.aws.m.upbound.io) the node groups use."""
 
     model_config = CommonSpec.model_config | {"json_schema_extra": lambda schema: _xrd_rules(schema)}
