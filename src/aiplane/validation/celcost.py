@@ -17,6 +17,7 @@ bounds of the same order, not Kubernetes' exact numbers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -220,7 +221,7 @@ def total_size(value: Any, limit: int = CAP) -> int:
 class _Estimator:
     tokens: list[str]
     pairs: dict[int, int]
-    unknown: Unknown
+    unknown: Shape
 
     def cost(self, start: int, end: int, env: dict[str, Shape]) -> int:
         """Cost of tokens[start:end]: one unit per token, comprehensions and traversals on top."""
@@ -361,12 +362,38 @@ def _mul(a: int, b: int) -> int:
     return min(CAP, a * b)
 
 
-def estimate(expression: str, self_shape: Shape, unknown: Unknown) -> int:
+@functools.cache
+def _prepared(expression: str) -> tuple[list[str], dict[int, int]]:
+    tokens = tokenize(expression)
+    return tokens, _matching(tokens)
+
+
+def estimate(expression: str, self_shape: Shape, unknown: Shape) -> int:
     """The estimated cost of evaluating `expression` with `self` of the given shape (capped at CAP).
     Raises CostParseError when the text cannot be read (the CEL library then reports the real error)."""
-    tokens = tokenize(expression)
-    estimator = _Estimator(tokens, _matching(tokens), unknown)
+    tokens, pairs = _prepared(expression)
+    estimator = _Estimator(tokens, pairs, unknown)
     return estimator.cost(0, len(tokens), {"self": self_shape})
+
+
+class WholeValue(Shape):
+    """What an expression builds from a value (a concatenation, a call's result) is bounded by the
+    value's total size; computed only when the estimate needs it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._size: int | None = None
+
+    def size(self) -> int:
+        if self._size is None:
+            self._size = max(1, total_size(self.value))
+        return self._size
+
+    def field(self, name: str) -> Shape:
+        return self
+
+    def elem(self) -> Shape:
+        return self
 
 
 def static_estimate(expression: str, node: Any) -> int:
@@ -374,10 +401,10 @@ def static_estimate(expression: str, node: Any) -> int:
     return estimate(expression, SchemaShape(node), Unknown(MAX_REQUEST_SIZE_BYTES))
 
 
-def runtime_estimate(expression: str, value: Any, whole: int) -> int:
-    """The estimate for a rule evaluated on `value`; `whole` (total_size of the value) bounds every
-    list or string the expression can build from it."""
-    return estimate(expression, ValueShape((value,)), Unknown(max(1, whole)))
+def runtime_estimate(expression: str, value: Any, whole: Shape | None = None) -> int:
+    """The estimate for a rule evaluated on `value`; `whole` (a WholeValue of it, shared by the rules
+    at one location) bounds every list or string the expression can build from it."""
+    return estimate(expression, ValueShape((value,)), whole if whole is not None else WholeValue(value))
 
 
 def cardinality(sizes: Iterable[int], node: Any) -> int:

@@ -33,11 +33,11 @@ from aiplane.validation.celcost import (
     STATIC_ESTIMATED_CRD_COST_LIMIT,
     CostParseError,
     SchemaShape,
+    WholeValue,
     cardinality,
     runtime_estimate,
     static_estimate,
     tokenize,
-    total_size,
 )
 from aiplane.validation.findings import TRANSITION_CHECK, Severity
 
@@ -268,7 +268,7 @@ def _evaluate(
 ) -> None:
     # One context per location, made only if a rule runs: the value is converted to CEL once and shared.
     context: Any = None
-    whole: int | None = None
+    whole: WholeValue | None = None
     for rule in plan.rules:
         if rule.refused is not None:
             out.append((Severity.ERROR, "cel-cost", rule.refused, path))
@@ -297,7 +297,7 @@ def _evaluate(
         cost = len(rule.rule)
         if compiled.data_dependent:
             if whole is None:
-                whole = total_size(value)
+                whole = WholeValue(value)
             try:
                 cost = runtime_estimate(rule.rule, value, whole)
             except CostParseError:
