@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from aiplane.validation import SchemaRegistry, Severity, validate_object
 from aiplane.validation.celcost import (
     PER_CALL_LIMIT,
     STATIC_ESTIMATED_COST_LIMIT,
+    CostParseError,
     runtime_estimate,
     static_estimate,
 )
@@ -124,6 +126,15 @@ def test_rules_within_the_limits_are_still_evaluated(n: int, depth: int) -> None
     found = findings(list_schema([rule], max_items=5), {"items": list(range(n))})
     assert refused(found) == []
     assert [f.check for f in found if f.severity is Severity.ERROR] == (["cel"] if n > 3 else [])
+
+
+def test_a_rule_nested_too_deeply_to_estimate_never_runs() -> None:
+    rule = nested(600, "[1]")
+    with pytest.raises(CostParseError):
+        static_estimate(rule, {"type": "object"})
+    found = findings(list_schema([rule], max_items=3), {"items": [1]})
+    assert [f.severity for f in found if f.check.startswith("cel")] in ([Severity.ERROR], [Severity.NOT_EVALUATED])
+    assert not any(f.check == "cel" and f.severity is Severity.ERROR and "failed rule" in f.message for f in found)
 
 
 def test_rules_that_together_exceed_the_per_crd_limit_are_all_refused() -> None:

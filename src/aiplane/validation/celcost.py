@@ -373,7 +373,10 @@ def estimate(expression: str, self_shape: Shape, unknown: Shape) -> int:
     Raises CostParseError when the text cannot be read (the CEL library then reports the real error)."""
     tokens, pairs = _prepared(expression)
     estimator = _Estimator(tokens, pairs, unknown)
-    return estimator.cost(0, len(tokens), {"self": self_shape})
+    try:
+        return estimator.cost(0, len(tokens), {"self": self_shape})
+    except RecursionError:
+        raise CostParseError("comprehensions nested too deeply to estimate") from None
 
 
 class WholeValue(Shape):
