@@ -271,7 +271,3 @@ def finite(value: Any) -> bool:
     """True for a real, finite number (bools excluded): what every numeric comparison in a rule needs
     before `>`/`<` can mean anything (NaN compares false with everything, inf beats every bound)."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-# The name commands/check.py used before parameters were typed.
-check_known = check_config
