@@ -25,6 +25,7 @@ from aiplane.authoring.api import (
     Spec,
     labels_match,
 )
+from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.eks_amis import GPU_AMI_TYPES, ami_problem, is_al2
 from aiplane.catalog.fields import Ec2InstanceTypeName
 from aiplane.catalog.instances import Catalog, load_catalog
@@ -88,8 +89,8 @@ class Scaling(Spec):
 class Taint(Spec):
     """A Kubernetes taint on every node of the pool (EKS effect names)."""
 
-    key: str = Field(min_length=1, max_length=63)
-    value: str = Field(default="true", max_length=63)
+    key: LabelKey = Field(min_length=1, max_length=63)
+    value: LabelValue = Field(default="true", max_length=63)
     effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = "NO_SCHEDULE"
 
 
@@ -130,7 +131,7 @@ class GPUNodePoolSpec(CommonSpec):
     """mixed only: on-demand nodes always running beside the spot node group."""
     amiType: GpuAmiType | None = None
     """EKS AMI type; default NVIDIA AL2023 for p/g instances, Neuron AL2023 for inf/trn. AL2 is rejected."""
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
     """Kubernetes node labels (the accelerator's conventional label is added by default)."""
     taints: list[Taint] | None = Field(default=None, max_length=50)
     """Node taints; default taints the nodes for the accelerator's device plugin resource."""
@@ -140,7 +141,7 @@ class GPUNodePoolSpec(CommonSpec):
         default=None, min_length=1, max_length=16
     )
     """Subnet IDs of the node groups, literally (instead of subnetSelector)."""
-    subnetSelector: dict[str, str] | None = Field(default=None, min_length=1)
+    subnetSelector: dict[LabelKey, LabelValue] | None = Field(default=None, min_length=1)
     """Labels of the Subnet objects (ec2.aws.m.upbound.io, in the XR's namespace) the node groups use;
     aiplane writes them, observe-only, from the environment's `subnets`."""
 

@@ -8,8 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, Spec
+from aiplane.authoring.formats import S3BucketName
 
-# S3 bucket naming rules (3-63 chars, lowercase letters, digits, dots, hyphens).
+# S3 bucket naming rules (3-63 chars, lowercase letters, digits, dots, hyphens) as far as the XRD carries
+# them; S3BucketName checks the rest (no '..', not IP-like, reserved prefixes and suffixes).
 BUCKET_NAME_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)/.+$"
 
@@ -52,7 +54,7 @@ class Lifecycle(Spec):
 class ModelBucketSpec(CommonSpec):
     """An S3 bucket with SSE-KMS, all four public-access blocks, versioning and lifecycle rules."""
 
-    bucketName: str = Field(pattern=BUCKET_NAME_PATTERN)
+    bucketName: S3BucketName = Field(pattern=BUCKET_NAME_PATTERN)
     """Globally unique S3 bucket name (aiplane synth derives it from environment, item and account)."""
     purpose: Literal["artifacts", "datasets", "captures"]
     """What the bucket holds; captures receive SageMaker data capture for the ethics monitor."""

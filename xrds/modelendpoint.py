@@ -8,13 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from aiplane.authoring.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
+from aiplane.authoring.formats import CronSchedule, ImageReference, S3BucketName
 from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
 
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"
 SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
-# Five-field cron (minute hour day-of-month month day-of-week), as Kubernetes CronJob takes it.
+# Five-field cron (minute hour day-of-month month day-of-week), as Kubernetes CronJob takes it; CronSchedule
+# checks each field's syntax and range.
 CRON_PATTERN = r"^(\S+\s+){4}\S+$"
 
 
@@ -27,7 +29,7 @@ class EthicsMonitor(Spec):
     """Request fields holding the protected attributes the metrics are computed over."""
     thresholds: FairnessThresholds
     """Bounds (the environment's defaults fill what the endpoint leaves out)."""
-    schedule: str = Field(default="0 * * * *", pattern=CRON_PATTERN)
+    schedule: CronSchedule = Field(default="0 * * * *", pattern=CRON_PATTERN)
     """Cron schedule of the evaluation."""
     action: Literal["alert", "rollback", "block-promotion"] = "alert"
     """On breach: alert, roll the endpoint back (SageMaker auto-rollback on the alarm) or block promotion."""
@@ -48,14 +50,14 @@ class BucketRef(Spec):
 
     name: str = Field(min_length=1)
     """Name of the ModelBucket in the same namespace."""
-    bucketName: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    bucketName: S3BucketName = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     """Its S3 bucket name."""
 
 
 class ModelEndpointSpec(CommonSpec):
     """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
 
-    image: str = Field(min_length=1)
+    image: ImageReference = Field(min_length=1)
     """Inference container image (ECR URI)."""
     modelDataUrl: str = Field(pattern=S3_URI_PATTERN)
     """S3 URI of the model artifacts (model.tar.gz)."""

@@ -142,15 +142,21 @@ def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
 @main.command()
 @click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def audit(env: str, fmt: str) -> None:
+@click.option(
+    "--deadline",
+    type=click.FloatRange(min=0, min_open=True, max=1e9),
+    metavar="SECONDS",
+    help="Give up after this many seconds overall (default: [tool.aiplane] audit-deadline, 120).",
+)
+def audit(env: str, fmt: str, deadline: float | None) -> None:
     """Compare the live AWS account (read-only, boto3) with what Git declares for an environment.
 
     Honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL. Exit 0 clean, 1 findings, 2 credentials,
-    region or input errors.
+    region or input errors, or the deadline passed.
     """
     from aiplane.commands import audit as command
 
-    _run(command.run, env=env, fmt=fmt)
+    _run(command.run, env=env, fmt=fmt, deadline=deadline)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
 DEFAULT_GROUP = "ai.aiplane.io"
 DEFAULT_DOMAIN = "aiplane.io"
 DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"
+# `aiplane audit` stops after this many seconds overall, whatever AWS (or AWS_ENDPOINT_URL) does.
+DEFAULT_AUDIT_DEADLINE = 120.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Settings:
     environments: Path = Path("environments")
     manifests: Path = Path("manifests")
     crds: tuple[Path, ...] = field(default_factory=tuple)
+    audit_deadline: float = DEFAULT_AUDIT_DEADLINE
 
     def label(self, key: str) -> str:
         """A label or annotation key in aiplane's domain, e.g. `aiplane.io/environment`."""
@@ -73,6 +76,7 @@ def load_settings(start: Path | None = None) -> Settings:
         "environments",
         "manifests",
         "crds",
+        "audit-deadline",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -87,4 +91,14 @@ def load_settings(start: Path | None = None) -> Settings:
         environments=root / raw.get("environments", "environments"),
         manifests=root / raw.get("manifests", "manifests"),
         crds=tuple(root / p for p in raw.get("crds", [])),
+        audit_deadline=_seconds(raw.get("audit-deadline", DEFAULT_AUDIT_DEADLINE), pyproject),
+    )
+
+
+def _seconds(value: Any, source: Path) -> float:
+    """A positive, finite number of seconds (no booleans, no strings)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    raise InputError.single(
+        str(source), f"[tool.aiplane] audit-deadline must be a positive number of seconds, not {value!r}"
     )

@@ -222,13 +222,18 @@ def test_the_config_schema_types_and_defaults_come_from_the_rule_parameters() ->
     schema = config_schema(RULES["spot-eligibility"])
     assert schema is not None
     assert schema.properties == {
-        "minOnDemandBase": {"type": "integer", "default": 1},
-        "minSpotNodes": {"type": "integer", "default": 2},
+        "minOnDemandBase": {"type": "integer", "minimum": 0, "default": 1},
+        "minSpotNodes": {"type": "integer", "minimum": 0, "default": 2},
     }
     tags = config_schema(RULES["finops-required-tags"])
     assert tags is not None
     assert tags.properties["tagKeys"]["items"] == {"type": "string"}
     assert tags.properties["allowedValues"]["type"] == "object"
+    assert tags.properties["allowedValues"]["additionalProperties"]["items"] == {"type": "string"}
+    ethics = config_schema(RULES["ethics-monitor-attached"])
+    assert ethics is not None
+    assert ethics.properties["minDisparateImpactRatio"] == {
+        "type": "number", "minimum": 0, "maximum": 1, "default": 0.8}
     assert config_schema(RULES["gpu-ami-supported"]) is None
 
 

@@ -8,12 +8,14 @@ Describe/Get/List calls are made: docs/audit-readonly-policy.json is the complet
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.parsers
 from botocore.config import Config
 
 from aiplane.audit.declared import LifecycleRule
@@ -43,6 +45,10 @@ class AwsAccessError(Exception):
     """The account cannot be read as asked (credentials, region, endpoint, permissions): exit status 2."""
 
 
+class DeadlineExceeded(AwsAccessError):
+    """The audit's overall deadline passed: no further AWS call is made."""
+
+
 def error_code(err: botocore.exceptions.ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
@@ -61,6 +67,17 @@ def access_problem(err: Exception) -> str | None:
         err, (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError)
     ):
         return f"cannot reach AWS: {err}"
+    if isinstance(err, botocore.exceptions.ConfigParseError):
+        return f"cannot read the AWS config file (AWS_CONFIG_FILE): {_one_line(err)}"
+    if isinstance(err, (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError)):
+        return f"AWS did not answer: {_one_line(err)}"
+    if isinstance(err, botocore.parsers.ResponseParserError):
+        return (
+            "the AWS endpoint answered with something that is not an AWS response (check "
+            f"AWS_ENDPOINT_URL): {_one_line(err)}"
+        )
+    if isinstance(err, ValueError) and str(err).startswith("Invalid endpoint"):
+        return f"AWS_ENDPOINT_URL is not a URL: {_one_line(err)}"
     if isinstance(err, botocore.exceptions.ClientError) and error_code(err) in ACCESS_ERROR_CODES:
         operation = getattr(err, "operation_name", "a call")
         message = err.response.get("Error", {}).get("Message", "")
@@ -71,19 +88,43 @@ def access_problem(err: Exception) -> str | None:
     return None
 
 
-class Clients:
-    """boto3 clients per (service, region) with retries, and pagination with an optional page size."""
+def _one_line(err: BaseException, limit: int = 300) -> str:
+    flat = " ".join(str(err).split()) or type(err).__name__
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
-    def __init__(self, session: Any = None, page_size: int | None = None) -> None:
+
+class Clients:
+    """boto3 clients per (service, region) with retries, and pagination with an optional page size.
+
+    With a `deadline` (a time.monotonic() value), no request is sent after it, and no single connect or
+    read waits longer than what is left of it; `run_audit_within` enforces the whole deadline."""
+
+    def __init__(self, session: Any = None, page_size: int | None = None, deadline: float | None = None) -> None:
         self.session = session if session is not None else boto3.Session()
         self.page_size = page_size
+        self.deadline = deadline
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._clients:
-            self._clients[key] = self.session.client(service, region_name=region, config=RETRY_CONFIG)
+            config = RETRY_CONFIG
+            if self.deadline is not None:
+                left = max(0.1, self.deadline - time.monotonic())
+                config = config.merge(Config(connect_timeout=min(60.0, left), read_timeout=min(60.0, left)))
+            client = self.session.client(service, region_name=region, config=config)
+            if self.deadline is not None:
+                client.meta.events.register("before-send", self._refuse_after_deadline)
+            self._clients[key] = client
         return self._clients[key]
+
+    def expire(self) -> None:
+        """Make every later request fail at once (the caller has given up waiting)."""
+        self.deadline = time.monotonic()
+
+    def _refuse_after_deadline(self, **_: Any) -> None:
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise DeadlineExceeded("the audit deadline passed")
 
     def pages(self, service: str, region: str, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         paginator = self.client(service, region).get_paginator(operation)

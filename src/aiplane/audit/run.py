@@ -5,6 +5,10 @@ permissions become AwsAccessError (one line, exit status 2), never a traceback.
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import botocore.exceptions
 
 from aiplane.audit.compare import compare_bucket, compare_endpoint, compare_node_group, compare_quota
@@ -14,6 +18,7 @@ from aiplane.audit.leaks import unmanaged_endpoints, unmanaged_instances
 from aiplane.audit.live import (
     AwsAccessError,
     Clients,
+    DeadlineExceeded,
     access_problem,
     caller_account,
     read_applied_quota,
@@ -35,9 +40,47 @@ class AccountMismatch(Exception):
 def run_audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> AuditReport:
     try:
         return _audit(declared, clients, catalog)
+    except AwsAccessError:
+        raise
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as err:
         problem = access_problem(err)
         raise AwsAccessError(problem or one_line(f"AWS error: {err}")) from None
+    except Exception as err:  # a parser error on a non-AWS answer, an endpoint that is not a URL, ...
+        problem = access_problem(err)
+        if problem is None:
+            raise
+        raise AwsAccessError(problem) from None
+
+
+def run_audit_within(
+    declared: DeclaredState, clients: Clients, catalog: Catalog, seconds: float, started: float | None = None
+) -> AuditReport:
+    """run_audit, given up after `seconds` (from `started`, a time.monotonic() value) whatever the endpoint
+    does — one that accepts and never answers, or answers a byte at a time, included. The audit runs in a
+    daemon thread: socket timeouts bound each wait, and the main thread stops waiting at the deadline."""
+    start = time.monotonic() if started is None else started
+    clients.deadline = start + seconds
+    outcome: dict[str, Any] = {}
+
+    def audit() -> None:
+        try:
+            outcome["report"] = run_audit(declared, clients, catalog)
+        except BaseException as err:  # handed to the caller's thread as is
+            outcome["error"] = err
+
+    worker = threading.Thread(target=audit, name="aiplane-audit", daemon=True)
+    worker.start()
+    worker.join(max(0.0, start + seconds - time.monotonic()))
+    if worker.is_alive() or isinstance(outcome.get("error"), DeadlineExceeded):
+        clients.expire()
+        raise DeadlineExceeded(
+            f"the audit did not finish within its deadline of {seconds:g} s (AWS, or AWS_ENDPOINT_URL, is "
+            "not answering in time); raise it with --deadline or [tool.aiplane] audit-deadline"
+        )
+    if "error" in outcome:
+        raise outcome["error"]
+    report: AuditReport = outcome["report"]
+    return report
 
 
 def one_line(text: str, limit: int = 300) -> str:

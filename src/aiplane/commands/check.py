@@ -14,7 +14,7 @@ import click
 from aiplane.commands.validate import manifest_files
 from aiplane.errors import InputError
 from aiplane.policy import all_rules, default_context, load_policy_config, run_rules
-from aiplane.policy.config import check_known
+from aiplane.policy.config import check_config
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import synthesize
@@ -39,7 +39,7 @@ def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None
     settings = load_settings()
     rules = all_rules()
     config = load_policy_config(settings, Path(config_path) if config_path else None)
-    check_known(config, rules, config_path or "policy config")
+    check_config(config, rules, config_path or "policy config")
     objects = gather(settings, envs, from_manifests)
     ctx = default_context(settings)
     report = validate_documents(objects, ctx.registry, strict=True)

@@ -42,8 +42,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from aiplane.errors import InputError
 from aiplane.policy import default_context
-from aiplane.policy.config import config_key, resolve
+from aiplane.policy.config import config_key, param_json_schema, resolve
 from aiplane.policy.context import Manifest, RuleContext, plain
 from aiplane.policy.engine import check_resource, check_stack
 from aiplane.policy.model import Finding, Rule
@@ -77,31 +78,14 @@ def policy_rules(rules: Sequence[Rule] | None = None) -> dict[str, str]:
     return out
 
 
-def _json_schema(value: Any) -> dict[str, Any]:
-    """The JSON-schema type of a parameter's default, so the CLI can check --policy-pack-config."""
-    if isinstance(value, bool):
-        return {"type": "boolean"}
-    if isinstance(value, int):
-        return {"type": "integer"}
-    if isinstance(value, float):
-        return {"type": "number"}
-    if isinstance(value, str):
-        return {"type": "string"}
-    if isinstance(value, Mapping):
-        return {"type": "object"}
-    if isinstance(value, (list, tuple)):
-        items = {_json_schema(v)["type"] for v in value}
-        return {"type": "array", **({"items": {"type": items.pop()}} if len(items) == 1 else {})}
-    raise TypeError(f"parameter default {value!r} has no JSON type")
-
-
 def config_schema(rule: Rule) -> PolicyConfigSchema | None:
-    """The rule's parameters as the policy's config schema, with the rule's defaults as defaults."""
+    """The rule's parameters as the policy's config schema — the same types `aiplane check` validates
+    with (aiplane.policy.config) — with the rule's defaults as defaults."""
     if not rule.params:
         return None
     return PolicyConfigSchema(
         properties={
-            name: {**_json_schema(default), "default": plain(default, integral_floats=True)}
+            name: {**param_json_schema(rule, name), "default": plain(default, integral_floats=True)}
             for name, default in rule.params.items()
         }
     )
@@ -153,6 +137,12 @@ def rule_params(rule: Rule, config: Mapping[str, Any] | None) -> Mapping[str, An
     return resolve(rule, {rule.id: entry}).params
 
 
+def config_message(err: InputError) -> str:
+    """What the pack reports, instead of running the policy, when its config has a wrong value."""
+    problems = "; ".join(p.message for p in err.problems)
+    return f"invalid policy config: {problems}; the policy was not run (fix: correct --policy-pack-config)"
+
+
 def violation_message(rule: Rule, finding: Finding) -> str:
     """`<field>: <message> (fix: <fix>)`; the servicer puts the policy description (the rule title) first."""
     text = f"{finding.field}: {finding.message}" if finding.field else finding.message
@@ -178,7 +168,11 @@ def _resource_validation(rule: Rule, ctx: RuleContext) -> ResourceValidation:
         obj = to_manifest(args.resource_type, args.props, args.name)
         if obj is None:
             return
-        rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        try:
+            rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        except InputError as err:
+            report(config_message(err), args.urn)  # fail closed: a wrong config is no pass
+            return
         for finding in check_resource(rule, obj, rule_ctx):
             report(violation_message(rule, finding), args.urn)
 
@@ -194,7 +188,11 @@ def _stack_validation(rule: Rule, ctx: RuleContext) -> StackValidation:
             if obj is not None:
                 objects.append(obj)
                 urns.setdefault(_identity(obj), resource.urn)
-        rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        try:
+            rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+        except InputError as err:
+            report(config_message(err), None)
+            return
         for finding in check_stack(rule, objects, rule_ctx):
             # A finding about no particular resource (or one that raised) is reported on the stack.
             report(violation_message(rule, finding), urns.get(_identity(finding.obj)))

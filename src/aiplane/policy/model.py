@@ -66,6 +66,9 @@ class Rule:
     stack_check: StackCheck | None = None
     # Parameters with their defaults; the policy config file (Pulumi --policy-pack-config format) overrides them.
     params: Mapping[str, Any] = field(default_factory=dict)
+    # A parameter's type (a pydantic type, validated strictly) when that of its default is not precise
+    # enough, e.g. a bounded number or a regular expression; see aiplane.policy.config.
+    param_types: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
 
     def applies_to(self, obj: Manifest) -> bool:

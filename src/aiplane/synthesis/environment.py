@@ -31,6 +31,7 @@ from aiplane.authoring.api import (
     Spec,
     Tier,
 )
+from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.synthesis.discovery import Project
@@ -76,7 +77,7 @@ class ObservedSubnet(Spec):
 
     id: str = Field(pattern=SUBNET_ID_PATTERN)
     """The subnet ID (subnet-...)."""
-    labels: dict[str, str] | None = None
+    labels: dict[LabelKey, LabelValue] | None = None
     """Labels of its Subnet object; default: the environment's subnetSelector."""
 
 

@@ -4,10 +4,18 @@ Kubernetes binds `self` to the value at the rule's schema location (each element
 each value for `additionalProperties`) and skips absent or null values. Transition rules (`oldSelf`) need
 the previous object, which offline validation does not have: they are reported as skipped. A rule the
 CEL library cannot compile or evaluate is reported as not evaluated, never as passed.
+
+No rule runs unbounded (the CEL library has no cost limit of its own): as the Kubernetes API server does
+(see celcost), a rule whose estimated cost exceeds the per-expression limit, or all rules of a CRD whose
+rules together exceed the per-CRD limit, are refused before any object is judged; at run time a rule
+whose cost on the actual value would exceed the per-call limit, or an object whose rules together would
+exceed the per-request budget, is refused instead of evaluated. A refusal is an error, as Kubernetes
+refuses the CRD or the request.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable
@@ -18,6 +26,19 @@ from typing import Any
 import cel
 from cel.stdlib import EXTENSIONS
 
+from aiplane.validation.celcost import (
+    PER_CALL_LIMIT,
+    RUNTIME_COST_BUDGET,
+    STATIC_ESTIMATED_COST_LIMIT,
+    STATIC_ESTIMATED_CRD_COST_LIMIT,
+    CostParseError,
+    SchemaShape,
+    WholeValue,
+    cardinality,
+    runtime_estimate,
+    static_estimate,
+    tokenize,
+)
 from aiplane.validation.findings import TRANSITION_CHECK, Severity
 
 # (severity, check, message, field segments): what the object checker turns into Findings.
@@ -36,6 +57,8 @@ class _Program:
     error: str | None = None
     transition: bool = False
     functions: tuple[tuple[str, Callable[..., Any]], ...] = ()
+    # True when the cost can grow with the data (checked against the per-call limit before each run).
+    data_dependent: bool = True
 
 
 @cache
@@ -50,7 +73,22 @@ def _compile(expression: str) -> _Program:
     functions = tuple(
         (name, fn) for name, fn in _STDLIB.items() if name in used or name.rsplit(".", 1)[-1] in used
     )
-    return _Program(program, None, "oldSelf" in program.variables(), functions)
+    return _Program(program, None, "oldSelf" in program.variables(), functions, _data_dependent(expression))
+
+
+# What can make a rule's cost grow with the data: iteration, membership, traversing strings or lists.
+_DATA_DEPENDENT = frozenset({"in", "==", "!=", "+", "all", "exists", "exists_one", "existsOne", "map",
+                             "filter", "transformList", "transformMap", "transformMapEntry", "sortBy"})
+
+
+def _data_dependent(expression: str) -> bool:
+    try:
+        tokens = tokenize(expression)
+    except CostParseError:
+        return True
+    return any(t in _DATA_DEPENDENT for t in tokens) or (len(tokens) > 1 and any(
+        tokens[i] == "." and tokens[i + 2 : i + 3] == ["("] for i in range(len(tokens) - 2)
+    ))
 
 
 def _one_line(err: BaseException) -> str:
@@ -65,6 +103,9 @@ class Rule:
     message: str | None
     message_expression: str | None
     field_path: tuple[str | int, ...]
+    # Why the rule is refused before any object is judged (its estimated cost), as Kubernetes refuses
+    # the CRD; None when it may run.
+    refused: str | None = None
 
     @property
     def compiled(self) -> _Program:
@@ -99,21 +140,73 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _static_cost(rule: str, node: Any, runs: int) -> tuple[int, str | None]:
+    """(estimated cost × how often the rule runs, why it is refused or None), as Kubernetes computes
+    at CRD creation."""
+    try:
+        cost = static_estimate(rule, node)
+    except CostParseError:
+        return 0, None  # the CEL library cannot compile it either: reported as not compiled
+    total = cost * runs
+    if total > STATIC_ESTIMATED_COST_LIMIT:
+        return total, (
+            f"rule refused: estimated cost {_figure(total)} exceeds the Kubernetes per-rule limit "
+            f"{_figure(STATIC_ESTIMATED_COST_LIMIT)} (bound the lists and strings it walks with maxItems, "
+            f"maxProperties, maxLength): {rule}"
+        )
+    return total, None
+
+
+def _figure(cost: int) -> str:
+    return f"{cost:,}" if cost < 10**15 else "over 10^15"
+
+
 def build_rule_plan(node: Any) -> RulePlan | None:
-    """The plan for a schema node, or None when nothing below it carries rules or list-map keys."""
+    """The plan for a schema (one CRD version), or None when nothing below it carries rules or list-map
+    keys. Rules over the per-rule cost limit are refused; when the rules together exceed the per-CRD
+    limit every rule is refused, as Kubernetes refuses the whole CRD."""
+    total = [0]
+    plan = _build(node, 1, total)
+    if plan is not None and total[0] > STATIC_ESTIMATED_CRD_COST_LIMIT:
+        reason = (
+            f"rule refused: the CRD's rules together have estimated cost {_figure(total[0])}, over the "
+            f"Kubernetes per-CRD limit {_figure(STATIC_ESTIMATED_CRD_COST_LIMIT)}"
+        )
+        return _refuse_all(plan, reason)
+    return plan
+
+
+def _refuse_all(plan: RulePlan, reason: str) -> RulePlan:
+    return RulePlan(
+        tuple(r if r.refused else dataclasses.replace(r, refused=f"{reason}: {r.rule}") for r in plan.rules),
+        plan.list_map_keys,
+        tuple((name, _refuse_all(sub, reason)) for name, sub in plan.props),
+        _refuse_all(plan.items, reason) if plan.items else None,
+        _refuse_all(plan.values, reason) if plan.values else None,
+        plan.functions,
+    )
+
+
+def _build(node: Any, runs: int, total: list[int]) -> RulePlan | None:
+    """The plan for a schema node; `runs` is how often a rule here runs (the sizes of the lists and
+    maps above it), `total` accumulates the CRD's estimated cost."""
     if not isinstance(node, dict):
         return None
     entries = node.get("x-kubernetes-validations")
-    rules = tuple(
-        Rule(
-            v["rule"],
-            _text(v.get("message")),
-            _text(v.get("messageExpression")),
-            parse_field_path(_text(v.get("fieldPath")) or ""),
+    rules = []
+    for v in entries if isinstance(entries, list) else ():
+        if not (isinstance(v, dict) and isinstance(v.get("rule"), str)):
+            continue
+        message_expression = _text(v.get("messageExpression"))
+        cost, refused = _static_cost(v["rule"], node, runs)
+        if message_expression:
+            # Kubernetes adds messageExpression's cost to the CRD total, without the cardinality
+            cost += _static_cost(message_expression, node, 1)[0]
+        total[0] = min(10**15, total[0] + cost)
+        rules.append(
+            Rule(v["rule"], _text(v.get("message")), message_expression,
+                 parse_field_path(_text(v.get("fieldPath")) or ""), refused)
         )
-        for v in (entries if isinstance(entries, list) else ())
-        if isinstance(v, dict) and isinstance(v.get("rule"), str)
-    )
     keys: tuple[str, ...] = ()
     map_keys = node.get("x-kubernetes-list-map-keys")
     if node.get("x-kubernetes-list-type") == "map" and isinstance(map_keys, list):
@@ -122,10 +215,12 @@ def build_rule_plan(node: Any) -> RulePlan | None:
     props = tuple(
         (name, plan)
         for name, sub in (properties.items() if isinstance(properties, dict) else ())
-        if (plan := build_rule_plan(sub)) is not None
+        if (plan := _build(sub, runs, total)) is not None
     )
-    items = build_rule_plan(node.get("items"))
-    values = build_rule_plan(node.get("additionalProperties"))
+    below = [runs, SchemaShape(node).size()]
+    items_node, values_node = node.get("items"), node.get("additionalProperties")
+    items = _build(items_node, cardinality(below, items_node), total)
+    values = _build(values_node, cardinality(below, values_node), total)
     if not (rules or keys or props or items or values):
         return None
     functions: dict[str, Callable[..., Any]] = {}
@@ -133,15 +228,20 @@ def build_rule_plan(node: Any) -> RulePlan | None:
         functions.update(rule.compiled.functions)
         if rule.message_expression:
             functions.update(_compile(rule.message_expression).functions)
-    return RulePlan(rules, keys, props, items, values, functions)
+    return RulePlan(tuple(rules), keys, props, items, values, functions)
 
 
-def check_rules(plan: RulePlan, value: Any, path: list[str | int], out: list[Outcome]) -> None:
-    """Evaluate every rule of `plan` on `value` (a defaulted object), appending outcomes to `out`."""
+def check_rules(
+    plan: RulePlan, value: Any, path: list[str | int], out: list[Outcome], budget: list[int] | None = None
+) -> None:
+    """Evaluate every rule of `plan` on `value` (a defaulted object), appending outcomes to `out`.
+    `budget` is what is left of the object's runtime cost budget (one per top-level call)."""
     if value is None:
         return
+    if budget is None:
+        budget = [RUNTIME_COST_BUDGET]
     if plan.rules:
-        _evaluate(plan, value, tuple(path), out)
+        _evaluate(plan, value, tuple(path), out, budget)
     if plan.list_map_keys and isinstance(value, list):
         _check_list_map(plan.list_map_keys, value, tuple(path), out)
     if isinstance(value, dict):
@@ -149,24 +249,30 @@ def check_rules(plan: RulePlan, value: Any, path: list[str | int], out: list[Out
             sub = value.get(name)
             if sub is not None:
                 path.append(name)
-                check_rules(child, sub, path, out)
+                check_rules(child, sub, path, out, budget)
                 path.pop()
         if plan.values is not None:
             for key, sub in value.items():
                 path.append(key)
-                check_rules(plan.values, sub, path, out)
+                check_rules(plan.values, sub, path, out, budget)
                 path.pop()
     elif isinstance(value, list) and plan.items is not None:
         for index, sub in enumerate(value):
             path.append(index)
-            check_rules(plan.items, sub, path, out)
+            check_rules(plan.items, sub, path, out, budget)
             path.pop()
 
 
-def _evaluate(plan: RulePlan, value: Any, path: tuple[str | int, ...], out: list[Outcome]) -> None:
+def _evaluate(
+    plan: RulePlan, value: Any, path: tuple[str | int, ...], out: list[Outcome], budget: list[int]
+) -> None:
     # One context per location, made only if a rule runs: the value is converted to CEL once and shared.
     context: Any = None
+    whole: WholeValue | None = None
     for rule in plan.rules:
+        if rule.refused is not None:
+            out.append((Severity.ERROR, "cel-cost", rule.refused, path))
+            continue
         compiled = rule.compiled
         if compiled.transition:
             out.append(
@@ -188,6 +294,25 @@ def _evaluate(plan: RulePlan, value: Any, path: tuple[str | int, ...], out: list
                 )
             )
             continue
+        cost = len(rule.rule)
+        if compiled.data_dependent:
+            if whole is None:
+                whole = WholeValue(value)
+            try:
+                cost = runtime_estimate(rule.rule, value, whole)
+            except CostParseError:
+                cost = PER_CALL_LIMIT + 1  # unreadable yet compiled: no bound known, so no run
+        if cost > PER_CALL_LIMIT or cost > budget[0]:
+            limit = (
+                f"the Kubernetes per-call limit {PER_CALL_LIMIT:,}"
+                if cost > PER_CALL_LIMIT
+                else f"what is left of the object's budget {RUNTIME_COST_BUDGET:,}"
+            )
+            out.append((Severity.ERROR, "cel-cost",
+                        f"rule refused: estimated cost {_figure(cost)} on this value exceeds {limit}: {rule.rule}",
+                        path))
+            continue
+        budget[0] -= cost
         try:
             if context is None:
                 context = cel.Context(variables={"self": value}, functions=plan.functions)

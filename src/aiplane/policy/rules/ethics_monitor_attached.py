@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from aiplane.crossplane.composed import composed_resources, composite_kind
+from aiplane.policy.config import Fraction, finite
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
@@ -34,7 +35,8 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
             obj, "ethicsMonitor names no sensitiveAttributes", "spec.ethicsMonitor.sensitiveAttributes"
         )
     capture = spec.get("dataCapture") or {}
-    if capture.get("samplingPercent", 100) <= 0:
+    sampling = capture.get("samplingPercent", 100)
+    if not finite(sampling) or sampling <= 0:
         yield Finding(obj, "data capture samples nothing: the monitor would be blind", "spec.dataCapture")
     thresholds = monitor.get("thresholds") or {}
     bounds = (
@@ -47,6 +49,10 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         field = f"spec.ethicsMonitor.thresholds.{name}"
         if value is None:
             yield Finding(obj, f"no {name} threshold", field)
+        elif not finite(value):
+            # NaN compares false with every bound and inf beats all: only a finite number can be judged.
+            yield Finding(obj, f"{name} threshold {value!r} is not a finite number", field,
+                          fix=f"set {name} to {bound} or stricter")
         elif (looser == "above" and value > bound) or (looser == "below" and value < bound):
             yield Finding(
                 obj,
@@ -110,4 +116,7 @@ RULE = Rule(
         "maxEqualizedOddsDifference": 0.1,
         "minDisparateImpactRatio": 0.8,
     },
+    param_types=dict.fromkeys(
+        ("maxDemographicParityDifference", "maxEqualizedOddsDifference", "minDisparateImpactRatio"), Fraction
+    ),
 )

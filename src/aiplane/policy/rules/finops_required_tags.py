@@ -10,6 +10,7 @@ from typing import Any
 from aiplane.authoring.api import TIERS
 from aiplane.authoring.composing import COST_ALLOCATION_TAG_KEYS, FINOPS_TAG_KEYS
 from aiplane.crossplane.composed import composed_resources
+from aiplane.policy.config import NonEmptyStrings, RegularExpression, StrictStr
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
@@ -24,7 +25,8 @@ def _value_problems(ctx: RuleContext, key: str, value: Any) -> list[str]:
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         problems.append(f"{key} {value!r} does not match {pattern}")
     allowed = ctx.params.get("allowedValues", {}).get(key)
-    if allowed and value not in allowed:
+    # Exact membership in a list: a string here would make `in` a substring test.
+    if allowed is not None and (isinstance(allowed, str) or value not in list(allowed)):
         problems.append(f"{key} {value!r} is not one of {', '.join(allowed)}")
     return problems
 
@@ -112,4 +114,5 @@ RULE = Rule(
         "allowedValues": {"tier": list(TIERS)},
         "pulumiTypesRequiringTags": ["aws:budgets/budget:Budget"],
     },
+    param_types={"valuePattern": RegularExpression, "allowedValues": dict[StrictStr, NonEmptyStrings]},
 )

@@ -12,8 +12,37 @@ from aiplane.crossplane.composed import composed_resources
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
-# IAM action names are case-insensitive.
-WILDCARD = re.compile(r"^(\*|[a-z0-9-]+:\*)$", re.IGNORECASE)
+# AWS matching semantics (IAM User Guide, "IAM JSON policy elements: Action",
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html): "The prefix
+# and the action name are case insensitive", and the multi-character wildcard `*` and the single-character
+# wildcard `?` may appear anywhere in the action. So `s3:**`, `s3:?*`, `S3:*`, `s3*` and `*` all grant
+# every S3 action, as `s3:*` does; `s3:Get*` grants only the Get actions.
+_WILDCARDS = frozenset("*?")
+# A service prefix: lowercase letters, digits and hyphens (`s3`, `ec2`, `bedrock-agent`).
+_SERVICE_CHAR = re.compile(r"[a-z0-9-]")
+
+
+def grants_whole_service(action: str) -> bool:
+    """True when the action pattern matches every action of at least one service (or of all services).
+
+    A pattern P does so iff it ends with a run of wildcards containing a `*` (which absorbs any action
+    name), and what precedes that run (ending in a literal) can match a service prefix, optionally
+    followed by its `:` — the `*` then absorbs the rest of the prefix, the colon and the action name."""
+    pattern = action.strip().lower()
+    tail_start = len(pattern)
+    while tail_start > 0 and pattern[tail_start - 1] in _WILDCARDS:
+        tail_start -= 1
+    if "*" not in pattern[tail_start:]:
+        return False  # ends in a literal or only in `?`s: the action name is constrained
+    head = pattern[:tail_start]
+    if head.endswith(":"):
+        head = head[:-1]
+    return all(c in _WILDCARDS or _SERVICE_CHAR.fullmatch(c) for c in head)
+
+
+def canonical_action(action: str) -> str:
+    """The form two equivalent patterns share: lowercase, runs of `*` collapsed (`S3:**` → `s3:*`)."""
+    return re.sub(r"\*+", "*", action.strip().lower())
 
 
 def _policy_documents(res_base: Any, patches: list[Any]) -> Iterator[tuple[str, str]]:
@@ -49,7 +78,7 @@ def _wildcards(document: str) -> list[str]:
             found.append(f"NotAction {st['NotAction']}")
         actions = st.get("Action") or []
         for action in [actions] if isinstance(actions, str) else actions:
-            if WILDCARD.match(str(action)):
+            if grants_whole_service(str(action)):
                 found.append(str(action))
     return found
 
@@ -57,13 +86,13 @@ def _wildcards(document: str) -> list[str]:
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if obj.get("kind") != "Composition":
         return
-    allowed = set(ctx.params["allowedActions"])
+    allowed = {canonical_action(a) for a in ctx.params["allowedActions"]}
     for res in composed_resources(obj):
         if not res.api_version.startswith("iam."):
             continue
         for where, document in _policy_documents(res.base, res.patches):
             for action in _wildcards(document):
-                if action not in allowed:
+                if canonical_action(action) not in allowed:
                     yield Finding(
                         obj,
                         f"composed {res.kind} {res.name!r} allows wildcard action {action!r}",

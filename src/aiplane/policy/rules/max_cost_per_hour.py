@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from aiplane.authoring.api import HourlyCost
+from aiplane.policy.config import Fraction, finite
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 from aiplane.synthesis.environment import DEFAULT_SPOT_DISCOUNT
@@ -47,6 +48,15 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
                 "spec.finops.maxCostPerHour",
             )
         return
+    if not finite(ceiling) or not finite(cost.worst_case):
+        # NaN compares false with every cost and inf is no ceiling: fail closed.
+        yield Finding(
+            obj,
+            f"maxCostPerHour {ceiling!r} is not a finite number (worst case ${cost.worst_case:.2f}/h)",
+            "spec.finops.maxCostPerHour",
+            fix="set a finite ceiling in $/h",
+        )
+        return
     if cost.worst_case > ceiling:
         yield Finding(
             obj,
@@ -74,10 +84,19 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
         record = records.get(namespace)
         if record is None:
             continue  # no environment record: no budget to compare with (the gate always has one)
-        if total > record.budget_per_hour:
-            anchor = next(
-                o for o in objects if is_environment_record(o) and o["metadata"].get("namespace") == namespace
+        anchor = next(
+            o for o in objects if is_environment_record(o) and o["metadata"].get("namespace") == namespace
+        )
+        if not finite(record.budget_per_hour) or not finite(total):
+            # NaN compares false with every total and inf is no budget: fail closed.
+            yield Finding(
+                anchor,
+                f"environment {record.name}: budgetPerHour {record.budget_per_hour!r} is not a finite number "
+                f"(worst case ${total:.2f}/h)",
+                "data.budgetPerHour",
+                fix="set finops.budgetPerHour to a finite amount in $/h",
             )
+        elif total > record.budget_per_hour:
             yield Finding(
                 anchor,
                 f"environment {record.name}: worst case ${total:.2f}/h exceeds budgetPerHour "
@@ -97,4 +116,5 @@ RULE = Rule(
     check=check,
     stack_check=stack_check,
     params={"defaultSpotDiscount": DEFAULT_SPOT_DISCOUNT, "requireMaxCostPerHour": False},
+    param_types={"defaultSpotDiscount": Fraction},
 )
