@@ -100,6 +100,8 @@ def node_group(
         from_xr("spec.instanceTypes", "spec.forProvider.instanceTypes", required=True),
         from_xr("spec.amiType", "spec.forProvider.amiType", required=True),
         from_xr("spec.diskSizeGiB", "spec.forProvider.diskSize"),
+        from_xr("spec.kubernetesVersion", "spec.forProvider.version"),
+        from_xr("spec.releaseVersion", "spec.forProvider.releaseVersion"),
         # Exactly one of the two is set (XRD rule): literal IDs, or the labels of observe-only Subnet objects.
         from_xr("spec.subnetIds", "spec.forProvider.subnetIds"),
         from_xr("spec.subnetSelector", "spec.forProvider.subnetIdSelector.matchLabels"),

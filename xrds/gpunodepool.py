@@ -137,6 +137,11 @@ class GPUNodePoolSpec(CommonSpec):
     """Node taints; default taints the nodes for the accelerator's device plugin resource."""
     diskSizeGiB: int = Field(default=200, ge=20, le=16384)
     """Root volume size of each node."""
+    kubernetesVersion: str | None = Field(default=None, pattern=r"^1\.[0-9]{2}$")
+    """Kubernetes version of the nodes (e.g. 1.32); default: the cluster's. An in-place update."""
+    releaseVersion: str | None = Field(default=None, pattern=r"^[0-9]+\.[0-9]+\.[0-9]+-[0-9]{8}$")
+    """EKS-optimized AMI release (e.g. 1.32.3-20250519); default: the latest at creation. Patching the AMI is
+    a Git change of this field (an in-place update of the node group)."""
     subnetIds: list[Annotated[str, Field(pattern=SUBNET_ID_PATTERN)]] | None = Field(
         default=None, min_length=1, max_length=16
     )

@@ -19,7 +19,8 @@ from aiplane.stacks.environment import stack_tags
 STACK_DIR = ROOT / "stacks" / "platform"
 XR_GROUP = SETTINGS.group
 CROSSPLANE_PACKAGE_TYPES = ("kubernetes:pkg.crossplane.io/v1:Provider", "kubernetes:pkg.crossplane.io/v1:Function",
-                            "kubernetes:pkg.crossplane.io/v1beta1:DeploymentRuntimeConfig")
+                            "kubernetes:pkg.crossplane.io/v1beta1:DeploymentRuntimeConfig",
+                            "kubernetes:apiextensions.crossplane.io/v1alpha1:ManagedResourceActivationPolicy")
 
 
 def _run(env: str, **kwargs: Any) -> Run:

@@ -15,7 +15,8 @@ from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED
 from aiplane.synthesis.discovery import Project
-from aiplane.synthesis.subnets import SUBNET_API_VERSION
+from aiplane.synthesis.subnets import SUBNET_API_VERSION, SUBNET_KIND
+from aiplane.validation.registry import shipped_crd_name
 
 AWS_MR_SUFFIX = ".aws.m.upbound.io"
 
@@ -100,6 +101,26 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def activation_policy(compositions: list[dict[str, Any]]) -> dict[str, Any]:
+    """A ManagedResourceActivationPolicy (Crossplane v2) naming exactly the managed resource kinds the
+    platform uses: the Compositions' AWS kinds and the environments' observe-only Subnets. Crossplane's Helm
+    chart also installs a default policy activating `*`; set `provider.defaultActivations: []` for this one
+    to be the only one, so the providers install CRDs and controllers for these kinds alone."""
+    kinds = {(b["apiVersion"].split("/")[0], b["kind"]) for c in compositions for b in composed_bases(c)}
+    kinds.add((SUBNET_API_VERSION.split("/")[0], SUBNET_KIND))
+    names = sorted(
+        name
+        for group, kind in kinds
+        if group.endswith(AWS_MR_SUFFIX) and (name := shipped_crd_name(group, kind)) is not None
+    )
+    return {
+        "apiVersion": "apiextensions.crossplane.io/v1alpha1",
+        "kind": "ManagedResourceActivationPolicy",
+        "metadata": {"name": "aiplane", "labels": dict(MANAGED_BY)},
+        "spec": {"activate": names},
+    }
+
+
 def compose_rbac(compositions: list[dict[str, Any]]) -> dict[str, Any]:
     """ClusterRole aggregated into Crossplane's, for the non-Crossplane kinds compositions compose
     (the ethics monitor's ConfigMap and CronJob; reference crossplane.md §4)."""
@@ -152,7 +173,7 @@ def build_platform(project: Project, ctx: CompositionContext) -> Platform:
     xrds = [build_xrd(api, ctx.settings, defaults.get(kind)) for kind, api in sorted(project.apis.items())]
     compositions.sort(key=lambda c: str(c["metadata"]["name"]))
     return Platform(
-        packages=[*packages(compositions), compose_rbac(compositions)],
+        packages=[*packages(compositions), activation_policy(compositions), compose_rbac(compositions)],
         provider_config=[default_provider_config()],
         apis=[*xrds, *compositions],
     )

@@ -101,6 +101,17 @@ def _shipped_crd_index() -> dict[tuple[str, str], str]:
     return index
 
 
+def shipped_crd_name(group: str, kind: str) -> str | None:
+    """`<plural>.<group>` of a shipped CRD (its file is controller-gen's `<group>_<plural>.yaml`), which is
+    also the name of a provider's ManagedResourceDefinition for that kind; None when not shipped."""
+    file = _shipped_crd_index().get((group, kind))
+    if file is None:
+        return None
+    stem = file.rsplit(".", 1)[0]
+    file_group, _, plural = stem.partition("_")
+    return f"{plural}.{file_group}" if file_group == group and plural else None
+
+
 @cache
 def _parse_crd_file(name: str) -> tuple[KindSchema, ...]:
     text = _data_dir("crds").joinpath(name).read_text(encoding="utf-8")
