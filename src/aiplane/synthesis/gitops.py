@@ -23,6 +23,18 @@ def _condition_true(condition: str) -> str:
     return f"status.conditions.exists(e, e.type == '{condition}' && e.status == 'True')"
 
 
+def _condition(condition: str, status: str, reason: str) -> str:
+    return f"status.conditions.exists(e, e.type == '{condition}' && e.status == '{status}' && e.reason == '{reason}')"
+
+
+# `failed` expressions, so Flux stops waiting out the timeout once an object cannot get healthy: every
+# Crossplane reconciler reports an error as Synced=False/ReconcileError (crossplane-runtime apis/common
+# condition.go), and a package whose runtime is unhealthy as Healthy=False/UnhealthyPackageRevision
+# (crossplane apis/v2 pkg/v1/conditions.go).
+RECONCILE_FAILED = _condition("Synced", "False", "ReconcileError")
+PACKAGE_FAILED = f"{_condition('Healthy', 'False', 'UnhealthyPackageRevision')} || {RECONCILE_FAILED}"
+
+
 def _kustomization(
     name: str,
     path: str,
@@ -71,8 +83,8 @@ def cluster_kustomizations(
         interval="10m",
         timeout="10m",
         health=[
-            {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "current": healthy},
-            {"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "current": healthy},
+            {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "current": healthy, "failed": PACKAGE_FAILED},
+            {"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "current": healthy, "failed": PACKAGE_FAILED},
         ],
     )
     provider_config = _kustomization(
@@ -93,6 +105,7 @@ def cluster_kustomizations(
                 "apiVersion": "apiextensions.crossplane.io/v2",
                 "kind": "CompositeResourceDefinition",
                 "current": _condition_true("Established"),
+                "failed": RECONCILE_FAILED,
             }
         ],
     )
@@ -104,7 +117,7 @@ def cluster_kustomizations(
         interval="10m",
         timeout="45m",
         health=[
-            {"apiVersion": f"{settings.group}/{api.version}", "kind": api.kind, "current": ready}
+            {"apiVersion": f"{settings.group}/{api.version}", "kind": api.kind, "current": ready, "failed": RECONCILE_FAILED}
             for api in sorted(apis, key=lambda a: a.kind)
         ],
     )
