@@ -4,25 +4,11 @@ Git change."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
-from typing import Any
 
-import yaml
+from shipped_manifests import MANIFESTS, REPO
+from shipped_manifests import docs as _docs
 
 from aiplane.crossplane.render import render, select_composition
-from aiplane.project import load_settings
-
-MANIFESTS = load_settings(Path(__file__).resolve().parents[2]).manifests
-
-
-def _docs(folder: Path) -> list[dict[str, Any]]:
-    return [
-        d
-        for p in sorted(folder.rglob("*.yaml"))
-        if p.name != "kustomization.yaml"
-        for d in yaml.safe_load_all(p.read_text())
-        if isinstance(d, dict)
-    ]
 
 
 def test_the_activation_policy_names_exactly_the_managed_resources_the_platform_uses() -> None:
@@ -37,7 +23,7 @@ def test_the_activation_policy_names_exactly_the_managed_resources_the_platform_
     used |= {(d["apiVersion"].split("/")[0], d["kind"]) for d in _docs(MANIFESTS / "environments")
              if d["apiVersion"].split("/")[0].endswith(".aws.m.upbound.io")}
     crds = {(c["spec"]["group"], c["spec"]["names"]["kind"]): f"{c['spec']['names']['plural']}.{c['spec']['group']}"
-            for c in _docs(Path(__file__).resolve().parents[2] / "src/aiplane/data/crds")
+            for c in _docs(REPO / "src/aiplane/data/crds")
             if c.get("kind") == "CustomResourceDefinition"}
     assert sorted(policy["spec"]["activate"]) == sorted(crds[k] for k in used)
     assert "*" not in "".join(policy["spec"]["activate"])

@@ -3,25 +3,9 @@ that would delete every XR of the API or environment, and their AWS resources wi
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from shipped_manifests import docs as _objects
 
-import yaml
-
-from aiplane.project import load_settings
-
-MANIFESTS = load_settings(Path(__file__).resolve().parents[2]).manifests
 PROTECTED = {"CompositeResourceDefinition", "Provider", "Namespace"}
-
-
-def _objects() -> list[dict[str, Any]]:
-    return [
-        doc
-        for path in sorted(MANIFESTS.rglob("*.yaml"))
-        if path.name != "kustomization.yaml"
-        for doc in yaml.safe_load_all(path.read_text())
-        if isinstance(doc, dict)
-    ]
 
 
 def test_the_flux_kustomizations_prune() -> None:
