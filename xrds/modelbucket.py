@@ -92,6 +92,9 @@ API = PlatformAPI(
     description="A private S3 bucket for model artifacts, datasets or inference captures: SSE-KMS, "
     "public access blocked, versioned, with lifecycle rules.",
     environment_key="buckets",
+    # S3 names `<env>-<name>-<12-digit account>` (at most 63) with an environment name of at most 20.
+    max_name_length=29,
+    name_limit="its S3 bucket is named <environment>-<name>-<account id>, at most 63",
     printer_columns=(
         PrinterColumn("BUCKET", ".spec.bucketName"),
         PrinterColumn("PURPOSE", ".spec.purpose"),

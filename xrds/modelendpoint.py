@@ -130,6 +130,10 @@ API = PlatformAPI(
     description="A SageMaker real-time endpoint with data capture to a ModelBucket and an ethics "
     "monitor (fairness metrics with thresholds, scheduled, alarmed).",
     environment_key="endpoints",
+    # The ethics monitor CronJob `<name>-ethics-monitor` (Kubernetes: CronJob names at most 52); the
+    # SageMaker endpoint `<env>-<name>` (at most 63) then fits with an environment name of at most 20.
+    max_name_length=37,
+    name_limit="its ethics monitor CronJob is named <name>-ethics-monitor, at most 52",
     printer_columns=(
         PrinterColumn("INSTANCE", ".spec.instanceType"),
         PrinterColumn("COUNT", ".spec.instanceCount", "integer"),

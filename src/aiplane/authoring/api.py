@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiplane.authoring.formats import LabelValue
+
 Tier = Literal["production-critical", "production", "batch", "experimental"]
 TIERS: tuple[Tier, ...] = ("production-critical", "production", "batch", "experimental")
 
@@ -26,6 +28,8 @@ def most_critical(tiers: Iterable[str]) -> Tier:
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 # EC2 subnet IDs: `subnet-` and 8 or 17 hex digits (AWS EC2 User Guide, "Resource IDs": longer IDs have 17).
 SUBNET_ID_PATTERN = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
+# Environment names are part of AWS names; the APIs' item name bounds (PlatformAPI.max_name_length) assume this.
+ENVIRONMENT_NAME_MAX = 20
 # Kubernetes object names (RFC 1123 subdomain labels), used for item names.
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
@@ -39,9 +43,10 @@ class Spec(BaseModel):
 class FinOps(Spec):
     """Cost ownership of a workload; patched into every composed resource's AWS tags and labels."""
 
-    costCenter: str = Field(min_length=1, max_length=256)
+    # Copied into Kubernetes labels (aiplane.io/cost-center, aiplane.io/owner): label-value rules, ≤ 63.
+    costCenter: LabelValue = Field(min_length=1, max_length=63)
     """Cost center billed for this workload (AWS tag `cost-center`)."""
-    owner: str = Field(min_length=1, max_length=256)
+    owner: LabelValue = Field(min_length=1, max_length=63)
     """Team or person accountable for the workload (AWS tag `owner`)."""
     tier: Tier
     """Business criticality; decides whether spot capacity is allowed."""
@@ -146,6 +151,10 @@ class PlatformAPI:
     # The AWS object an item manages (e.g. a bucket name): two items with the same identity would fight
     # over one object, so an environment may not declare both.
     identity: Callable[[Any], tuple[str, ...]] | None = None
+    # The longest item name whose derived names all fit their limits, and which derived name decides it.
+    # Default: the engine names composed resources `<xr name>-<12 hex>`, a Kubernetes name (≤ 63).
+    max_name_length: int = 50
+    name_limit: str = "composed resources are named <name>-<12 hex characters>, at most 63"
 
     @property
     def version(self) -> str:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from aiplane.authoring.api import (
+    ENVIRONMENT_NAME_MAX,
     NAME_PATTERN,
     REGION_PATTERN,
     SUBNET_ID_PATTERN,
@@ -59,8 +60,8 @@ class SpotPolicy(Spec):
 class EnvironmentFinOps(Spec):
     """The environment's cost owner, budget and spot policy."""
 
-    costCenter: str = Field(min_length=1, max_length=256)
-    owner: str = Field(min_length=1, max_length=256)
+    costCenter: LabelValue = Field(min_length=1, max_length=63)
+    owner: LabelValue = Field(min_length=1, max_length=63)
     budgetPerHour: float = Field(gt=0)
     """Ceiling of the environment's total worst-case cost, USD per hour."""
     spot: SpotPolicy = Field(default_factory=SpotPolicy)
@@ -84,7 +85,9 @@ class ObservedSubnet(Spec):
 class EnvironmentSettings(Spec):
     """The environment-level fields of environments/<env>.yaml."""
 
-    name: str = Field(pattern=NAME_PATTERN, max_length=40)
+    # Part of AWS names (node groups `<env>-<pool>-ondemand`, buckets `<env>-<name>-<account>`, endpoints):
+    # the items' name bounds assume at most ENVIRONMENT_NAME_MAX characters here.
+    name: str = Field(pattern=NAME_PATTERN, max_length=ENVIRONMENT_NAME_MAX)
     accountId: str = Field(pattern=r"^[0-9]{12}$")
     region: str = Field(pattern=REGION_PATTERN)
     clusterName: str = Field(min_length=1, max_length=100)
@@ -313,6 +316,17 @@ def _load_items(
                     env.source,
                     "needs a `name` of lowercase letters, digits and '-'",
                     positions.locate(item_path),
+                    format_path((*item_path, "name")),
+                )
+            )
+            continue
+        if len(name) > api.max_name_length:
+            problems.append(
+                _at(
+                    env.source,
+                    f"name {name!r} is {len(name)} characters; at most {api.max_name_length} for a "
+                    f"{api.kind} ({api.name_limit})",
+                    positions.locate((*item_path, "name")),
                     format_path((*item_path, "name")),
                 )
             )
