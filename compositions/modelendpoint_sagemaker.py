@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
+from aiplane.authoring.formats import ECR_IMAGE_REPOSITORY
 from aiplane.authoring.pt import (
     ComposedResource,
     combine_from_xr,
@@ -20,6 +21,7 @@ from aiplane.authoring.pt import (
     from_xr,
     managed_resource,
     map_values,
+    regexp,
     string_format,
     to_json,
     to_xr,
@@ -64,6 +66,26 @@ READ_MODEL_POLICY_FMT = json.dumps(
     },
     sort_keys=True,
 )
+# Image pulls only from the image's own repository: the repository path is cut out of the ECR image URI
+# (`<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]`) with a P&T Regexp transform.
+PULL_IMAGE_POLICY_FMT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PullImage",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": ["arn:aws:ecr:*:*:repository/%s"],
+            }
+        ],
+    },
+    sort_keys=True,
+)
 RUNTIME_POLICY_FMT = json.dumps(
     {
         "Version": "2012-10-17",
@@ -82,16 +104,6 @@ RUNTIME_POLICY_FMT = json.dumps(
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": ["*"],
                 "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com"}},
-            },
-            {
-                "Sid": "PullImage",
-                "Effect": "Allow",
-                "Action": [
-                    "ecr:BatchCheckLayerAvailability",
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                ],
-                "Resource": ["arn:aws:ecr:*:*:repository/*"],
             },
             {
                 "Sid": "EcrToken",
@@ -124,7 +136,7 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             "Role",
             {
                 "assumeRolePolicy": SAGEMAKER_TRUST,
-                "inlinePolicy": [{"name": "read-model-data"}, {"name": "endpoint-runtime"}],
+                "inlinePolicy": [{"name": "read-model-data"}, {"name": "endpoint-runtime"}, {"name": "pull-image"}],
                 "tags": ctx.aws_tags(),
             },
             labels=ctx.part_labels("execution-role"),
@@ -140,6 +152,13 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             RUNTIME_POLICY_FMT,
             ["spec.bucketRef.bucketName", "spec.dataCapture.prefix", "spec.region"],
             "spec.forProvider.inlinePolicy[1].policy",
+        ),
+        from_xr(
+            "spec.image",
+            "spec.forProvider.inlinePolicy[2].policy",
+            regexp(ECR_IMAGE_REPOSITORY, 1),
+            string_format(PULL_IMAGE_POLICY_FMT),
+            required=True,
         ),
         regional=False,
     )

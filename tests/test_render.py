@@ -229,7 +229,7 @@ def test_transforms(transform: Obj, value: Any, expected: Any) -> None:
     ({"type": "convert", "convert": {"toType": "float64"}}, " 1.5 ", "ParseFloat"),
     ({"type": "convert", "convert": {"toType": "string"}}, ["a"], r"input type \[\]interface \{\} is not supported"),
     ({"type": "math", "math": {"type": "Multiply", "multiply": 2}}, "3", "required to be a number"),
-    ({"type": "string", "string": {"type": "Regexp", "regexp": {"match": "x"}}}, "x", "unsupported"),
+    ({"type": "string", "string": {"type": "Join", "join": {"separator": ","}}}, "x", "unsupported"),
     ({"type": "match", "match": {}}, "x", "unsupported transform type"),
 ])
 def test_transforms_that_do_not_apply_are_errors(transform: Obj, value: Any, message: str) -> None:
@@ -250,12 +250,26 @@ def test_transforms_that_do_not_apply_are_errors(transform: Obj, value: Any, mes
      '{"k":"\\u003cé\\u0026\\u003e\\u2028","n":1.5e-7}'),
     ([{"type": "math", "math": {"type": "ClampMin", "clampMin": 3}}], 2.5, 3),
     ([{"type": "math", "math": {"type": "ClampMin", "clampMin": 3}}], 3.5, 3.5),
+    ([{"type": "string", "string": {"type": "Regexp", "regexp": {"match": "^[^/]+/([^:@]+)", "group": 1}}}],
+     "1.dkr.ecr.us-east-1.amazonaws.com/team/model:1.0", "team/model"),
+    ([{"type": "string", "string": {"type": "Regexp", "regexp": {"match": "a(x)?b"}}}], "zab", "ab"),
+    ([{"type": "string", "string": {"type": "Regexp", "regexp": {"match": "a(x)?b", "group": 1}}}], "ab", ""),
 ])
 def test_patches_see_xr_values_as_p_and_t_does(patch_transforms: list[Obj], xr_value: Any, expected: Any) -> None:
     patch = {"fromFieldPath": "spec.v", "toFieldPath": "data.v", "transforms": patch_transforms}
     [out] = render({"spec": {"v": xr_value}}, composition(patch))
     assert out.obj["data"]["v"] == expected
     assert type(out.obj["data"]["v"]) is type(expected)
+
+
+def test_a_regexp_without_a_match_fails_as_in_p_and_t() -> None:
+    patch = {"fromFieldPath": "spec.v", "toFieldPath": "data.v", "transforms": [
+        {"type": "string", "string": {"type": "Regexp", "regexp": {"match": "^x(y)", "group": 1}}}]}
+    with pytest.raises(RenderError, match="had no matches for group 1"):
+        render({"spec": {"v": "zzz"}}, composition(patch))
+    dollar = {**patch, "transforms": [{"type": "string", "string": {"type": "Regexp", "regexp": {"match": "y$"}}}]}
+    with pytest.raises(RenderError, match="not rendered offline"):
+        render({"spec": {"v": "xy"}}, composition(dollar))
 
 
 def test_what_p_and_t_does_differently_is_refused_not_approximated() -> None:

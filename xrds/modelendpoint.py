@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from aiplane.authoring.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
-from aiplane.authoring.formats import CronSchedule, ImageReference, S3BucketName
+from aiplane.authoring.formats import ECR_IMAGE_REPOSITORY, CronSchedule, ImageReference, S3BucketName
 from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
@@ -57,8 +57,8 @@ class BucketRef(Spec):
 class ModelEndpointSpec(CommonSpec):
     """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
 
-    image: ImageReference = Field(min_length=1)
-    """Inference container image (ECR URI)."""
+    image: ImageReference = Field(min_length=1, pattern=ECR_IMAGE_REPOSITORY)
+    """Inference container image: an Amazon ECR URI (the execution role may pull from that repository only)."""
     modelDataUrl: str = Field(pattern=S3_URI_PATTERN)
     """S3 URI of the model artifacts (model.tar.gz)."""
     instanceType: SageMakerInstanceTypeName

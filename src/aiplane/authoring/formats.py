@@ -189,3 +189,8 @@ LabelKey = Annotated[str, _check(label_key_problem)]
 LabelValue = Annotated[str, _check(label_value_problem)]
 CronSchedule = Annotated[str, _check(cron_problem)]
 ImageReference = Annotated[str, _check(image_reference_problem)]
+
+# An Amazon ECR image URI: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]` (Amazon ECR
+# User Guide, "Pushing an image"); group 1 is the repository. SageMaker hosting pulls from ECR, and the
+# endpoint execution role may pull only from this repository (compositions/modelendpoint_sagemaker.py).
+ECR_IMAGE_REPOSITORY = r"^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/([^:@]+)"

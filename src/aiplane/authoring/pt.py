@@ -39,6 +39,11 @@ def string_format(fmt: str) -> Transform:
     return {"type": "string", "string": {"type": "Format", "fmt": fmt}}
 
 
+def regexp(match: str, group: int = 0) -> Transform:
+    """The `group`th submatch of `match` in the input (P&T string Regexp; Go RE2 syntax)."""
+    return {"type": "string", "string": {"type": "Regexp", "regexp": {"match": match, "group": group}}}
+
+
 def trim_prefix(prefix: str) -> Transform:
     return {"type": "string", "string": {"type": "TrimPrefix", "trim": prefix}}
 

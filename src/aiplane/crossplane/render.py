@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -299,10 +300,33 @@ def _map_transform(mapping: Mapping[str, Any], value: Any) -> Any:
     return as_go_input(copy.deepcopy(mapping[value]))
 
 
+# Go's regexp (RE2) and Python's re agree on leftmost-first matching of plain patterns with ASCII classes;
+# what they do differently (lookarounds and backreferences RE2 lacks, `$` before a final newline, `\Z`)
+# is refused rather than approximated.
+_REGEXP_NOT_MODELLED = re.compile(r"\(\?[=!<]|\\[1-9Z]|(?<!\\)\$")
+
+
+def _regexp_transform(spec: Mapping[str, Any], value: Any) -> str:
+    """P&T string Regexp: FindStringSubmatch on %v of the input, group `group` (default 0)."""
+    pattern, group = spec.get("match", ""), int(spec.get("group") or 0)
+    if _REGEXP_NOT_MODELLED.search(pattern):
+        raise RenderError(f"string Regexp {pattern!r}: lookarounds, backreferences and $ are not rendered offline")
+    try:
+        compiled = re.compile(pattern, re.ASCII)
+    except re.error as err:
+        raise RenderError(f"string Regexp: could not compile regexp: {err}") from None
+    found = compiled.search(sprint_v(value))
+    if found is None or group > compiled.groups:
+        raise RenderError(f"string Regexp: regexp {pattern!r} had no matches for group {group}")
+    return found.group(group) or ""  # Go returns "" for a group that did not take part
+
+
 def _string_transform(spec: Mapping[str, Any], value: Any) -> Any:
     kind = spec.get("type") or "Format"
     if kind == "Format":
         return sprintf(spec["fmt"], [value])
+    if kind == "Regexp":
+        return _regexp_transform(spec.get("regexp") or {}, value)
     if kind in ("TrimPrefix", "TrimSuffix"):
         text, trim = sprint_v(value), spec.get("trim", "")
         return text.removeprefix(trim) if kind == "TrimPrefix" else text.removesuffix(trim)
