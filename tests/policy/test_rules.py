@@ -54,6 +54,7 @@ WHERE: dict[str, tuple[str, str]] = {
         "spec.pipeline[0].input.resources[1].base.spec.forProvider.tags",
         "does not get tag(s) cost-center, owner, environment, tier, xr-name"),
     "finops-required-tags/fail-managed-resource.yaml": ("spec.forProvider.tags", "owner"),
+    "finops-required-tags/fail-managed-subnet.yaml": ("spec.forProvider.tags", "cost-center, owner"),
     "gpu-ami-supported/fail.yaml": (
         "spec.pipeline[0].input.resources[4].base.spec.forProvider.amiType", "AL2_x86_64_GPU"),
     "gpu-ami-supported/fail-al2.yaml": ("spec.forProvider.amiType", "AL2_x86_64_GPU"),
