@@ -49,8 +49,9 @@ SAGEMAKER_TRUST = json.dumps(
     sort_keys=True,
 )
 
-# Least privilege, in two inline policies: read the model artifact only, and write captures under the
-# endpoint's prefix, use the buckets' KMS keys through S3 only, pull the image and write its logs. Each is
+# Least privilege, in inline policies: read the model artifact only; write captures under the endpoint's
+# prefix, with the capture bucket's key through S3 only; pull the image from its repository only; decrypt
+# with the model bucket's key through S3 only; write logs. Each is
 # a P&T Format string (`%s` placeholders).
 READ_MODEL_POLICY_FMT = json.dumps(
     {
@@ -61,6 +62,26 @@ READ_MODEL_POLICY_FMT = json.dumps(
                 "Effect": "Allow",
                 "Action": ["s3:GetObject"],
                 "Resource": ["arn:aws:s3:::%s"],
+            }
+        ],
+    },
+    sort_keys=True,
+)
+# The model bucket's key, to decrypt the artifact: cut the bucket out of `s3://<bucket>/<key>`.
+MODEL_BUCKET = r"^s3://([^/]+)/"
+MODEL_KEY_POLICY_FMT = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ModelBucketKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": ["*"],
+                "Condition": {
+                    "StringEquals": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s"},
+                    "StringLike": {"kms:ViaService": "s3.*.amazonaws.com"},
+                },
             }
         ],
     },
@@ -97,13 +118,20 @@ RUNTIME_POLICY_FMT = json.dumps(
                 "Resource": ["arn:aws:s3:::%s/%s/*"],
             },
             {
-                # ModelBuckets are SSE-KMS with their own keys: reading the model and writing captures needs
-                # the key, but only through S3 in this region (the key ARN is not known before it exists).
-                "Sid": "BucketKeysViaS3",
+                # ModelBuckets are SSE-KMS with their own keys and S3 Bucket Keys, so S3 asks KMS with the
+                # encryption context aws:s3:arn = the bucket's ARN (S3 User Guide, SSE-KMS "Encryption
+                # context"): the capture bucket's key, only through S3, only for that bucket (the key ARN is
+                # not known before the key exists).
+                "Sid": "CaptureBucketKey",
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": ["*"],
-                "Condition": {"StringEquals": {"kms:ViaService": "s3.%s.amazonaws.com"}},
+                "Condition": {
+                    "StringEquals": {
+                        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s",
+                        "kms:ViaService": "s3.%s.amazonaws.com",
+                    }
+                },
             },
             {
                 "Sid": "EcrToken",
@@ -136,7 +164,12 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             "Role",
             {
                 "assumeRolePolicy": SAGEMAKER_TRUST,
-                "inlinePolicy": [{"name": "read-model-data"}, {"name": "endpoint-runtime"}, {"name": "pull-image"}],
+                "inlinePolicy": [
+                    {"name": "read-model-data"},
+                    {"name": "endpoint-runtime"},
+                    {"name": "pull-image"},
+                    {"name": "model-bucket-key"},
+                ],
                 "tags": ctx.aws_tags(),
             },
             labels=ctx.part_labels("execution-role"),
@@ -150,7 +183,8 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
         ),
         combine_from_xr(
             RUNTIME_POLICY_FMT,
-            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix", "spec.region"],
+            # In the order the placeholders appear (keys sorted): capture ARN prefix, key context, region.
+            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix", "spec.bucketRef.bucketName", "spec.region"],
             "spec.forProvider.inlinePolicy[1].policy",
         ),
         from_xr(
@@ -158,6 +192,13 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             "spec.forProvider.inlinePolicy[2].policy",
             regexp(ECR_IMAGE_REPOSITORY, 1),
             string_format(PULL_IMAGE_POLICY_FMT),
+            required=True,
+        ),
+        from_xr(
+            "spec.modelDataUrl",
+            "spec.forProvider.inlinePolicy[3].policy",
+            regexp(MODEL_BUCKET, 1),
+            string_format(MODEL_KEY_POLICY_FMT),
             required=True,
         ),
         regional=False,

@@ -19,6 +19,7 @@ from shipped import compositions, xrds
 
 from aiplane.crossplane.render import RenderError
 from aiplane.crossplane.render import render as aiplane_render
+from aiplane.validation.defaults import apply_plan, build_plan
 
 EXAMPLES = int(os.environ.get("AIPLANE_CONFORMANCE_EXAMPLES", "25"))
 settings.register_profile("ci", derandomize=True, print_blob=True, deadline=None)
@@ -73,6 +74,12 @@ def from_openapi(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
 API_TYPES = sorted(xrds())
 
 
+def defaulted(xr: dict[str, Any], xrd: Mapping[str, Any], api_version: str) -> dict[str, Any]:
+    version = next(v for v in xrd["spec"]["versions"] if f"{xrd['spec']['group']}/{v['name']}" == api_version)
+    plan = build_plan(version["schema"]["openAPIV3Schema"])
+    return apply_plan(plan, xr) if plan is not None else xr
+
+
 def xr_strategy(api_version: str, kind: str) -> st.SearchStrategy[dict[str, Any]]:
     schema = xrds()[(api_version, kind)]
     version = next(v for v in schema["spec"]["versions"] if f"{schema['spec']['group']}/{v['name']}" == api_version)
@@ -106,9 +113,10 @@ def test_both_renderers_agree_on_generated_xrs(engine: Engine, api_version: str,
         try:
             real = engine.render(xr, comp, xrd)
         except EngineError as err:
-            # The real engine refuses this XR (e.g. a transform fails on a generated value): ours must refuse too.
+            # The real engine refuses this XR (e.g. a transform fails on a generated value): ours must refuse
+            # too, given the XR as the engine saw it (the XRD's defaults applied, here by aiplane's defaulting).
             with pytest.raises(RenderError):
-                aiplane_render(xr, comp)
+                aiplane_render(defaulted(xr, xrd, api_version), comp)
             assert str(err)
             return
         try:

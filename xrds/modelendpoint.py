@@ -13,7 +13,8 @@ from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
 
-S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"
+# An object, not a bucket: the model artifact (and the role's grants are cut out of it).
+S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
 SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 # Five-field cron (minute hour day-of-month month day-of-week), as Kubernetes CronJob takes it; CronSchedule
 # checks each field's syntax and range.

@@ -39,3 +39,20 @@ def test_an_image_outside_ecr_is_refused_at_its_line(tmp_path: Path) -> None:
     done = run_aiplane(project, "synth")
     assert done.returncode == 2
     assert "environments/dev.yaml:" in done.stderr and "endpoints[0].image" in done.stderr
+
+
+def test_each_endpoint_role_uses_kms_only_for_its_two_buckets_through_s3() -> None:
+    comps = [d for d in _docs(MANIFESTS / "platform") if d["kind"] == "Composition"]
+    for xr in (d for d in _docs(MANIFESTS / "environments") if d["kind"] == "ModelEndpoint"):
+        [role] = [r for r in render(xr, select_composition(xr, comps)) if r.name == "execution-role"]
+        contexts = set()
+        for inline in role.for_provider["inlinePolicy"]:
+            for statement in json.loads(inline["policy"])["Statement"]:
+                if not any(a.startswith("kms:") for a in statement["Action"]):
+                    continue
+                condition = statement["Condition"]
+                contexts.add(condition["StringEquals"]["kms:EncryptionContext:aws:s3:arn"])
+                via = condition.get("StringEquals", {}).get("kms:ViaService") or condition["StringLike"]["kms:ViaService"]
+                assert via.startswith("s3.") and via.endswith(".amazonaws.com")
+        model_bucket = xr["spec"]["modelDataUrl"].removeprefix("s3://").split("/")[0]
+        assert contexts == {f"arn:aws:s3:::{model_bucket}", f"arn:aws:s3:::{xr['spec']['bucketRef']['bucketName']}"}
