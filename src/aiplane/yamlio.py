@@ -52,6 +52,8 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: explicit keys override merged ones
+                continue
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
