@@ -83,10 +83,10 @@ def _crossplane_checks(obj: Any, reg: SchemaRegistry, loc: Location) -> list[Fin
 
 
 def _unnamed(obj: Any, loc: Location) -> list[Finding]:
-    """An object without metadata.name cannot be applied from Git (Flux applies server-side, which needs
+    """An object read from a file without metadata.name cannot be applied from Git (Flux applies server-side, which needs
     a name; `generateName` only works with create), though the schemas of most kinds allow it."""
-    if not isinstance(obj, dict) or not obj.get("kind"):
-        return []
+    if not isinstance(obj, dict) or not obj.get("kind") or loc.line is None:
+        return []  # only objects read from files: composed resources rendered in memory get theirs from Crossplane
     metadata = obj.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     if isinstance(name, str) and name:
