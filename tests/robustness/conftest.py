@@ -129,7 +129,9 @@ def run_subprocess(project: Path, *args: str, **env: str) -> Outcome:
     return Outcome(result.returncode, result.stdout, result.stderr, "Traceback" in result.stderr)
 
 
-def assert_refused(outcome: Outcome, sandbox: Sandbox, before: tuple[str, str, list[str]], *, lines: int = 1) -> str:
+def assert_refused(
+    outcome: Outcome, sandbox: Sandbox, before: tuple[str, str, list[str]], *, lines: int = 1
+) -> str:
     """Exit 2, `lines` message lines (default one), no traceback, nothing changed; returns the message."""
     assert not outcome.traceback, outcome.stderr
     assert outcome.code == 2, (outcome.code, outcome.stdout, outcome.stderr)

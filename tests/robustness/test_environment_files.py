@@ -52,7 +52,15 @@ def _break(sandbox: Sandbox, env: str, how: str, detail: str) -> str:
 @given(
     env=ENVS,
     how=st.sampled_from(
-        ["broken symlink", "symlink loop", "fifo", "directory", "symlink outside", "upper-case suffix", "yaml and yml"]
+        [
+            "broken symlink",
+            "symlink loop",
+            "fifo",
+            "directory",
+            "symlink outside",
+            "upper-case suffix",
+            "yaml and yml",
+        ]
     ),
     detail=st.one_of(_case_variants("yaml"), _case_variants("yml")),
 )
@@ -139,7 +147,9 @@ def test_two_environments_sharing_a_namespace_are_refused(
     namespace = re.search(r"^namespace: (\S+)$", (folder / f"{first}.yaml").read_text(), re.MULTILINE)
     assert namespace
     path = folder / f"{second}.yaml"
-    path.write_text(re.sub(r"^namespace: .*$", f"namespace: {namespace[1]}", path.read_text(), flags=re.MULTILINE))
+    path.write_text(
+        re.sub(r"^namespace: .*$", f"namespace: {namespace[1]}", path.read_text(), flags=re.MULTILINE)
+    )
     before = sandbox.snapshot()
     message = assert_refused(run_cli(sandbox.project, "synth"), sandbox, before)
     later = max(first, second)  # files load in name order: the later one is reported
@@ -153,13 +163,17 @@ def test_two_environments_sharing_a_namespace_are_refused(
     ),
     env=ENVS,
 )
-def test_an_unknown_region_is_refused_where_it_is_written(sandboxes: SandboxFactory, region: str, env: str) -> None:
+def test_an_unknown_region_is_refused_where_it_is_written(
+    sandboxes: SandboxFactory, region: str, env: str
+) -> None:
     sandbox = sandboxes()
     path = sandbox.project / "environments" / f"{env}.yaml"
     path.write_text(re.sub(r"^region: .*$", f"region: {region}", path.read_text(), flags=re.MULTILINE))
     before = sandbox.snapshot()
     message = assert_refused(run_cli(sandbox.project, "synth"), sandbox, before)
-    assert re.match(rf"environments/{env}.yaml:\d+:\d+: region: unknown AWS region '{region}'", message), message
+    assert re.match(rf"environments/{env}.yaml:\d+:\d+: region: unknown AWS region '{region}'", message), (
+        message
+    )
 
 
 def test_a_symlink_outside_the_owned_folders_is_kept_as_a_link_never_followed(
@@ -175,7 +189,11 @@ def test_a_symlink_outside_the_owned_folders_is_kept_as_a_link_never_followed(
     assert outcome.code == 0, outcome.stderr
     leak = manifests / "leak.txt"
     assert leak.is_symlink() and os.readlink(leak) == str(sandbox.outside / "secret.yaml")
-    copied = [p for p in manifests.rglob("*") if p.is_file() and not p.is_symlink() and b"do-not-copy" in p.read_bytes()]
+    copied = [
+        p
+        for p in manifests.rglob("*")
+        if p.is_file() and not p.is_symlink() and b"do-not-copy" in p.read_bytes()
+    ]
     assert copied == []
 
 

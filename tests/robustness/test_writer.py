@@ -63,7 +63,9 @@ def _new_files(root: Path) -> dict[str, str]:
     return {k: v + "# new\n" for k, v in files.items()}
 
 
-def _kill_at(root: Path, files: dict[str, str], watched: str, nth: int, tmp: Path) -> subprocess.CompletedProcess[str]:
+def _kill_at(
+    root: Path, files: dict[str, str], watched: str, nth: int, tmp: Path
+) -> subprocess.CompletedProcess[str]:
     files_json = tmp / "files.json"
     files_json.write_text(json.dumps(files))
     return subprocess.run(
@@ -140,7 +142,9 @@ def test_synth_killed_between_the_renames_is_restored_by_the_next_synth(sandboxe
         "sys.argv = ['aiplane', 'synth']\n"
         "main()\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script], cwd=sandbox.project, capture_output=True, timeout=300)
+    killed = subprocess.run(
+        [sys.executable, "-c", script], cwd=sandbox.project, capture_output=True, timeout=300
+    )
     assert killed.returncode == -9
     assert not root.exists(), "the kill fell between the two renames"
     again = run_subprocess(sandbox.project, "synth")
@@ -163,7 +167,9 @@ def test_a_second_synth_is_refused_while_one_writes(sandboxes: SandboxFactory) -
     finally:
         os.close(fd)
     message = assert_refused(outcome, sandbox, before)
-    assert message == "manifests/: another `aiplane synth` is writing it; run again when that one has finished"
+    assert (
+        message == "manifests/: another `aiplane synth` is writing it; run again when that one has finished"
+    )
 
 
 @FAST
@@ -171,8 +177,12 @@ def test_a_second_synth_is_refused_while_one_writes(sandboxes: SandboxFactory) -
     names=st.lists(
         st.one_of(
             st.integers(1, 2**22).map(lambda pid: f".manifests-old-{pid}"),
-            st.text(alphabet="abcdef0123456789", min_size=1, max_size=12).map(lambda s: f".manifests-new-{s}"),
-            st.text(alphabet="abcdef0123456789", min_size=1, max_size=12).map(lambda s: f".manifests-old-{s}"),
+            st.text(alphabet="abcdef0123456789", min_size=1, max_size=12).map(
+                lambda s: f".manifests-new-{s}"
+            ),
+            st.text(alphabet="abcdef0123456789", min_size=1, max_size=12).map(
+                lambda s: f".manifests-old-{s}"
+            ),
         ),
         min_size=1,
         max_size=4,
@@ -267,7 +277,9 @@ def test_synth_check_fails_when_an_owned_manifest_is_a_symlink_to_identical_byte
     assert not owned.is_symlink() and copy.read_bytes() == owned.read_bytes()
 
 
-def test_write_tree_raises_system_failure_not_os_error(sandboxes: SandboxFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_tree_raises_system_failure_not_os_error(
+    sandboxes: SandboxFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sandbox = sandboxes()
     root = sandbox.project / "manifests"
 

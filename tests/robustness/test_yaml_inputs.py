@@ -56,7 +56,9 @@ def test_an_alias_bomb_is_refused_by_the_loader_and_never_expanded(bomb: tuple[i
 @given(width=st.integers(1, 5), uses=st.integers(1, 20))
 def test_ordinary_anchors_and_merge_keys_keep_working(width: int, uses: int) -> None:
     base = ", ".join(f"k{i}: {i}" for i in range(width))
-    text = f"base: &base {{{base}}}\nitems:\n" + "".join(f"  - {{<<: *base, name: n{u}}}\n" for u in range(uses))
+    text = f"base: &base {{{base}}}\nitems:\n" + "".join(
+        f"  - {{<<: *base, name: n{u}}}\n" for u in range(uses)
+    )
     data = load_yaml(text, "ok.yaml")
     assert len(data["items"]) == uses and data["items"][-1]["k0"] == 0
 
@@ -73,15 +75,23 @@ def test_the_alias_bomb_stays_within_a_memory_limit_in_synth_and_validate(sandbo
     env = sandbox.project / "environments" / "dev.yaml"
     env.write_text(env.read_text() + "\n" + alias_bomb(9, 9).replace("a", "z"))
     manifest = sandbox.folder / "bomb.yaml"
-    manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + "data:\n" + textwrap.indent(alias_bomb(9, 9), "  "))
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+        + "data:\n"
+        + textwrap.indent(alias_bomb(9, 9), "  ")
+    )
     limit = 2 * 1024**3
     script = (
-        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({0}, {0})); "
+        f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
         "from aiplane.cli import main; sys.argv = ['aiplane'] + sys.argv[1:]; main()"
-    ).format(limit)
+    )
     for args in (["synth"], ["validate", str(manifest)]):
         result = subprocess.run(
-            [sys.executable, "-c", script, *args], cwd=sandbox.project, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", script, *args],
+            cwd=sandbox.project,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
@@ -133,7 +143,9 @@ def test_integers_that_yaml_readers_disagree_on_are_refused(sandboxes: SandboxFa
 
 @FAST
 @given(
-    written=st.sampled_from([".inf", "-.inf", ".Inf", ".NaN", ".nan", "'nan'", "'inf'", '"Infinity"', "1e999", "true", "'10'"])
+    written=st.sampled_from(
+        [".inf", "-.inf", ".Inf", ".NaN", ".nan", "'nan'", "'inf'", '"Infinity"', "1e999", "true", "'10'"]
+    )
 )
 def test_budget_per_hour_must_be_a_finite_number(sandboxes: SandboxFactory, written: str) -> None:
     sandbox = sandboxes()
@@ -161,7 +173,9 @@ def test_ethics_thresholds_of_the_wrong_type_are_an_error_not_the_defaults(
 
 @FAST
 @given(word=st.sampled_from(["yes", "no", "on", "off", "Yes", "NO", "On", "OFF", "y", "n"]))
-def test_yaml_1_1_booleans_are_refused_where_a_boolean_is_written(sandboxes: SandboxFactory, word: str) -> None:
+def test_yaml_1_1_booleans_are_refused_where_a_boolean_is_written(
+    sandboxes: SandboxFactory, word: str
+) -> None:
     sandbox = sandboxes()
     _env_with(sandbox, "spotEligible: true", f"spotEligible: {word}")
     _refused_at(sandbox)
@@ -201,7 +215,9 @@ YAML12_NON_STRING = re.compile(
 )
 SCALARS = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["y", "n", "Y", "N", "yes", "off", "1e3", "0o17", "017", "0x1F", "1_000", "1:30", ".5", "+.inf"]),
+    st.sampled_from(
+        ["y", "n", "Y", "N", "yes", "off", "1e3", "0o17", "017", "0x1F", "1_000", "1:30", ".5", "+.inf"]
+    ),
     st.from_regex(YAML12_NON_STRING, fullmatch=True),
     st.text(alphabet="\u2028\u2029\x85ab ", max_size=6),
 )
