@@ -1,4 +1,5 @@
-"""Input errors: what the user must fix, with the file, line, column and field it concerns."""
+"""Input errors: what the user must fix, with the file, line, column and field it concerns; and system
+failures: what the machine did wrong (disk full, permissions, I/O, a held lock)."""
 
 from __future__ import annotations
 
