@@ -107,3 +107,19 @@ def test_an_unusable_jsii_cache_does_not_hang_or_crash_synth(sandboxes: SandboxF
     outcome = run_subprocess(sandbox.project, "synth", JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(blocker / "cache"))
     assert outcome.code == 0, outcome.stderr
     assert re.match(r"wrote manifests/: 0 added, 1 changed", outcome.stdout)
+
+
+@FAST
+@given(value=st.one_of(st.integers(min_value=2**63), st.integers(max_value=-(2**63) - 1)))
+def test_validate_refuses_integers_beyond_int64_where_they_are_written(
+    sandboxes: SandboxFactory, value: int
+) -> None:
+    sandbox = sandboxes()
+    path = sandbox.folder / "cm.yaml"
+    path.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  generation: {value}\n")
+    outcome = run_cli(sandbox.project, "validate", str(path))
+    assert not outcome.traceback and outcome.code == 2
+    [line] = outcome.stderr.strip().splitlines()
+    assert re.match(
+        rf"{re.escape(str(path))}:5:15: YAML error: integer {value} does not fit in 64 bits", line
+    ), line
