@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import SandboxFactory, run_cli
+from hostile import SandboxFactory, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,7 +97,7 @@ def test_a_non_utf8_policy_config_or_manifest_is_one_line(sandboxes: SandboxFact
 
 
 def test_an_unusable_jsii_cache_does_not_hang_or_crash_synth(sandboxes: SandboxFactory) -> None:
-    from conftest import run_subprocess
+    from hostile import run_subprocess
 
     sandbox = sandboxes()
     blocker = sandbox.folder / "not-a-folder"

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import SandboxFactory, assert_refused, run_cli, run_subprocess, tree_hash
+from hostile import SandboxFactory, assert_refused, run_cli, run_subprocess, tree_hash
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

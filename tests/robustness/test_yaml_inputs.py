@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import Sandbox, SandboxFactory, assert_refused, run_cli
+from hostile import Sandbox, SandboxFactory, assert_refused, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from conftest import Sandbox, SandboxFactory, assert_refused, run_cli
+from hostile import Sandbox, SandboxFactory, assert_refused, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
