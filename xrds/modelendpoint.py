@@ -99,7 +99,11 @@ def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     if isinstance(monitor, dict) and env.ethics is not None:
         thresholds = monitor.get("thresholds")
         defaults = env.ethics.thresholds.model_dump()
-        monitor["thresholds"] = {**defaults, **thresholds} if isinstance(thresholds, dict) else defaults
+        # Only a missing value takes the defaults; a value of the wrong type stays, for the model to refuse.
+        if thresholds is None:
+            monitor["thresholds"] = defaults
+        elif isinstance(thresholds, dict):
+            monitor["thresholds"] = {**defaults, **thresholds}
     ref = item.get("bucketRef")
     if isinstance(ref, dict) and "name" in ref:
         bucket = env.find_item("buckets", ref["name"])

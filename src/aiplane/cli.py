@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from aiplane import __version__
-from aiplane.errors import InputError
+from aiplane.errors import InputError, SystemFailure
 
 FORMATS_VALIDATE = click.Choice(["text", "json"])
 
@@ -21,6 +21,20 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
     except InputError as err:
         for problem in err.problems:
             click.echo(str(problem), err=True)
+        sys.exit(2)
+    except SystemFailure as err:
+        click.echo(str(err), err=True)
+        sys.exit(2)
+    # The machine or an unreadable input failed somewhere no layer located it: still one line, exit 2.
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        click.echo(f"{where}{err.strerror or err}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as err:
+        click.echo(f"an input file is not UTF-8 text: {err.reason} at byte {err.start}", err=True)
+        sys.exit(2)
+    except RecursionError:
+        click.echo("an input is nested too deeply to read", err=True)
         sys.exit(2)
     sys.exit(code)
 

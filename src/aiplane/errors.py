@@ -1,4 +1,5 @@
-"""Input errors: what the user must fix, with the file, line, column and field it concerns."""
+"""Input errors: what the user must fix, with the file, line, column and field it concerns; and system
+failures: what the machine did wrong (disk full, permissions, I/O, a held lock)."""
 
 from __future__ import annotations
 
@@ -48,3 +49,17 @@ class ItemError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class SystemFailure(Exception):
+    """The machine, not the input, failed: disk full, permissions, I/O errors, a lock held by another
+    run. One line naming what failed, exit status 2, and the files as they were (or restored)."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.message = message
+
+    @classmethod
+    def from_os_error(cls, where: str, doing: str, err: OSError) -> SystemFailure:
+        return cls(where, f"{doing}: {err.strerror or err}")

@@ -66,7 +66,9 @@ def load_settings(start: Path | None = None) -> Settings:
             str(start or Path.cwd()), "not inside an aiplane project (no pyproject.toml with [tool.aiplane])"
         )
     pyproject = root / "pyproject.toml"
-    raw: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["aiplane"]
+    raw = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["aiplane"]
+    if not isinstance(raw, dict):
+        raise InputError.single(str(pyproject), "[tool.aiplane] must be a table")
     known = {
         "group",
         "domain",
@@ -81,16 +83,31 @@ def load_settings(start: Path | None = None) -> Settings:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError.single(str(pyproject), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")
+    for key in ("group", "domain", "ethics-monitor-image"):
+        if key in raw and not (isinstance(raw[key], str) and raw[key]):
+            raise InputError.single(str(pyproject), f"[tool.aiplane] {key} must be a non-empty string")
+    crds = raw.get("crds", [])
+    if not isinstance(crds, list):
+        raise InputError.single(str(pyproject), "[tool.aiplane] crds must be a list of paths")
+    # What synth writes (manifests) and the declarations it turns into deletions when they go missing
+    # (environments) must be inside the project; code and CRDs are only read and may be shared folders.
+    folders = {
+        key: inside_project(root, raw.get(key, key), f"[tool.aiplane] {key}", str(pyproject))
+        if key in ("environments", "manifests")
+        else _project_relative(root, raw.get(key, key), f"[tool.aiplane] {key}", str(pyproject))
+        for key in ("xrds", "compositions", "environments", "manifests")
+    }
+    _refuse_overlap(folders, str(pyproject))
     return Settings(
         root=root,
         group=raw.get("group", DEFAULT_GROUP),
         domain=raw.get("domain", DEFAULT_DOMAIN),
         ethics_monitor_image=raw.get("ethics-monitor-image", DEFAULT_MONITOR_IMAGE),
-        xrds=root / raw.get("xrds", "xrds"),
-        compositions=root / raw.get("compositions", "compositions"),
-        environments=root / raw.get("environments", "environments"),
-        manifests=root / raw.get("manifests", "manifests"),
-        crds=tuple(root / p for p in raw.get("crds", [])),
+        xrds=folders["xrds"],
+        compositions=folders["compositions"],
+        environments=folders["environments"],
+        manifests=folders["manifests"],
+        crds=tuple(_project_relative(root, p, "[tool.aiplane] crds", str(pyproject)) for p in crds),
         audit_deadline=_seconds(raw.get("audit-deadline", DEFAULT_AUDIT_DEADLINE), pyproject),
     )
 
@@ -102,3 +119,43 @@ def _seconds(value: Any, source: Path) -> float:
     raise InputError.single(
         str(source), f"[tool.aiplane] audit-deadline must be a positive number of seconds, not {value!r}"
     )
+
+
+def inside_project(root: Path, value: object, what: str, source: str) -> Path:
+    """`value` as a path inside the project root: relative, no `..`, not the root itself, and not
+    leading outside through a symlink (the one path policy for every setting the tool reads or writes)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError.single(source, f"{what} must be a path relative to the project, got {value!r}")
+    relative = Path(value)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise InputError.single(source, f"{what} {value!r} must be a path inside the project (no '..')")
+    path = root / relative
+    real_root = root.resolve()
+    real = path.resolve()
+    if real == real_root:
+        raise InputError.single(source, f"{what} {value!r} must be a folder inside the project, not its root")
+    if not real.is_relative_to(real_root):
+        raise InputError.single(
+            source, f"{what} {value!r} leads outside the project (to {real}) through a symlink; refused"
+        )
+    return path
+
+
+def _project_relative(root: Path, value: object, what: str, source: str) -> Path:
+    """A folder that is only read (code, CRDs): relative to the project root, which it may leave."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError.single(source, f"{what} must be a path relative to the project, got {value!r}")
+    return root / value
+
+
+def _refuse_overlap(folders: dict[str, Path], source: str) -> None:
+    """manifests/ is deleted and rewritten by every synth: it must not be, hold or sit inside an input."""
+    written = folders["manifests"].resolve()
+    for key in ("xrds", "compositions", "environments"):
+        read = folders[key].resolve()
+        if written == read or written.is_relative_to(read) or read.is_relative_to(written):
+            raise InputError.single(
+                source,
+                f"[tool.aiplane] manifests ({folders['manifests'].name}) overlaps {key} "
+                f"({folders[key].name}): synth rewrites manifests and would overwrite its inputs",
+            )

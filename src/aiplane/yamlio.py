@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -15,14 +16,44 @@ _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+# Aliases may make a document bigger than its text; beyond this many nodes of expansion (the nodes the
+# aliases add, counting each time an alias is used) a document is refused: a 430-byte "billion laughs"
+# otherwise expands to billions of values in everything that walks it (error location, validation).
+MAX_ALIAS_EXPANSION = 100_000
+# Integers must fit Kubernetes' int64 (the apiserver and Go readers refuse anything larger).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+_DECIMAL_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_BOOLS = {"true": True, "false": False}
+_UNSUPPORTED_TAGS = {
+    "tag:yaml.org,2002:set": "a YAML !!set has no order (output would depend on PYTHONHASHSEED); write a list",
+    "tag:yaml.org,2002:omap": "YAML !!omap is not supported; write a mapping",
+    "tag:yaml.org,2002:pairs": "YAML !!pairs is not supported; write a mapping or a list",
+    "tag:yaml.org,2002:binary": "YAML !!binary is not supported; write a string",
+}
+
+
+def _refuse(node: Any, message: str) -> NoReturn:
+    raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
+
+
 class StrictLoader(_BaseLoader):  # type: ignore[misc]
-    """libyaml's safe loader that refuses duplicate mapping keys. YAML libraries keep the last value
-    silently; for a GitOps source that can mean a whole `nodePools:` block vanishing and Flux pruning
-    its resources, and `kubectl apply --validate=strict` refuses duplicates too."""
+    """libyaml's safe loader, stricter where YAML readers disagree or a value could surprise:
+
+    - duplicate mapping keys are refused (YAML libraries keep the last value silently; for a GitOps
+      source that can mean a whole `nodePools:` block vanishing and Flux pruning its resources);
+    - integers only in plain decimal within int64 (`017` is 15 in YAML 1.1 and 17 in YAML 1.2; `0o17`,
+      `0x1f`, `1_000` and `1:30` differ between readers too); floats finite (no `.inf`, `.nan`);
+    - booleans only `true`/`false` (YAML 1.1's `yes`, `no`, `on`, `off` are strings in YAML 1.2);
+    - `!!set`, `!!omap`, `!!pairs`, `!!binary` refused.
+    """
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: explicit keys override merged ones
+                continue
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
@@ -38,13 +69,129 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: Any) -> int:
+        text = str(self.construct_scalar(node))
+        if not _DECIMAL_INT.fullmatch(text):
+            _refuse(
+                node,
+                f"integer {text!r} is read differently by YAML 1.1 and 1.2 readers; write it in plain "
+                "decimal, or quote it if it is a string",
+            )
+        value = int(text)
+        if not INT64_MIN <= value <= INT64_MAX:
+            _refuse(node, f"integer {text} does not fit in 64 bits (Kubernetes refuses it)")
+        return value
+
+    def construct_yaml_float(self, node: Any) -> float:
+        text = str(self.construct_scalar(node))
+        if not _PLAIN_FLOAT.fullmatch(text):
+            _refuse(
+                node, f"number {text!r} must be finite and written in plain decimal (no .inf, .nan, _ or :)"
+            )
+        return float(text)
+
+    def construct_yaml_bool(self, node: Any) -> bool:
+        text = str(self.construct_scalar(node))
+        if text not in _BOOLS:
+            _refuse(
+                node,
+                f"{text!r} is a boolean in YAML 1.1 but a string in YAML 1.2; write true or false, "
+                "or quote it if it is a string",
+            )
+        return _BOOLS[text]
+
+    def construct_unsupported(self, node: Any) -> NoReturn:
+        _refuse(node, _UNSUPPORTED_TAGS[node.tag])
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+StrictLoader.add_constructor("tag:yaml.org,2002:float", StrictLoader.construct_yaml_float)
+StrictLoader.add_constructor("tag:yaml.org,2002:bool", StrictLoader.construct_yaml_bool)
+for _tag in _UNSUPPORTED_TAGS:
+    StrictLoader.add_constructor(_tag, StrictLoader.construct_unsupported)
+
+
+def check_expansion(node: Any) -> None:
+    """Refuse a composed document whose aliases expand it by more than MAX_ALIAS_EXPANSION nodes, or
+    that refers to itself (an anchor used inside its own value). Counted on the node graph, where each
+    anchored node is shared, so the check costs one pass over the distinct nodes."""
+    expanded: dict[int, int] = {}
+    distinct = 0
+    # Iterative post-order walk: documents may nest as deep as libyaml allows.
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    active: set[int] = set()
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        if done:
+            active.discard(key)
+            children = _children(current)
+            expanded[key] = 1 + sum(expanded[id(c)] for c in children)
+            if expanded[key] - distinct > MAX_ALIAS_EXPANSION:
+                _refuse(
+                    current,
+                    f"YAML aliases expand this document beyond {MAX_ALIAS_EXPANSION} extra values; "
+                    "write the values out or use fewer aliases",
+                )
+            continue
+        if key in expanded:
+            continue
+        if key in active:
+            _refuse(current, "a YAML alias refers to the value that contains it (a recursive document)")
+        active.add(key)
+        distinct += 1
+        stack.append((current, True))
+        for child in _children(current):
+            if id(child) in active:
+                _refuse(child, "a YAML alias refers to the value that contains it (a recursive document)")
+            if id(child) not in expanded:
+                stack.append((child, False))
+
+
+def _children(node: Any) -> list[Any]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
 
 _Loader: Any = StrictLoader
 
 
+def compose_checked(text: str) -> Any:
+    """The node graph of one YAML document, with its alias expansion checked (see check_expansion)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if node is not None:
+        check_expansion(node)
+    return node
+
+
 def safe_load(text: str) -> Any:
-    """One YAML document, with duplicate keys refused (see StrictLoader)."""
-    return yaml.load(text, Loader=StrictLoader)
+    """One YAML document through StrictLoader, with its alias expansion checked (yaml.YAMLError if not)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_expansion(node)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise yaml.YAMLError("the document is nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, path: str) -> Any:
+    """One YAML document of the file `path`; every YAML problem becomes a located InputError."""
+    try:
+        return safe_load(text)
+    except yaml.YAMLError as err:
+        raise InputError([_problem_from_yaml_error(path, err)]) from None
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -79,6 +226,7 @@ def load_documents_from_text(text: str, path: str = "<stdin>") -> list[Document]
                 node = loader.get_node()
                 if node is None:
                     continue
+                check_expansion(node)
                 obj = loader.construct_document(node)
                 if obj is not None:
                     docs.append(Document(path, index, node.start_mark.line + 1, obj))
@@ -87,6 +235,8 @@ def load_documents_from_text(text: str, path: str = "<stdin>") -> list[Document]
             loader.dispose()
     except yaml.YAMLError as err:
         raise InputError([_problem_from_yaml_error(path, err)]) from None
+    except RecursionError:
+        raise InputError.single(path, "YAML error: the document is nested too deeply") from None
     return docs
 
 
@@ -133,10 +283,31 @@ class _CanonicalDumper(_Dumper):  # type: ignore[misc]
         return True
 
 
+# Plain scalars that some YAML reader takes for a boolean, null or number: YAML 1.1 (PyYAML, go-yaml v2,
+# the JavaScript `yaml` package cdk8s uses) or YAML 1.2 (go-yaml v3, kyaml, which Flux uses). Strings of
+# that shape are written quoted, so every reader sees the same string.
+_AMBIGUOUS_PLAIN = re.compile(
+    r"""(?x)
+    y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF
+    |~|null|Null|NULL
+    |[-+]?(\.[0-9][0-9_]*|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?
+    |[-+]?0[box][0-9a-fA-F_]+
+    |[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?
+    |[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)
+    """
+)
+# Characters YAML readers treat as line breaks or strip; written escaped in double quotes.
+_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _str_presenter(dumper: Any, data: str) -> Any:
     # Multi-line strings (policies, scripts) as literal blocks, so reviews see real lines.
     if "\n" in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if _AMBIGUOUS_PLAIN.fullmatch(data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+    if any(c in data for c in _LINE_BREAKS):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 

@@ -114,6 +114,7 @@ def test_a_failure_while_swapping_restores_the_old_tree(
 ) -> None:
     import os
 
+    from aiplane.errors import SystemFailure
     from aiplane.synthesis import manifest_tree
 
     root = project / "manifests"
@@ -124,11 +125,11 @@ def test_a_failure_while_swapping_restores_the_old_tree(
     def failing_rename(src: str | Path, dst: str | Path) -> None:
         calls["n"] += 1
         if calls["n"] == 2:  # the swap-in of the new tree
-            raise OSError("disk full")
+            raise OSError(28, "No space left on device")
         real_rename(src, dst)
 
     monkeypatch.setattr(manifest_tree.os, "rename", failing_rename)
-    with pytest.raises(OSError):
+    with pytest.raises(SystemFailure, match="No space left on device"):
         manifest_tree.write_tree(root, {"platform/x.yaml": "a: 1\n"}, ["platform"])
     monkeypatch.undo()
     assert tree_digest(root) == before

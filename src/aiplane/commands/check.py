@@ -14,7 +14,7 @@ import click
 from aiplane.commands.validate import manifest_files
 from aiplane.errors import InputError
 from aiplane.policy import all_rules, default_context, load_policy_config, run_rules
-from aiplane.policy.config import check_config
+from aiplane.policy.config import DEFAULT_CONFIG, check_config
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import synthesize
@@ -38,7 +38,15 @@ def gather(settings: Settings, envs: list[str], from_manifests: bool) -> list[di
 def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None) -> int:
     settings = load_settings()
     rules = all_rules()
-    config = load_policy_config(settings, Path(config_path) if config_path else None)
+    config_file = Path(config_path) if config_path else settings.root / DEFAULT_CONFIG
+    try:
+        config = load_policy_config(settings, Path(config_path) if config_path else None)
+    except UnicodeDecodeError as err:
+        raise InputError.single(
+            str(config_file), f"not UTF-8 text (byte {err.start}: {err.reason})"
+        ) from None
+    except RecursionError:
+        raise InputError.single(str(config_file), "nested too deeply to read") from None
     check_config(config, rules, config_path or "policy config")
     objects = gather(settings, envs, from_manifests)
     ctx = default_context(settings)

@@ -115,7 +115,9 @@ def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
     settings = load_settings()
     catalog = load_catalog()
     project = discover(settings)
-    after = environment_costs(load_environments(settings.environments, project, envs), catalog)
+    after = environment_costs(
+        load_environments(settings.environments, project, envs, root=settings.root), catalog
+    )
     if diff is None:
         if fmt == "json":
             click.echo(
@@ -132,7 +134,7 @@ def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
         before = (
             []
             if envs and not wanted
-            else environment_costs(load_environments(folder, project, wanted), catalog)
+            else environment_costs(load_environments(folder, project, wanted, allow_empty=True), catalog)
         )
     changes = _diff(before, after)
     if fmt == "json":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
+from aiplane.errors import SystemFailure
 from aiplane.project import load_settings
-from aiplane.synthesis.manifest_tree import diff_tree, write_tree
+from aiplane.synthesis.manifest_tree import TreeDiff, diff_tree, output_lock, recover, write_tree
 from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import SchemaRegistry, validate_documents
 
@@ -34,8 +36,8 @@ def run(envs: list[str], check: bool) -> int:
 
     root = settings.manifests
     rel = root.relative_to(settings.root).as_posix()
-    diff = diff_tree(root, files, synthesis.owned_dirs)
     if check:
+        diff = _diff(root, files, synthesis.owned_dirs)
         if diff.clean:
             print(f"{rel}/ is up to date ({len(files)} files)")
             return 0
@@ -44,12 +46,23 @@ def run(envs: list[str], check: bool) -> int:
             for p in paths:
                 print(f"  {label:8} {rel}/{p}", file=sys.stderr)
         return 1
-    if diff.clean:
-        print(f"{rel}/ already up to date ({len(files)} files)")
-        return 0
-    write_tree(root, files, synthesis.owned_dirs)
+    with output_lock(root):
+        if recover(root):
+            err.print(f"synth: restored {rel}/ from the backup an interrupted synth left")
+        diff = _diff(root, files, synthesis.owned_dirs)
+        if diff.clean:
+            print(f"{rel}/ already up to date ({len(files)} files)")
+            return 0
+        write_tree(root, files, synthesis.owned_dirs)
     print(
         f"wrote {rel}/: {len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed "
         f"({len(files)} files, {len(synthesis.environments)} environments)"
     )
     return 0
+
+
+def _diff(root: Path, files: dict[str, str], owned: list[str]) -> TreeDiff:
+    try:
+        return diff_tree(root, files, owned)
+    except OSError as error:
+        raise SystemFailure.from_os_error(str(error.filename or root), "cannot read", error) from None

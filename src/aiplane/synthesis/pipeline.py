@@ -75,6 +75,9 @@ class Synthesis:
                     "resources": list(PLATFORM_LAYERS),
                 }
             )
+        for path, text in out.items():
+            if "${" in text:  # Flux post-build substitution would rewrite it (README: no `${`)
+                raise InputError.single(path, "contains `${`, which Flux post-build substitution rewrites")
         return dict(sorted(out.items()))
 
     def objects(self) -> list[dict[str, Any]]:
@@ -101,7 +104,7 @@ def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
     catalog = load_catalog()
     ctx = CompositionContext(settings, project.apis, catalog)
     platform = build_platform(project, ctx)
-    envs = load_environments(settings.environments, project, env_names)
+    envs = load_environments(settings.environments, project, env_names, root=settings.root)
 
     charts: dict[str, list[dict[str, Any]]] = {
         "platform-packages": platform.packages,

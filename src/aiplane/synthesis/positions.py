@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 from typing import Any
 
 import yaml
+
+from aiplane.yamlio import compose_checked
 
 Path_ = tuple[str | int, ...]
 
@@ -15,14 +18,18 @@ def yaml_positions(text: str) -> dict[Path_, tuple[int, int]]:
     a mapping key's own position is stored under the path plus the marker `"<key>"`."""
     positions: dict[Path_, tuple[int, int]] = {}
     try:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
+        # The same loader and alias-expansion bound as the file's loading: this walk visits every
+        # expanded value, so an alias bomb is refused before it starts.
+        root = compose_checked(text)
+    except (yaml.YAMLError, RecursionError):
         return positions
 
     def walk(node: Any, path: Path_) -> None:
         positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
                 key = key_node.value
                 positions[(*path, key, "<key>")] = (
                     key_node.start_mark.line + 1,
@@ -34,7 +41,8 @@ def yaml_positions(text: str) -> dict[Path_, tuple[int, int]]:
                 walk(item, (*path, index))
 
     if root is not None:
-        walk(root, ())
+        with contextlib.suppress(RecursionError):  # deeper than Python's stack: locate what was reached
+            walk(root, ())
     return positions
 
 

@@ -82,6 +82,29 @@ def _crossplane_checks(obj: Any, reg: SchemaRegistry, loc: Location) -> list[Fin
         ]
 
 
+def _unnamed(obj: Any, loc: Location) -> list[Finding]:
+    """An object read from a file without metadata.name cannot be applied from Git (Flux applies server-side, which needs
+    a name; `generateName` only works with create), though the schemas of most kinds allow it."""
+    if not isinstance(obj, dict) or not obj.get("kind") or loc.line is None:
+        return []  # only objects read from files: composed resources rendered in memory get theirs from Crossplane
+    metadata = obj.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if isinstance(name, str) and name:
+        return []
+    return [
+        Finding(
+            Severity.ERROR,
+            "schema",
+            "metadata.name is required: an object without a name cannot be applied",
+            path=loc.path,
+            index=loc.index,
+            line=loc.line,
+            api_version=str(obj.get("apiVersion", "")),
+            kind=str(obj.get("kind", "")),
+        )
+    ]
+
+
 def validate_documents(
     docs: Sequence[Document] | Sequence[Any], reg: SchemaRegistry, *, strict: bool = False
 ) -> ValidationReport:
@@ -89,6 +112,7 @@ def validate_documents(
     items = _located(docs)
     findings = _register(items, reg)
     for obj, loc in items:
+        findings.extend(_unnamed(obj, loc))
         findings.extend(validate_object(obj, reg, loc))
         findings.extend(_crossplane_checks(obj, reg, loc))
     return ValidationReport(findings, objects=len(items), strict=strict)

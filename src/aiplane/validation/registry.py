@@ -49,6 +49,15 @@ def is_xrd(obj: Any) -> bool:
 def crd_kind_schemas(crd: dict[str, Any], source: str) -> list[KindSchema]:
     """One KindSchema per served version of a CRD; ValueError when the CRD lacks group, kind or versions."""
     spec, group, kind, served = served_versions(crd, "CRD")
+    versions = spec["versions"]
+    garbage = [
+        v for v in versions if not (isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"])
+    ]
+    if garbage or not served:
+        # The apiserver refuses such a CRD; registering what is left would let its objects pass unchecked.
+        raise ValueError(
+            "CRD spec.versions must be a list of versions, each with a name, at least one served"
+        )
     out = []
     for version in served:
         holder = version.get("schema")

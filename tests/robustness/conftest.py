@@ -1,0 +1,26 @@
+"""Fixtures of the hostile-input tests (helpers live in hostile.py)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hostile import REPO, SandboxFactory
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's project with its committed manifests/ (current: synth --check checks it)."""
+    project = tmp_path_factory.mktemp("template") / "project"
+    project.mkdir()
+    shutil.copy2(REPO / "pyproject.toml", project / "pyproject.toml")
+    for folder in ("xrds", "compositions", "environments", "manifests"):
+        shutil.copytree(REPO / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return project
+
+
+@pytest.fixture(scope="session")
+def sandboxes(tmp_path_factory: pytest.TempPathFactory, template: Path) -> Iterator[SandboxFactory]:
+    yield SandboxFactory(tmp_path_factory.mktemp("sandboxes"), template)
