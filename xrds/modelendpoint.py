@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from aiplane.authoring.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
 from aiplane.authoring.formats import ECR_IMAGE_REPOSITORY, CronSchedule, ImageReference, S3BucketName
@@ -38,6 +39,15 @@ class EthicsMonitor(Spec):
     """SNS topic ARN the breach alarm notifies."""
 
 
+def _ecr_image(value: str) -> str:
+    if not re.match(ECR_IMAGE_REPOSITORY, value):
+        raise ValueError(
+            f"{value!r} is not an Amazon ECR image (<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag]): "
+            "SageMaker hosting pulls from ECR, and the execution role is scoped to that repository"
+        )
+    return value
+
+
 class DataCapture(Spec):
     """SageMaker data capture of requests and responses into the capture bucket."""
 
@@ -58,7 +68,10 @@ class BucketRef(Spec):
 class ModelEndpointSpec(CommonSpec):
     """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
 
-    image: ImageReference = Field(min_length=1, pattern=ECR_IMAGE_REPOSITORY)
+    # The pattern reaches the XRD (hand-applied XRs); here the readable message comes first.
+    image: Annotated[ImageReference, AfterValidator(_ecr_image)] = Field(
+        min_length=1, json_schema_extra={"pattern": ECR_IMAGE_REPOSITORY}
+    )
     """Inference container image: an Amazon ECR URI (the execution role may pull from that repository only)."""
     modelDataUrl: str = Field(pattern=S3_URI_PATTERN)
     """S3 URI of the model artifacts (model.tar.gz)."""
