@@ -9,7 +9,14 @@ from rich.console import Console
 
 from aiplane.errors import SystemFailure
 from aiplane.project import load_settings
-from aiplane.synthesis.manifest_tree import TreeDiff, diff_tree, output_lock, recover, write_tree
+from aiplane.synthesis.manifest_tree import (
+    TreeDiff,
+    bootstrap_folders,
+    diff_tree,
+    output_lock,
+    recover,
+    write_tree,
+)
 from aiplane.synthesis.pipeline import synthesize
 from aiplane.validation import SchemaRegistry, validate_documents
 
@@ -19,7 +26,7 @@ def run(envs: list[str], check: bool) -> int:
     settings = load_settings()
     with err.status("Synthesizing platform APIs and environments…"):
         synthesis = synthesize(settings, envs)
-        files = synthesis.files()
+        files = synthesis.files(_bootstrapped(settings.manifests))
     with err.status(f"Validating {len(synthesis.manifests)} objects against the CRDs (strict)…"):
         registry = SchemaRegistry.default(extra=list(settings.crds))
         report = validate_documents(synthesis.objects(), registry, strict=True)
@@ -49,6 +56,7 @@ def run(envs: list[str], check: bool) -> int:
     with output_lock(root):
         if recover(root):
             err.print(f"synth: restored {rel}/ from the backup an interrupted synth left")
+            files = synthesis.files(_bootstrapped(root))
         diff = _diff(root, files, synthesis.owned_dirs)
         if diff.clean:
             print(f"{rel}/ already up to date ({len(files)} files)")
@@ -59,6 +67,13 @@ def run(envs: list[str], check: bool) -> int:
         f"({len(files)} files, {len(synthesis.environments)} environments)"
     )
     return 0
+
+
+def _bootstrapped(root: Path) -> set[str]:
+    try:
+        return bootstrap_folders(root)
+    except OSError as error:
+        raise SystemFailure.from_os_error(str(error.filename or root), "cannot read", error) from None
 
 
 def _diff(root: Path, files: dict[str, str], owned: list[str]) -> TreeDiff:

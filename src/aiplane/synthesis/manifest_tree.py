@@ -37,8 +37,39 @@ class TreeDiff:
         return not (self.added or self.changed or self.removed)
 
 
+# `flux bootstrap --path=manifests/clusters/<env>` commits Flux's own manifests into this sub-folder of a
+# folder synth owns. It is the one foreign folder kept there, byte for byte; the generated kustomization.yaml
+# lists it (Synthesis.files), so Flux and `kubectl kustomize` build Flux's objects and aiplane's together.
+FLUX_BOOTSTRAP = "flux-system"
+
+
+def _is_flux_bootstrap(rel: str) -> bool:
+    parts = rel.split("/")
+    return len(parts) >= 3 and parts[0] == "clusters" and parts[2] == FLUX_BOOTSTRAP
+
+
+def bootstrap_folders(root: Path) -> set[str]:
+    """The `clusters/<env>/flux-system` folders Flux bootstrap committed (real folders with a
+    kustomization.yaml; a symlink is not followed), relative to manifests/."""
+    clusters = root / "clusters"
+    if not clusters.is_dir() or clusters.is_symlink():
+        return set()
+    found = set()
+    for env in sorted(clusters.iterdir()):
+        folder = env / FLUX_BOOTSTRAP
+        if (
+            env.is_dir()
+            and not env.is_symlink()
+            and folder.is_dir()
+            and not folder.is_symlink()
+            and (folder / "kustomization.yaml").is_file()
+        ):
+            found.add(f"clusters/{env.name}/{FLUX_BOOTSTRAP}")
+    return found
+
+
 def _is_owned(rel: str, owned: list[str]) -> bool:
-    return any(rel == o or rel.startswith(o + "/") for o in owned)
+    return not _is_flux_bootstrap(rel) and any(rel == o or rel.startswith(o + "/") for o in owned)
 
 
 def _walk(root: Path) -> Iterator[tuple[str, Path, os.stat_result]]:

@@ -7,7 +7,7 @@ stack.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from aiplane.synthesis.cdk8s_app import synthesize_charts
 from aiplane.synthesis.discovery import Project, discover
 from aiplane.synthesis.environment import Environment, load_environments
 from aiplane.synthesis.gitops import cluster_kustomizations
+from aiplane.synthesis.manifest_tree import FLUX_BOOTSTRAP
 from aiplane.synthesis.platform import build_platform
 from aiplane.synthesis.xr import environment_objects
 from aiplane.yamlio import dump_yaml
@@ -49,8 +50,10 @@ class Synthesis:
     # Folders this synthesis owns (relative to manifests/); others are left as they are.
     owned_dirs: list[str] = field(default_factory=list)
 
-    def files(self) -> dict[str, str]:
-        """Every file's content: one object per file, and a kustomization.yaml per folder."""
+    def files(self, bootstrapped: Collection[str] = ()) -> dict[str, str]:
+        """Every file's content: one object per file, and a kustomization.yaml per folder. `bootstrapped`
+        names the `clusters/<env>/flux-system` folders Flux bootstrap committed, which their folder's
+        kustomization.yaml lists too (manifest_tree.bootstrap_folders)."""
         out: dict[str, str] = {}
         folders: dict[str, list[str]] = {}
         for m in self.manifests:
@@ -60,6 +63,8 @@ class Synthesis:
             folder, _, name = m.path.rpartition("/")
             folders.setdefault(folder, []).append(name)
         for folder, names in folders.items():
+            if f"{folder}/{FLUX_BOOTSTRAP}" in bootstrapped:
+                names = [*names, FLUX_BOOTSTRAP]
             out[f"{folder}/kustomization.yaml"] = HEADER + dump_yaml(
                 {
                     "apiVersion": "kustomize.config.k8s.io/v1beta1",
