@@ -60,7 +60,8 @@ def generated_xrs(count: int) -> list[dict[str, object]]:
     catalog = load_catalog()
     platform = build_platform(project, CompositionContext(settings, project.apis, catalog))
     compositions = [o for o in platform.apis if o["kind"] == "Composition"]
-    return environment_objects(env, settings, catalog, compositions)[2:]  # XRs only
+    objects = environment_objects(env, settings, catalog, compositions)
+    return [o for o in objects if str(o["apiVersion"]).startswith(f"{settings.group}/")]  # XRs only
 
 
 def measure(count: int) -> tuple[float, float]:

@@ -80,13 +80,16 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
         if cost is not None:
             worst[namespace] += cost.worst_case
             expected[namespace] += cost.expected
+    # One pass for the records' objects (a scan per namespace made this quadratic at thousands of them).
+    anchors: dict[str, Manifest] = {}
+    for o in objects:
+        if is_environment_record(o):
+            anchors.setdefault(str(o["metadata"].get("namespace", "")), o)
     for namespace, total in sorted(worst.items()):
         record = records.get(namespace)
         if record is None:
             continue  # no environment record: no budget to compare with (the gate always has one)
-        anchor = next(
-            o for o in objects if is_environment_record(o) and o["metadata"].get("namespace") == namespace
-        )
+        anchor = anchors[namespace]
         if not finite(record.budget_per_hour) or not finite(total):
             # NaN compares false with every total and inf is no budget: fail closed.
             yield Finding(
