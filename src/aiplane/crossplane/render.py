@@ -153,30 +153,20 @@ def render_composition(
         for resource in fn_input.get("resources") or []:
             name = resource["name"]
             obj = copy.deepcopy(resource.get("base") or {})
-            try:
-                for patch in _expand(resource.get("patches") or [], patch_sets, name):
+            missing: RequiredFieldMissing | None = None
+            for patch in _expand(resource.get("patches") or [], patch_sets, name):
+                try:
                     _apply(patch, xr, obj, name)
-            except RequiredFieldMissing as missing:
-                if name not in existing:
-                    skipped.append(SkippedResource(name, missing.path))
-                    continue
-                # An existing resource keeps the patches that did apply; P&T ignores Required for it.
-                obj = _render_ignoring_required(resource, patch_sets, xr)
+                except RequiredFieldMissing as err:
+                    # An existing resource keeps the patches that did apply; P&T ignores Required for it.
+                    if name not in existing:
+                        missing = err
+                        break
+            if missing is not None:
+                skipped.append(SkippedResource(name, missing.path))
+                continue
             out.append(RenderedResource(name, obj))
     return Rendering(out, skipped)
-
-
-def _render_ignoring_required(
-    resource: Mapping[str, Any], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]], xr: Mapping[str, Any]
-) -> dict[str, Any]:
-    name = resource["name"]
-    obj = copy.deepcopy(resource.get("base") or {})
-    for patch in _expand(resource.get("patches") or [], patch_sets, name):
-        try:
-            _apply(patch, xr, obj, name)
-        except RequiredFieldMissing:
-            continue
-    return obj
 
 
 def _expand(
