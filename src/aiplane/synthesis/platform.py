@@ -42,6 +42,14 @@ def composed_bases(composition: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(resource.base) for resource in composed_resources(composition)]
 
 
+def aws_managed_kinds(compositions: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(API group, kind) of every AWS managed resource the platform uses: what the Compositions compose, and
+    the observe-only Subnets environments write for the NodeGroups' subnetIdSelector (synthesis.subnets)."""
+    kinds = {(str(b["apiVersion"]).split("/")[0], str(b["kind"])) for c in compositions for b in composed_bases(c)}
+    kinds.add((SUBNET_API_VERSION.split("/")[0], SUBNET_KIND))
+    return {(group, kind) for group, kind in kinds if group.endswith(AWS_MR_SUFFIX)}
+
+
 def _package(kind: str, name: str, ref: str) -> dict[str, Any]:
     return {
         "apiVersion": "pkg.crossplane.io/v1",
@@ -78,16 +86,7 @@ def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         _package("Function", f"crossplane-contrib-{fn}", f"{registry}/{fn}:{tag}")
         for fn, tag in sorted(versions["functions"].items())
     ]
-    api_versions = {base["apiVersion"] for comp in compositions for base in composed_bases(comp)}
-    # Environments write observe-only Subnet objects for the NodeGroups' subnetIdSelector (synthesis.subnets).
-    api_versions.add(SUBNET_API_VERSION)
-    services = sorted(
-        {
-            group.removesuffix(AWS_MR_SUFFIX)
-            for group in (v.split("/")[0] for v in api_versions)
-            if group.endswith(AWS_MR_SUFFIX)
-        }
-    )
+    services = sorted({group.removesuffix(AWS_MR_SUFFIX) for group, _ in aws_managed_kinds(compositions)})
     for svc in services:
         name = f"crossplane-contrib-provider-aws-{svc}"
         provider = _package("Provider", name, f"{registry}/provider-aws-{svc}:{versions['provider-aws-version']}")
@@ -106,12 +105,8 @@ def activation_policy(compositions: list[dict[str, Any]]) -> dict[str, Any]:
     platform uses: the Compositions' AWS kinds and the environments' observe-only Subnets. Crossplane's Helm
     chart also installs a default policy activating `*`; set `provider.defaultActivations: []` for this one
     to be the only one, so the providers install CRDs and controllers for these kinds alone."""
-    kinds = {(b["apiVersion"].split("/")[0], b["kind"]) for c in compositions for b in composed_bases(c)}
-    kinds.add((SUBNET_API_VERSION.split("/")[0], SUBNET_KIND))
     names = sorted(
-        name
-        for group, kind in kinds
-        if group.endswith(AWS_MR_SUFFIX) and (name := shipped_crd_name(group, kind)) is not None
+        name for group, kind in aws_managed_kinds(compositions) if (name := shipped_crd_name(group, kind)) is not None
     )
     return {
         "apiVersion": "apiextensions.crossplane.io/v1alpha1",
