@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: venv synth test lint bench clean conformance conformance-tools
+.PHONY: venv synth test lint bench clean conformance conformance-tools function-package
 
 venv: $(STAMP)
 
@@ -33,6 +33,17 @@ conformance-tools: $(STAMP)
 
 conformance: conformance-tools
 	$(BIN)/pytest -q -p no:cacheprovider conformance
+
+# function-aiplane as a Crossplane package, pushed where [tool.aiplane] function-package says, tagged with
+# this aiplane's version (what the Function object in manifests/ pins). Needs Docker and the Crossplane CLI;
+# not run by CI (no registry there). See docs/function.md.
+FUNCTION_PACKAGE = $(shell $(BIN)/python -c 'from aiplane.project import load_settings; print(load_settings().function_package)')
+VERSION = $(shell $(BIN)/python -c 'import aiplane; print(aiplane.__version__)')
+function-package: $(STAMP)
+	mkdir -p .tools
+	docker build -f function/Dockerfile -t function-aiplane-runtime:v$(VERSION) .
+	crossplane xpkg build -f function/package --embed-runtime-image=function-aiplane-runtime:v$(VERSION) -o .tools/function-aiplane-v$(VERSION).xpkg
+	crossplane xpkg push -f .tools/function-aiplane-v$(VERSION).xpkg $(FUNCTION_PACKAGE):v$(VERSION)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engines.py

@@ -1,7 +1,11 @@
-"""AcceleratorQuota through AWS Service Quotas: one ServiceQuota increase request per XR.
+"""AcceleratorQuota through AWS Service Quotas: observe the account's quota, request more only when short.
 
-The quota code comes from the catalog (class × purchase → code) through a P&T map transform, so the
-codes live in one data file. managementPolicies omit Delete: deleting the XR never lowers a granted quota.
+P&T composes two ServiceQuota objects for the quota (the code from the catalog, class × purchase → code,
+through a map transform, so the codes live in one data file): `quota`, observe-only, which reports the
+value the account has; and `quota-request`, the increase request for `spec.vcpus`. function-aiplane
+(aiplane.function.acceleratorquota, whose docstring has the whole state machine) keeps the request only while
+the account has less, files it once, and never again on its own after a denial. Neither object has Delete in
+its managementPolicies: deleting the XR never lowers a quota.
 """
 
 from __future__ import annotations
@@ -9,10 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
-from aiplane.authoring.pt import KEEP_ON_DELETE, combine_from_xr, from_xr, managed_resource, map_values, to_xr
+from aiplane.authoring.pt import combine_from_xr, from_xr, managed_resource, map_values, string_format, to_xr
+from aiplane.function.acceleratorquota import KIND, OBSERVE_ONLY, QUOTA, REQUEST
 
-KIND = "AcceleratorQuota"
 DEFAULT_VARIANT = "servicequotas"
+SERVICE_CODE = "ec2"
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
@@ -21,20 +26,26 @@ def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
         for cls in ("p", "g", "inf", "trn")
         for purchase in ("onDemand", "spot")
     }
-    quota = ctx.aws_resource(
-        "service-quota",
-        managed_resource(
-            "servicequotas.aws.m.upbound.io/v1beta1",
-            "ServiceQuota",
-            {"serviceCode": "ec2"},
-            management_policies=KEEP_ON_DELETE,
-        ),
-        combine_from_xr(
-            "%s-%s", ["spec.class", "spec.purchase"], "spec.forProvider.quotaCode", map_values(codes)
-        ),
-        from_xr("spec.vcpus", "spec.forProvider.value", required=True),
-        to_xr("spec.forProvider.quotaCode", "status.quotaCode"),
-        to_xr("status.atProvider.value", "status.value"),
-        to_xr("status.atProvider.requestStatus", "status.requestStatus"),
-    )
-    return [ctx.composition(KIND, DEFAULT_VARIANT, [quota])]
+
+    def quota_code(to: str, *transforms: dict[str, Any]) -> dict[str, Any]:
+        return combine_from_xr("%s-%s", ["spec.class", "spec.purchase"], to, map_values(codes), *transforms)
+
+    def service_quota(name: str, *patches: dict[str, Any]) -> Any:
+        return ctx.aws_resource(
+            name,
+            managed_resource(
+                "servicequotas.aws.m.upbound.io/v1beta1",
+                "ServiceQuota",
+                {"serviceCode": SERVICE_CODE},
+                management_policies=OBSERVE_ONLY,
+            ),
+            quota_code("spec.forProvider.quotaCode"),
+            # The Terraform ID `<service>/<code>` (service_quota.go serviceQuotaCreateResourceID): the object
+            # finds the account's quota instead of creating one.
+            quota_code("metadata.annotations[crossplane.io/external-name]", string_format(f"{SERVICE_CODE}/%s")),
+            *patches,
+        )
+
+    current = service_quota(QUOTA, to_xr("spec.forProvider.quotaCode", "status.quotaCode"))
+    request = service_quota(REQUEST, from_xr("spec.vcpus", "spec.forProvider.value", required=True))
+    return [ctx.composition(KIND, DEFAULT_VARIANT, [current, request])]

@@ -1,8 +1,9 @@
 """GPUNodePool on EKS managed node groups: an IAM node role and one node group per capacity type.
 
-Three variants, selected by the XR's `capacity` (label `<domain>/capacity`): on-demand, spot, and mixed
-(an on-demand base node group plus a spot node group). P&T composes a fixed resource list, so the
-capacity choice is a choice of Composition, not a condition inside one.
+One Composition for every capacity: P&T composes the role, an on-demand and a spot node group, each sized by
+`scaling`; function-aiplane (aiplane.function.gpunodepool) then keeps what `capacity` asks for — on-demand,
+spot, or mixed (the on-demand group pinned to `onDemandBaseSize`, the spot group bursting). So an XR applied
+by hand with `capacity: spot` gets spot nodes: the spec alone decides.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
 from aiplane.authoring.pt import ComposedResource, convert, from_xr, managed_resource, to_xr
+from aiplane.function.gpunodepool import KIND, ON_DEMAND, SPOT
 
-KIND = "GPUNodePool"
-DEFAULT_VARIANT = "eks-on-demand"
+DEFAULT_VARIANT = "eks"
 
 # Managed policies an EKS worker node role needs (AWS examples/eks/namespaced/v1beta1/nodegroup.yaml,
 # upbound/configuration-aws-eks; reference crossplane.md §8).
@@ -60,10 +61,8 @@ def node_role(ctx: CompositionContext) -> list[ComposedResource]:
     return [role, *attachments]
 
 
-def node_group(
-    ctx: CompositionContext, name: str, capacity_type: str, *, fixed_base: bool
-) -> ComposedResource:
-    """One EKS node group. `fixed_base`: the mixed variant's on-demand base, sized by onDemandBaseSize."""
+def node_group(ctx: CompositionContext, name: str, capacity_type: str) -> ComposedResource:
+    """One EKS node group, sized by `scaling` (function-aiplane resizes the on-demand base of `mixed`)."""
     status_key = "onDemand" if capacity_type == "ON_DEMAND" else "spot"
     base = managed_resource(
         "eks.aws.m.upbound.io/v1beta1",
@@ -75,23 +74,14 @@ def node_group(
         },
         labels=ctx.part_labels(name),
     )
-    if fixed_base:
-        size_patches = [
-            from_xr("spec.onDemandBaseSize", f"spec.forProvider.scalingConfig.{field}", required=True)
-            for field in ("minSize", "maxSize")
-        ]
-        size_patches.append(
-            from_xr("spec.onDemandBaseSize", "spec.initProvider.scalingConfig.desiredSize", required=True)
-        )
-    else:
-        size_patches = [
-            from_xr("spec.scaling.minSize", "spec.forProvider.scalingConfig.minSize", required=True),
-            from_xr("spec.scaling.maxSize", "spec.forProvider.scalingConfig.maxSize", required=True),
-            # desiredSize only at creation (initProvider), so the cluster autoscaler owns it afterwards;
-            # minSize first as the fallback, then desiredSize when the XR sets it (later patches win).
-            from_xr("spec.scaling.minSize", "spec.initProvider.scalingConfig.desiredSize"),
-            from_xr("spec.scaling.desiredSize", "spec.initProvider.scalingConfig.desiredSize"),
-        ]
+    size_patches = [
+        from_xr("spec.scaling.minSize", "spec.forProvider.scalingConfig.minSize", required=True),
+        from_xr("spec.scaling.maxSize", "spec.forProvider.scalingConfig.maxSize", required=True),
+        # desiredSize only at creation (initProvider), so the cluster autoscaler owns it afterwards;
+        # minSize first as the fallback, then desiredSize when the XR sets it (later patches win).
+        from_xr("spec.scaling.minSize", "spec.initProvider.scalingConfig.desiredSize"),
+        from_xr("spec.scaling.desiredSize", "spec.initProvider.scalingConfig.desiredSize"),
+    ]
     return ctx.aws_resource(
         name,
         base,
@@ -121,11 +111,6 @@ def node_group(
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
-    on_demand = node_group(ctx, "nodegroup-on-demand", "ON_DEMAND", fixed_base=False)
-    spot = node_group(ctx, "nodegroup-spot", "SPOT", fixed_base=False)
-    base = node_group(ctx, "nodegroup-on-demand", "ON_DEMAND", fixed_base=True)
-    return [
-        ctx.composition(KIND, "eks-on-demand", [*node_role(ctx), on_demand], {"capacity": "on-demand"}),
-        ctx.composition(KIND, "eks-spot", [*node_role(ctx), spot], {"capacity": "spot"}),
-        ctx.composition(KIND, "eks-mixed", [*node_role(ctx), base, spot], {"capacity": "mixed"}),
-    ]
+    on_demand = node_group(ctx, ON_DEMAND, "ON_DEMAND")
+    spot = node_group(ctx, SPOT, "SPOT")
+    return [ctx.composition(KIND, DEFAULT_VARIANT, [*node_role(ctx), on_demand, spot])]

@@ -1,6 +1,7 @@
 """ModelBucket on S3: bucket, SSE-KMS with a bucket key, all four public-access blocks, versioning,
-lifecycle. Two variants by the XR's `kmsKey.mode`: `managed` composes a rotating KMS key, `external`
-uses the key ARN the XR names.
+lifecycle, and a rotating KMS key. One Composition for both `kmsKey.mode`s: function-aiplane
+(aiplane.function.modelbucket) keeps the composed key for `managed`, and for `external` drops it and points
+the encryption at the key ARN the XR names.
 
 Every resource orphans on delete (managementPolicies without Delete): removing a bucket from an
 environment (a Flux prune) must neither schedule its key for deletion — which would make every object
@@ -22,9 +23,9 @@ from aiplane.authoring.pt import (
     map_values,
     to_xr,
 )
+from aiplane.function.modelbucket import ENCRYPTION, KIND, KMS_KEY
 
-KIND = "ModelBucket"
-DEFAULT_VARIANT = "s3-kms-managed"
+DEFAULT_VARIANT = "s3"
 S3 = "s3.aws.m.upbound.io/v1beta1"
 
 
@@ -33,8 +34,9 @@ def kept(api_version: str, kind: str, for_provider: dict[str, Any], **kw: Any) -
     return managed_resource(api_version, kind, for_provider, management_policies=KEEP_ON_DELETE, **kw)
 
 
-def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | None) -> list[ComposedResource]:
-    """Everything but the key. `key_selector`: select the composed key; None: patch keyArn from the XR."""
+def bucket_resources(ctx: CompositionContext) -> list[ComposedResource]:
+    """Everything but the key; the encryption selects the composed key (function-aiplane swaps in the
+    external key's ARN)."""
     bucket = ctx.aws_resource(
         "bucket",
         kept(S3, "Bucket", {"tags": ctx.aws_tags()}, labels=ctx.part_labels("bucket")),
@@ -42,20 +44,9 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
         to_xr("status.atProvider.id", "status.bucketName"),
         to_xr("status.atProvider.arn", "status.arn"),
     )
-    by_default: dict[str, Any] = {"sseAlgorithm": "aws:kms"}
-    key_patches = []
-    if key_selector is not None:
-        by_default["kmsMasterKeyIdSelector"] = key_selector
-    else:
-        key_patches.append(
-            from_xr(
-                "spec.kmsKey.keyArn",
-                "spec.forProvider.rule[0].applyServerSideEncryptionByDefault.kmsMasterKeyId",
-                required=True,
-            )
-        )
+    by_default: dict[str, Any] = {"sseAlgorithm": "aws:kms", "kmsMasterKeyIdSelector": ctx.sibling(KMS_KEY)}
     encryption = ctx.aws_resource(
-        "encryption",
+        ENCRYPTION,
         kept(
             S3,
             "BucketServerSideEncryptionConfiguration",
@@ -64,7 +55,6 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
                 "rule": [{"applyServerSideEncryptionByDefault": by_default, "bucketKeyEnabled": True}],
             },
         ),
-        *key_patches,
     )
     # All four settings true and not patchable: a ModelBucket is never public.
     public_access = ctx.aws_resource(
@@ -128,7 +118,7 @@ def bucket_resources(ctx: CompositionContext, key_selector: dict[str, Any] | Non
 
 def managed_key(ctx: CompositionContext) -> ComposedResource:
     return ctx.aws_resource(
-        "kms-key",
+        KMS_KEY,
         kept(
             "kms.aws.m.upbound.io/v1beta1",
             "Key",
@@ -138,19 +128,11 @@ def managed_key(ctx: CompositionContext) -> ComposedResource:
                 "deletionWindowInDays": 30,
                 "tags": ctx.aws_tags(),
             },
-            labels=ctx.part_labels("kms-key"),
+            labels=ctx.part_labels(KMS_KEY),
         ),
         to_xr("status.atProvider.arn", "status.kmsKeyArn"),
     )
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
-    return [
-        ctx.composition(
-            KIND,
-            "s3-kms-managed",
-            [managed_key(ctx), *bucket_resources(ctx, ctx.sibling("kms-key"))],
-            {"kms": "managed"},
-        ),
-        ctx.composition(KIND, "s3-kms-external", bucket_resources(ctx, None), {"kms": "external"}),
-    ]
+    return [ctx.composition(KIND, DEFAULT_VARIANT, [managed_key(ctx), *bucket_resources(ctx)])]

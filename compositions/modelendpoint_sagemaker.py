@@ -3,8 +3,9 @@
 Composes an execution role scoped to the model data and the capture bucket, the Model, an
 EndpointConfiguration with data capture (input and output) to the capture bucket, the Endpoint, and
 the ethics monitor: a ConfigMap with thresholds and sensitive attributes, a CronJob evaluating the
-captured data on schedule, and a CloudWatch alarm on the monitor's breach metric. Two variants by
-`ethicsMonitor.action`: with `rollback` the Endpoint auto-rolls back deployments on that alarm.
+captured data on schedule, and a CloudWatch alarm on the monitor's breach metric. The Endpoint is composed
+with auto-rollback on that alarm; function-aiplane (aiplane.function.modelendpoint) keeps it only when
+`ethicsMonitor.action` is `rollback`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from aiplane.authoring.pt import (
     to_xr,
     trim_prefix,
 )
+from aiplane.function.modelendpoint import ENDPOINT, KIND
 
-KIND = "ModelEndpoint"
 DEFAULT_VARIANT = "sagemaker"
 SAGEMAKER = "sagemaker.aws.m.upbound.io/v1beta1"
 # The metric the ethics monitor publishes: 1 per evaluation that breaches a threshold, else 0.
@@ -262,34 +263,32 @@ def endpoint_configuration(ctx: CompositionContext) -> ComposedResource:
     )
 
 
-def endpoint(ctx: CompositionContext, rollback: bool) -> ComposedResource:
+def endpoint(ctx: CompositionContext) -> ComposedResource:
     fmt, paths = endpoint_name(ctx)
     for_provider: dict[str, Any] = {
         "endpointConfigNameSelector": ctx.sibling("endpoint-config"),
         "tags": ctx.aws_tags(),
+        # Blue/green deployments that SageMaker rolls back when the fairness alarm fires (action rollback;
+        # function-aiplane removes it for the other actions).
+        "deploymentConfig": {
+            "blueGreenUpdatePolicy": {
+                "trafficRoutingConfiguration": {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 600}
+            },
+            "autoRollbackConfiguration": {"alarms": [{}]},
+        },
     }
     patches = [
         ctx.external_name(fmt, *paths),
         to_xr("metadata.annotations[crossplane.io/external-name]", "status.endpointName"),
         to_xr("status.atProvider.arn", "status.endpointArn"),
+        combine_from_xr(
+            f"{fmt}-fairness",
+            paths,
+            "spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName",
+        ),
     ]
-    if rollback:
-        # Blue/green deployments that SageMaker rolls back when the fairness alarm fires.
-        for_provider["deploymentConfig"] = {
-            "blueGreenUpdatePolicy": {
-                "trafficRoutingConfiguration": {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 600}
-            },
-            "autoRollbackConfiguration": {"alarms": [{}]},
-        }
-        patches.append(
-            combine_from_xr(
-                f"{fmt}-fairness",
-                paths,
-                "spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName",
-            )
-        )
     return ctx.aws_resource(
-        "endpoint",
+        ENDPOINT,
         managed_resource(SAGEMAKER, "Endpoint", for_provider, labels=ctx.part_labels("endpoint")),
         *patches,
     )
@@ -440,19 +439,14 @@ def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
-    def variant(rollback: bool) -> list[ComposedResource]:
-        return [
-            execution_role(ctx),
-            model(ctx),
-            endpoint_configuration(ctx),
-            endpoint(ctx, rollback),
-            monitor_config(ctx),
-            monitor_service_account(ctx),
-            monitor_cronjob(ctx),
-            monitor_alarm(ctx),
-        ]
-
-    return [
-        ctx.composition(KIND, "sagemaker", variant(False), {"rollback": "disabled"}),
-        ctx.composition(KIND, "sagemaker-rollback", variant(True), {"rollback": "enabled"}),
+    resources = [
+        execution_role(ctx),
+        model(ctx),
+        endpoint_configuration(ctx),
+        endpoint(ctx),
+        monitor_config(ctx),
+        monitor_service_account(ctx),
+        monitor_cronjob(ctx),
+        monitor_alarm(ctx),
     ]
+    return [ctx.composition(KIND, DEFAULT_VARIANT, resources)]

@@ -7,7 +7,10 @@ What is built, and where each pin lives (one place each):
   stands in for `crossplane composition render`): the module in conformance/engine/ (its go.mod pins the tag);
 - the Crossplane CLI, `.tools/bin/crossplane`, for `crossplane beta validate`: CLI_MODULE/CLI_VERSION below;
 - every composition function the Compositions reference: its version is the one the Function package object
-  pins (src/aiplane/data/packages.yaml `functions`), its source module is in the same file (`function-sources`).
+  pins (src/aiplane/data/packages.yaml `functions`), its source module is in the same file (`function-sources`);
+- function-aiplane, aiplane's own function: a virtual environment, `.tools/function-aiplane/`, with the
+  pyproject `function` extra (crossplane-function-sdk-python, pinned there) and this checkout installed
+  editable without its dependencies, so it serves the working tree's src/aiplane/function as the image does.
 
 Each tool is rebuilt only when its stamp in `.tools/manifest.json` does not match the pin (or --force). The CLI
 is taken from PATH instead of built when its version matches; without Go at all, the Crossplane CLI v2.3.4 on
@@ -25,6 +28,8 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
+import venv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -172,6 +177,29 @@ def build_function(tools: Path, pin: dict[str, str], log: Path) -> Tool:
                 [f".tools/bin/{binary}", "--insecure", "--address={address}"])
 
 
+FUNCTION_AIPLANE = "function-aiplane"
+
+
+def function_extra() -> list[str]:
+    """The requirements of the pyproject `function` extra (the image installs the same)."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    requirements: list[str] = data["project"]["optional-dependencies"]["function"]
+    return requirements
+
+
+def build_function_aiplane(tools: Path, log: Path) -> Tool:
+    env_dir = tools / FUNCTION_AIPLANE
+    shutil.rmtree(env_dir, ignore_errors=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
+    run([*pip, *function_extra()], ROOT, log)
+    run([*pip, "--no-deps", "-e", str(ROOT)], ROOT, log)
+    return Tool(FUNCTION_AIPLANE, " ".join(function_extra()), "src/aiplane/function (editable)",
+                [str((env_dir / "bin" / "python").relative_to(ROOT)) if env_dir.is_relative_to(ROOT) else str(python),
+                 "-m", "aiplane.function", "--insecure", "--address={address}"])
+
+
 def load_manifest(tools: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = json.loads((tools / "manifest.json").read_text())
@@ -260,6 +288,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{pin['object']} {pin['version']}: building", flush=True)
         started = time.monotonic()
         record([build_function(tools, pin, log)], started, pin["object"])
+
+    requirements = " ".join(function_extra())
+    if entry := current(FUNCTION_AIPLANE, requirements, "src/aiplane/function (editable)"):
+        built.append(entry)
+        print(f"{FUNCTION_AIPLANE} ({requirements}): up to date")
+    else:
+        print(f"{FUNCTION_AIPLANE} ({requirements}): creating its virtual environment", flush=True)
+        started = time.monotonic()
+        record([build_function_aiplane(tools, log)], started, FUNCTION_AIPLANE)
 
     (tools / "manifest.json").write_text(json.dumps({"tools": built}, indent=2) + "\n")
     for label, seconds in timings.items():

@@ -1,6 +1,7 @@
-"""Every shipped XR, through every Composition that can serve it, rendered by the real Crossplane engine:
-first apply (nothing observed) and the next reconcile (everything observed, Ready, with provider status).
-aiplane's own renderer must compose the same resources."""
+"""Every shipped XR, through its Composition (P&T, then function-aiplane served from src/aiplane/function, then
+auto-ready), rendered by the real Crossplane engine: first apply (nothing observed) and the next reconcile
+(everything observed, Ready, with provider status). aiplane's own renderer, given the same observed state,
+must compose the same resources."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from realengine import Engine, Rendered
 from shipped import Case, cases, crd_schemas, to_composite_targets
 
 from aiplane.crossplane.render import render as aiplane_render
+from aiplane.crossplane.render import render_composition
 from aiplane.validation.fieldpath import get_path, parse_field_path
 
 CASES = cases()
@@ -38,9 +40,17 @@ def renders() -> dict[str, tuple[Rendered, Rendered]]:
     return {}
 
 
+def _by_name(composed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["metadata"]["annotations"]["crossplane.io/composition-resource-name"]: c for c in composed}
+
+
 def test_every_environment_xr_is_covered() -> None:
+    from shipped import compositions
+
     assert {c.xr_file.parent.name for c in CASES} == {"dev", "staging", "prod"}
-    assert len({c.composition for c in CASES}) >= 8
+    # One Composition per API, and every one of them serves a shipped XR.
+    assert {c.composition for c in CASES} == {c["metadata"]["name"] for c in compositions()}
+    assert len(CASES) == len({c.xr_file for c in CASES})
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -48,11 +58,12 @@ def test_first_apply_composes_every_resource_and_waits_for_readiness(
     engine: Engine, case: Case, renders: dict[str, tuple[Rendered, Rendered]]
 ) -> None:
     first, _ = first_and_second(engine, case, renders)
-    if case.xr()["spec"]["crossplane"]["compositionRef"]["name"] == case.composition:
-        # Through the Composition the XR asks for, nothing may be skipped (a missing Required input skips a
-        # resource in P&T); through the others, skipped resources are compared with aiplane.render below.
-        names = set(first.by_resource_name())
-        assert names == set(to_composite_targets(case.composition_object())), "a P&T resource was not composed"
+    assert case.xr()["spec"]["crossplane"]["compositionRef"]["name"] == case.composition
+    # P&T composes every resource (a missing Required input would skip one); function-aiplane keeps those the
+    # spec asks for, which aiplane's renderer names the same way (compared in full below).
+    ours = render_composition(first.xr, case.composition_object())
+    assert ours.skipped == [], ours.skipped
+    assert set(first.by_resource_name()) == {r.name for r in ours.resources}
     assert _condition(first.xr, "Synced").get("status") == "True", first.xr["status"]
     assert _condition(first.xr, "Ready").get("status") == "False"
     # Crossplane v2: a namespaced XR composes into its own namespace (Compositions set none), and the engine
@@ -69,13 +80,19 @@ def test_next_reconcile_is_ready_keeps_desired_state_and_reports_status(
     engine: Engine, case: Case, renders: dict[str, tuple[Rendered, Rendered]]
 ) -> None:
     first, second = first_and_second(engine, case, renders)
-    if case.xr()["spec"]["crossplane"]["compositionRef"]["name"] == case.composition:
+    before, after = first.by_resource_name(), second.by_resource_name()
+    observed = _by_name(observed_from(first.composed, crd_schemas()))
+    ours = render_composition(first.xr, case.composition_object(), observed=observed)
+    # What the next reconcile composes follows from what was observed (an AcceleratorQuota whose observed
+    # value is below the request adds the request now); aiplane's renderer must say the same.
+    assert set(after) == {r.name for r in ours.resources}
+    if set(after) == set(before):
         # Ready once every managed resource is (function-auto-ready); core objects count through their
         # P&T readiness checks, since a ConfigMap or CronJob never reports a Ready condition.
         assert _condition(second.xr, "Ready").get("status") == "True", _condition(second.xr, "Ready")
-    before, after = first.by_resource_name(), second.by_resource_name()
-    assert set(before) == set(after)
     for name, obj in after.items():
+        if name not in before:
+            continue
         # The same objects, by name, with the same desired state: nothing is replaced or rewritten.
         assert obj["metadata"]["name"] == before[name]["metadata"]["name"]
         assert differences(desired_state(obj), desired_state(before[name])) == [], name
@@ -103,7 +120,7 @@ def test_aiplane_renderer_agrees_with_the_real_engine(
 def test_core_objects_without_readiness_checks_would_keep_the_xr_unready(engine: Engine) -> None:
     """Why ModelEndpoint's ConfigMap, ServiceAccount and CronJob carry `readinessChecks: [{type: None}]`:
     without them P&T waits for a Ready condition those objects never report, and the XR never gets Ready."""
-    case = next(c for c in CASES if "modelendpoint" in c.id and c.xr()["spec"]["crossplane"]["compositionRef"]["name"] == c.composition)
+    case = next(c for c in CASES if "modelendpoint" in c.id)
     comp = copy.deepcopy(case.composition_object())
     stripped = 0
     for step in comp["spec"]["pipeline"]:
@@ -121,7 +138,7 @@ def test_core_objects_without_readiness_checks_would_keep_the_xr_unready(engine:
 def test_an_endpoint_applied_by_hand_without_data_capture_composes_every_resource(engine: Engine) -> None:
     """The XRD's `dataCapture: {default: {}}` lets the API server (here: the CLI's XRD defaulting) fill the
     nested defaults, so the execution role's Required `spec.dataCapture.prefix` is there."""
-    case = next(c for c in CASES if "modelendpoint" in c.id and c.xr()["spec"]["crossplane"]["compositionRef"]["name"] == c.composition)
+    case = next(c for c in CASES if "modelendpoint" in c.id)
     xr = case.xr()
     del xr["spec"]["dataCapture"]
     first = engine.render(xr, case.composition_object(), case.xrd())

@@ -21,6 +21,10 @@ def test_manifest_lists_every_tool_with_its_pinned_version_and_argv() -> None:
     assert tools["crossplane-contrib-function-auto-ready"]["command"] == [
         ".tools/bin/function-auto-ready", "--insecure", "--address={address}"
     ]
+    # aiplane's own function: the working tree's code, in a venv with the SDK the pyproject `function` extra pins.
+    own = tools["function-aiplane"]
+    assert own["version"] == "crossplane-function-sdk-python==0.15.1"
+    assert own["command"] == [".tools/function-aiplane/bin/python", "-m", "aiplane.function", "--insecure", "--address={address}"]
     version = subprocess.run([str(ROOT / ".tools/bin/crossplane-core"), "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == "v2.3.4"
     cli = subprocess.run([str(ROOT / ".tools/bin/crossplane"), "version", "--client"], capture_output=True, text=True)
@@ -30,7 +34,7 @@ def test_manifest_lists_every_tool_with_its_pinned_version_and_argv() -> None:
 def test_a_second_build_reuses_what_the_stamps_say_is_current() -> None:
     done = subprocess.run(BUILD, capture_output=True, text=True, check=True)
     assert "building" not in done.stdout, done.stdout
-    assert done.stdout.count("up to date") == 4
+    assert done.stdout.count("up to date") == 5
 
 
 def test_without_go_only_the_pinned_cli_on_path_is_accepted(tmp_path: Path) -> None:

@@ -108,9 +108,17 @@ def test_transforms_of_the_real_compositions(prod: Prod) -> None:
 
 
 def test_quota_code_comes_from_the_compositions_map(prod: Prod) -> None:
-    out = rendered(prod, xr(prod, "AcceleratorQuota", "g-spot-us-east-1"))
-    assert out["service-quota"].for_provider == {
-        "serviceCode": "ec2", "region": "us-east-1", "quotaCode": "L-3819A6DF", "value": 288}
+    quota = xr(prod, "AcceleratorQuota", "g-spot-us-east-1")
+    out = rendered(prod, quota)
+    # First apply: only the observer (nothing is requested before the account's value is known).
+    assert set(out) == {"quota"}
+    assert out["quota"].for_provider == {"serviceCode": "ec2", "region": "us-east-1", "quotaCode": "L-3819A6DF"}
+    assert out["quota"].external_name == "ec2/L-3819A6DF"
+    observed = {"quota": {**out["quota"].obj, "status": {"atProvider": {"value": 32}}}}
+    short = render_composition(quota, select_composition(quota, prod[1]), observed=observed)
+    request = next(r for r in short.resources if r.name == "quota-request-288")
+    assert request.for_provider == {"serviceCode": "ec2", "region": "us-east-1", "quotaCode": "L-3819A6DF", "value": 288}
+    assert short.status == {"requested": 288, "value": 32, "state": "Requesting"}
 
 
 def test_bucket_versioning_maps_a_boolean_through_convert_and_map(prod: Prod) -> None:
@@ -138,23 +146,27 @@ def test_a_missing_required_input_skips_only_that_resource_until_it_exists(prod:
     del pool["spec"]["instanceTypes"]
     comp = select_composition(pool, prod[1])
     first = render_composition(pool, comp)
-    assert first.skipped == [SkippedResource("nodegroup-spot", "spec.instanceTypes")]
+    # P&T skips both node groups it composes (function-aiplane would then drop the on-demand one anyway).
+    assert first.skipped == [SkippedResource("nodegroup-on-demand", "spec.instanceTypes"),
+                             SkippedResource("nodegroup-spot", "spec.instanceTypes")]
     assert "nodegroup-spot" not in {r.name for r in first.resources}
     assert "node-role" in {r.name for r in first.resources}
     later = render_composition(pool, comp, existing={"nodegroup-spot"})
-    assert later.skipped == []
+    assert later.skipped == [SkippedResource("nodegroup-on-demand", "spec.instanceTypes")]
     spot = next(r for r in later.resources if r.name == "nodegroup-spot")
     assert "instanceTypes" not in spot.for_provider and spot.for_provider["capacityType"] == "SPOT"
 
 
 def test_selection_needs_exactly_one_composition(prod: Prod) -> None:
     pool = xr(prod, "GPUNodePool", "fine-tuning")
-    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks-spot"
+    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks"
     del pool["spec"]["crossplane"]
-    with pytest.raises(ValueError, match="found gpunodepools-eks-mixed, gpunodepools-eks-on-demand"):
-        select_composition(pool, prod[1])
-    pool["spec"]["crossplane"] = {"compositionRef": {"name": "gpunodepools-eks-mixed"}}
-    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks-mixed"
+    assert select_composition(pool, prod[1])["metadata"]["name"] == "gpunodepools-eks"
+    twin = {**select_composition(pool, prod[1]), "metadata": {"name": "gpunodepools-other"}}
+    with pytest.raises(ValueError, match="found gpunodepools-eks, gpunodepools-other"):
+        select_composition(pool, [*prod[1], twin])
+    pool["spec"]["crossplane"] = {"compositionRef": {"name": "gpunodepools-other"}}
+    assert select_composition(pool, [*prod[1], twin])["metadata"]["name"] == "gpunodepools-other"
     pool["kind"] = "Unknown"
     with pytest.raises(ValueError, match="found none"):
         select_composition(pool, prod[1])

@@ -7,7 +7,6 @@ resources and cannot iterate a list, so each quota entry of an environment becom
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -30,13 +29,18 @@ class AcceleratorQuotaSpec(CommonSpec):
 
 
 class AcceleratorQuotaStatus(BaseModel):
-    """What Service Quotas reports."""
+    """What Service Quotas reports, and where the request stands (aiplane.function.acceleratorquota)."""
 
     quotaCode: str | None = None
     value: float | None = None
-    """Applied quota value."""
+    """The value the account has now (applied, else AWS's default)."""
+    requested: float | None = None
+    """spec.vcpus, the value this XR asks for."""
     requestStatus: str | None = None
-    """Status of the latest increase request (PENDING, CASE_OPENED, APPROVED, DENIED...)."""
+    """Status of the increase request aiplane filed, if it filed one (PENDING, CASE_OPENED, APPROVED, DENIED...)."""
+    state: Literal["Observing", "Sufficient", "Requesting", "Pending", "Denied"] | None = None
+    """Observing (value not known yet), Sufficient (value ≥ requested: nothing filed), Requesting (one
+    request being filed), Pending (filed, open), Denied (closed without the value; not filed again)."""
 
 
 def quota_supply(spec: AcceleratorQuotaSpec) -> list[QuotaAmount]:
@@ -67,23 +71,20 @@ def derive_auto(env: Any) -> list[dict[str, Any]]:
     return items
 
 
-def composition_labels(spec: AcceleratorQuotaSpec) -> Mapping[str, str]:
-    return {}
-
-
 API = PlatformAPI(
     kind="AcceleratorQuota",
     plural="acceleratorquotas",
     spec=AcceleratorQuotaSpec,
     status=AcceleratorQuotaStatus,
-    description="An EC2 vCPU quota for GPU/accelerator instances (Service Quotas increase request); "
-    "never lowered when deleted.",
+    description="An EC2 vCPU quota for GPU/accelerator instances: observed, and raised by one Service Quotas "
+    "request only when the account has less; never lowered when deleted.",
     environment_key="quotas",
     printer_columns=(
         PrinterColumn("CLASS", ".spec.class"),
         PrinterColumn("PURCHASE", ".spec.purchase"),
         PrinterColumn("VCPUS", ".spec.vcpus", "integer"),
-        PrinterColumn("REQUEST", ".status.requestStatus"),
+        PrinterColumn("CURRENT", ".status.value", "number"),
+        PrinterColumn("STATE", ".status.state"),
     ),
     derive_auto=derive_auto,
     quota_supply=quota_supply,

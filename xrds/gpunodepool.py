@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -243,10 +242,6 @@ def quota_demand(spec: GPUNodePoolSpec, catalog: Catalog) -> list[QuotaAmount]:
     return out
 
 
-def composition_labels(spec: GPUNodePoolSpec) -> Mapping[str, str]:
-    return {"capacity": {"onDemand": "on-demand", "spot": "spot", "mixed": "mixed"}[spec.capacity]}
-
-
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     """The environment supplies the cluster and the subnets unless the pool names its own. A selector must
     find at least one of the environment's observe-only subnets, or the node groups could never resolve
@@ -294,7 +289,6 @@ API = PlatformAPI(
         ),
     ),
     complete=complete,
-    composition_labels=composition_labels,
     hourly_cost=hourly_cost,
     quota_demand=quota_demand,
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -74,10 +73,6 @@ class ModelBucketStatus(BaseModel):
     kmsKeyArn: str | None = None
 
 
-def composition_labels(spec: ModelBucketSpec) -> Mapping[str, str]:
-    return {"kms": spec.kmsKey.mode}
-
-
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     """Bucket names are global: derive a stable one from environment, item and account."""
     item.setdefault("bucketName", f"{env.name}-{item['name']}-{env.accountId}")
@@ -101,6 +96,5 @@ API = PlatformAPI(
         PrinterColumn("KMS", ".spec.kmsKey.mode"),
     ),
     complete=complete,
-    composition_labels=composition_labels,
     identity=lambda spec: (spec.bucketName,),
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -102,10 +101,6 @@ def hourly_cost(spec: ModelEndpointSpec, catalog: Catalog, spot_discount: float)
     return HourlyCost(worst_case=cost, expected=cost)
 
 
-def composition_labels(spec: ModelEndpointSpec) -> Mapping[str, str]:
-    return {"rollback": "enabled" if spec.ethicsMonitor.action == "rollback" else "disabled"}
-
-
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     """Fill thresholds from the environment's ethics defaults and resolve the capture bucket."""
     monitor = item.get("ethicsMonitor")
@@ -159,6 +154,5 @@ API = PlatformAPI(
         PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour"),
     ),
     complete=complete,
-    composition_labels=composition_labels,
     hourly_cost=hourly_cost,
 )

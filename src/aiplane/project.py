@@ -20,6 +20,9 @@ PRUNE_DISABLED = {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
 DEFAULT_GROUP = "ai.aiplane.io"
 DEFAULT_DOMAIN = "aiplane.io"
 DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"
+# Where the team pushes function-aiplane (function/Dockerfile, `make function-package`); the Function object
+# pins `<function-package>:v<aiplane version>`, the release whose Compositions name its resources.
+DEFAULT_FUNCTION_PACKAGE = "ghcr.io/aiplane/function-aiplane"
 # `aiplane audit` stops after this many seconds overall, whatever AWS (or AWS_ENDPOINT_URL) does.
 DEFAULT_AUDIT_DEADLINE = 120.0
 
@@ -32,6 +35,7 @@ class Settings:
     group: str = DEFAULT_GROUP
     domain: str = DEFAULT_DOMAIN
     ethics_monitor_image: str = DEFAULT_MONITOR_IMAGE
+    function_package: str = DEFAULT_FUNCTION_PACKAGE
     xrds: Path = Path("xrds")
     compositions: Path = Path("compositions")
     environments: Path = Path("environments")
@@ -73,6 +77,7 @@ def load_settings(start: Path | None = None) -> Settings:
         "group",
         "domain",
         "ethics-monitor-image",
+        "function-package",
         "xrds",
         "compositions",
         "environments",
@@ -83,7 +88,7 @@ def load_settings(start: Path | None = None) -> Settings:
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InputError.single(str(pyproject), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")
-    for key in ("group", "domain", "ethics-monitor-image"):
+    for key in ("group", "domain", "ethics-monitor-image", "function-package"):
         if key in raw and not (isinstance(raw[key], str) and raw[key]):
             raise InputError.single(str(pyproject), f"[tool.aiplane] {key} must be a non-empty string")
     crds = raw.get("crds", [])
@@ -103,6 +108,7 @@ def load_settings(start: Path | None = None) -> Settings:
         group=raw.get("group", DEFAULT_GROUP),
         domain=raw.get("domain", DEFAULT_DOMAIN),
         ethics_monitor_image=raw.get("ethics-monitor-image", DEFAULT_MONITOR_IMAGE),
+        function_package=raw.get("function-package", DEFAULT_FUNCTION_PACKAGE),
         xrds=folders["xrds"],
         compositions=folders["compositions"],
         environments=folders["environments"],

@@ -24,7 +24,10 @@ LONGEST = {"nodePools": 33, "buckets": 29, "endpoints": 37}
 # AWS name limits of the external names the Compositions derive (EKS CreateNodegroup, S3 bucket naming
 # rules, SageMaker CreateEndpoint/EndpointConfig/Model, IAM CreateRole, CloudWatch PutMetricAlarm).
 EXTERNAL_NAME_LIMITS = {"NodeGroup": 63, "Bucket": 63, "Endpoint": 63, "EndpointConfiguration": 63,
-                        "Model": 63, "Role": 64, "MetricAlarm": 255}
+                        "Model": 63, "Role": 64, "MetricAlarm": 255,
+                        # `<service_code>/<quota_code>`: 1–63 and 1–128 characters (terraform-provider-aws
+                        # servicequotas/service_quota.go ValidateFunc).
+                        "ServiceQuota": 63 + 1 + 128}
 K8S_NAME_LIMITS = {"CronJob": 52}
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 

@@ -37,7 +37,7 @@ def test_finops_tags_reach_every_taggable_managed_resource(synthesis: Synthesis)
                     f"{comp['metadata']['name']}/{res.name} never gets tag {key}"
                 )
             assert base_tags.get("managed-by") == "aiplane"
-    assert seen >= 20
+    assert seen >= 10
 
 
 def test_every_composed_object_gets_finops_labels_and_provider_config(synthesis: Synthesis) -> None:
@@ -58,22 +58,25 @@ def test_pipelines_run_patch_and_transform_then_auto_ready_last(synthesis: Synth
         assert comp["spec"]["mode"] == "Pipeline"
         assert [s["functionRef"]["name"] for s in steps] == [
             "crossplane-contrib-function-patch-and-transform",
+            "function-aiplane",
             "crossplane-contrib-function-auto-ready",
         ]
 
 
-def test_a_mixed_pool_composes_an_on_demand_and_a_spot_node_group(synthesis: Synthesis) -> None:
+def test_a_mixed_pool_composes_an_on_demand_base_and_a_spot_node_group(synthesis: Synthesis) -> None:
     pool = next(
         o for o in synthesis.objects() if o["kind"] == "GPUNodePool" and o["spec"]["capacity"] == "mixed"
     )
-    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks-mixed"}}
-    chosen = [c for c in compositions(synthesis) if c["metadata"]["name"] == "gpunodepools-eks-mixed"]
-    groups = [r for r in composed_resources(chosen[0]) if r.kind == "NodeGroup"]
-    assert sorted(r.base["spec"]["forProvider"]["capacityType"] for r in groups) == ["ON_DEMAND", "SPOT"]
-    on_demand = next(r for r in groups if r.base["spec"]["forProvider"]["capacityType"] == "ON_DEMAND")
-    assert on_demand.writes("spec.forProvider.scalingConfig.maxSize")
-    assert on_demand.writes("spec.initProvider.scalingConfig.desiredSize")
-    assert not on_demand.writes("spec.forProvider.scalingConfig.desiredSize"), "autoscalers own desiredSize"
+    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks"}}
+    chosen = next(c for c in compositions(synthesis) if c["metadata"]["name"] == "gpunodepools-eks")
+    groups = [r.obj for r in render(pool, chosen) if r.obj["kind"] == "NodeGroup"]
+    assert sorted(g["spec"]["forProvider"]["capacityType"] for g in groups) == ["ON_DEMAND", "SPOT"]
+    on_demand = next(g for g in groups if g["spec"]["forProvider"]["capacityType"] == "ON_DEMAND")
+    base = pool["spec"]["onDemandBaseSize"]
+    assert on_demand["spec"]["forProvider"]["scalingConfig"] == {"minSize": base, "maxSize": base}
+    assert on_demand["spec"]["initProvider"]["scalingConfig"] == {"desiredSize": base}
+    for group in groups:
+        assert "desiredSize" not in group["spec"]["forProvider"]["scalingConfig"], "autoscalers own desiredSize"
 
 
 def test_every_shipped_xr_renders_to_objects_that_validate_strictly(synthesis: Synthesis) -> None:
@@ -107,28 +110,27 @@ def test_buckets_and_keys_survive_their_xr(synthesis: Synthesis) -> None:
             assert "Delete" not in policies and "*" not in policies, res.name
 
 
-def test_each_capacity_has_its_own_composition(synthesis: Synthesis) -> None:
-    by_capacity = {
-        c["metadata"]["labels"].get("aiplane.io/capacity"): c
-        for c in compositions(synthesis)
-        if composite_kind(c) == "GPUNodePool"
-    }
-    counts = {
-        cap: sorted(
-            r.base["spec"]["forProvider"]["capacityType"]
-            for r in composed_resources(c)
-            if r.kind == "NodeGroup"
-        )
-        for cap, c in by_capacity.items()
-    }
-    assert counts == {"on-demand": ["ON_DEMAND"], "spot": ["SPOT"], "mixed": ["ON_DEMAND", "SPOT"]}
+def test_one_composition_per_api_whose_pipeline_lets_the_spec_decide(synthesis: Synthesis) -> None:
+    by_kind: dict[str, list[str]] = {}
+    for c in compositions(synthesis):
+        by_kind.setdefault(composite_kind(c), []).append(c["metadata"]["name"])
+    assert all(len(names) == 1 for names in by_kind.values()), by_kind
+    pool_comp = next(c for c in compositions(synthesis) if composite_kind(c) == "GPUNodePool")
+    pool = next(o for o in synthesis.objects() if o["kind"] == "GPUNodePool")
+    counts = {}
+    for capacity in ("onDemand", "spot"):
+        xr = {**pool, "spec": {**pool["spec"], "capacity": capacity}}
+        xr["spec"].pop("onDemandBaseSize", None)
+        counts[capacity] = sorted(r.obj["spec"]["forProvider"]["capacityType"] for r in render(xr, pool_comp)
+                                  if r.obj["kind"] == "NodeGroup")
+    assert counts == {"onDemand": ["ON_DEMAND"], "spot": ["SPOT"]}
 
 
 def test_model_endpoint_compositions_compose_the_ethics_monitor_and_data_capture(
     synthesis: Synthesis,
 ) -> None:
     endpoint_comps = [c for c in compositions(synthesis) if composite_kind(c) == "ModelEndpoint"]
-    assert len(endpoint_comps) == 2
+    assert len(endpoint_comps) == 1
     for comp in endpoint_comps:
         kinds = {r.kind: r for r in composed_resources(comp)}
         assert {"ConfigMap", "CronJob", "MetricAlarm", "ServiceAccount", "EndpointConfiguration"} <= set(
@@ -140,16 +142,15 @@ def test_model_endpoint_compositions_compose_the_ethics_monitor_and_data_capture
         assert kinds["EndpointConfiguration"].writes("spec.forProvider.dataCaptureConfig.destinationS3Uri")
         assert kinds["CronJob"].writes("spec.schedule")
         assert kinds["MetricAlarm"].writes("spec.forProvider.alarmActions[0]")
-    rollback = next(c for c in endpoint_comps if c["metadata"]["name"].endswith("-rollback"))
-    endpoint = next(r for r in composed_resources(rollback) if r.kind == "Endpoint")
+    endpoint = next(r for r in composed_resources(endpoint_comps[0]) if r.kind == "Endpoint")
     assert endpoint.writes("spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName")
 
 
 def test_quota_requests_are_never_deleted(synthesis: Synthesis) -> None:
     comp = next(c for c in compositions(synthesis) if composite_kind(c) == "AcceleratorQuota")
-    quota = next(composed_resources(comp))
-    assert "Delete" not in quota.base["spec"]["managementPolicies"]
-    assert "*" not in quota.base["spec"]["managementPolicies"]
+    for quota in composed_resources(comp):
+        assert "Delete" not in quota.base["spec"]["managementPolicies"]
+        assert "*" not in quota.base["spec"]["managementPolicies"]
 
 
 def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) -> None:
@@ -162,6 +163,8 @@ def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) 
         f"crossplane-contrib-provider-aws-{s}"
         for s in ("cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
     }
+    # function-aiplane is the team's own package, pinned to this aiplane's version.
+    assert refs.pop("function-aiplane") == "ghcr.io/aiplane/function-aiplane:v0.1.0"
     assert all(ref.startswith("xpkg.crossplane.io/") and ":v" in ref for ref in refs.values())
     role = next(o for o in synthesis.objects() if o["kind"] == "ClusterRole")
     assert role["metadata"]["labels"]["rbac.crossplane.io/aggregate-to-crossplane"] == "true"

@@ -1,4 +1,5 @@
-"""XRs name their Composition, so changing a variant in Git changes what Crossplane composes."""
+"""One Composition per API: what an XR composes follows its spec, so changing `capacity` or the ethics action
+in Git changes what Crossplane composes without switching Compositions (function-aiplane decides)."""
 
 from __future__ import annotations
 
@@ -7,30 +8,43 @@ from pathlib import Path
 import yaml
 from project_copy import copy_project, run_aiplane
 
-
-def xr(project: Path, name: str) -> dict:
-    return yaml.safe_load((project / "manifests/environments/prod" / name).read_text())
+from aiplane.crossplane.render import render, select_composition
 
 
-def test_changing_capacity_switches_the_composition_ref(tmp_path: Path) -> None:
+def _docs(folder: Path) -> list[dict]:
+    return [d for p in sorted(folder.rglob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+
+
+def _composed(project: Path, name: str) -> list[dict]:
+    xr = yaml.safe_load((project / "manifests/environments/prod" / name).read_text())
+    comps = [d for d in _docs(project / "manifests/platform") if d["kind"] == "Composition"]
+    return [r.obj for r in render(xr, select_composition(xr, comps))]
+
+
+def test_changing_capacity_changes_the_node_groups_not_the_composition(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
     assert run_aiplane(project, "synth").returncode == 0
-    pool = xr(project, "gpunodepool-fine-tuning.yaml")
-    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks-spot"}}
+    pool = yaml.safe_load((project / "manifests/environments/prod/gpunodepool-fine-tuning.yaml").read_text())
+    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks"}}
+    groups = [o for o in _composed(project, "gpunodepool-fine-tuning.yaml") if o["kind"] == "NodeGroup"]
+    assert [g["spec"]["forProvider"]["capacityType"] for g in groups] == ["SPOT"]
     env = project / "environments/prod.yaml"
     env.write_text(env.read_text().replace("    capacity: spot\n    scaling: {minSize: 0, maxSize: 2}",
                                            "    capacity: onDemand\n    scaling: {minSize: 0, maxSize: 2}"))
     assert run_aiplane(project, "synth").returncode == 0
-    pool = xr(project, "gpunodepool-fine-tuning.yaml")
-    # A compositionSelector would be ignored once Crossplane has chosen; a changed ref is followed.
-    assert pool["spec"]["crossplane"] == {"compositionRef": {"name": "gpunodepools-eks-on-demand"}}
+    groups = [o for o in _composed(project, "gpunodepool-fine-tuning.yaml") if o["kind"] == "NodeGroup"]
+    assert [g["spec"]["forProvider"]["capacityType"] for g in groups] == ["ON_DEMAND"]
 
 
-def test_changing_the_ethics_action_switches_to_the_rollback_composition(tmp_path: Path) -> None:
+def test_changing_the_ethics_action_to_rollback_adds_auto_rollback(tmp_path: Path) -> None:
     project = copy_project(tmp_path)
+    assert run_aiplane(project, "synth").returncode == 0
+    endpoint = next(o for o in _composed(project, "modelendpoint-chat-assistant.yaml") if o["kind"] == "Endpoint")
+    assert "deploymentConfig" not in endpoint["spec"]["forProvider"]
     env = project / "environments/prod.yaml"
     env.write_text(env.read_text().replace("      action: alert\n      alertTarget: arn:aws:sns:us-east-1:777788889999",
                                            "      action: rollback\n      alertTarget: arn:aws:sns:us-east-1:777788889999"))
     assert run_aiplane(project, "synth").returncode == 0
-    endpoint = xr(project, "modelendpoint-chat-assistant.yaml")
-    assert endpoint["spec"]["crossplane"] == {"compositionRef": {"name": "modelendpoints-sagemaker-rollback"}}
+    endpoint = next(o for o in _composed(project, "modelendpoint-chat-assistant.yaml") if o["kind"] == "Endpoint")
+    rollback = endpoint["spec"]["forProvider"]["deploymentConfig"]["autoRollbackConfiguration"]
+    assert rollback["alarms"][0]["alarmName"].endswith("-fairness")

@@ -160,7 +160,11 @@ def declared_state(
         ]
         state.buckets += [_bucket(r, by_kind, origin, region) for r in by_kind.get(BUCKET_KIND, [])]
         state.endpoints += [_endpoint(r, by_kind, origin, region) for r in by_kind.get(ENDPOINT_KIND, [])]
-        state.quotas += [_quota(r, origin, region) for r in by_kind.get(QUOTA_KIND, [])]
+        # One quota per XR: the composed ServiceQuotas (the observer, and the request while the account is
+        # short) name the same quota; the value Git asks for is the XR's.
+        quotas = {(r.for_provider.get("serviceCode"), r.for_provider.get("quotaCode")): r for r in by_kind.get(QUOTA_KIND, [])}
+        wanted = (xr.get("spec") or {}).get("vcpus")
+        state.quotas += [_quota(r, origin, region, wanted) for r in quotas.values()]
     return state
 
 
@@ -272,14 +276,15 @@ def _endpoint(
     )
 
 
-def _quota(resource: RenderedResource, origin: Origin, region: str) -> DeclaredQuota:
+def _quota(resource: RenderedResource, origin: Origin, region: str, wanted: Any) -> DeclaredQuota:
     fp = resource.for_provider
-    if not fp.get("quotaCode") or fp.get("value") is None:
+    value = fp.get("value", wanted)
+    if not fp.get("quotaCode") or not isinstance(value, int | float):
         raise ValueError(f"{origin}: composed ServiceQuota {resource.name!r} has no quotaCode or value")
     return DeclaredQuota(
         service_code=str(fp.get("serviceCode", "ec2")),
         code=str(fp["quotaCode"]),
         region=str(fp.get("region") or region),
         origin=origin,
-        vcpus=float(fp["value"]),
+        vcpus=float(value),
     )

@@ -4,4 +4,4 @@ API and the Compositions that fulfil it — the `PlatformAPI` descriptor and the
 every Composition shares (composing), and the pydantic model → XRD conversion (xrd). Nothing here reads
 environments, runs a synthesis or knows a particular platform API; what `xrds/` and `compositions/` may
 rely on is listed in docs/architecture.md. May import: `aiplane.catalog`, `aiplane.errors`,
-`aiplane.project`."""
+`aiplane.function`, `aiplane.project`."""

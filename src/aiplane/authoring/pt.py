@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aiplane.function.model import FUNCTION_NAME as FUNCTION_AIPLANE
+
 PT_INPUT_API_VERSION = "pt.fn.crossplane.io/v1beta1"
 FUNCTION_PATCH_AND_TRANSFORM = "crossplane-contrib-function-patch-and-transform"
 FUNCTION_AUTO_READY = "crossplane-contrib-function-auto-ready"
@@ -173,7 +175,9 @@ def pipeline_composition(
     patch_sets: Sequence[PatchSet],
     labels: Mapping[str, str],
 ) -> dict[str, Any]:
-    """A Pipeline Composition: function-patch-and-transform, then function-auto-ready last."""
+    """A Pipeline Composition: function-patch-and-transform composes every resource the API can need,
+    function-aiplane lets the XR's spec decide which exist and how (aiplane.function), function-auto-ready
+    last."""
     return {
         "apiVersion": "apiextensions.crossplane.io/v1",
         "kind": "Composition",
@@ -192,6 +196,7 @@ def pipeline_composition(
                         "resources": [r.to_input() for r in resources],
                     },
                 },
+                {"step": "spec-decides", "functionRef": {"name": FUNCTION_AIPLANE}},
                 {"step": "auto-ready", "functionRef": {"name": FUNCTION_AUTO_READY}},
             ],
         },

@@ -21,7 +21,7 @@ import base64
 import copy
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiplane.crossplane.composed import expand_patches
@@ -37,6 +37,9 @@ from aiplane.crossplane.gosemantics import (
     sprint_v,
     sprintf,
 )
+from aiplane.function.logic import run as run_function_aiplane
+from aiplane.function.model import FUNCTION_NAME as FUNCTION_AIPLANE
+from aiplane.function.model import Request
 from aiplane.validation.fieldpath import get_path, parse_field_path, set_path
 
 PT_FUNCTION_INPUT = "pt.fn.crossplane.io/v1beta1"
@@ -131,22 +134,39 @@ class SkippedResource:
 class Rendering:
     resources: list[RenderedResource]
     skipped: list[SkippedResource]
+    # XR status fields and warnings from function-aiplane's step.
+    status: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[RenderedResource]:
-    """Every P&T resource of the Composition's pipeline that P&T composes on the first apply."""
+    """Every resource the Composition's pipeline composes on the first apply."""
     return render_composition(xr, composition).resources
 
 
 def render_composition(
-    xr: Mapping[str, Any], composition: Mapping[str, Any], existing: Collection[str] = ()
+    xr: Mapping[str, Any],
+    composition: Mapping[str, Any],
+    existing: Collection[str] = (),
+    observed: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Rendering:
-    """Each P&T resource: a deep copy of its base with patches applied. `existing` names the composed
-    resources that already exist, for which a missing Required input skips only the patch."""
-    out: list[RenderedResource] = []
+    """The pipeline's steps in order: each P&T step adds its resources (a deep copy of the base with the
+    patches applied), a function-aiplane step runs aiplane.function on what the steps before it want, the
+    other functions (function-auto-ready) change nothing composed. `existing` names the composed resources
+    that already exist (for which a missing Required input skips only the patch); `observed` gives them
+    with their status, which function-aiplane reads (e.g. a quota's current value)."""
+    observed = observed or {}
+    existing = {*existing, *observed}
+    desired: dict[str, dict[str, Any]] = {}
     skipped: list[SkippedResource] = []
+    status: dict[str, Any] = {}
+    warnings: list[str] = []
     for step in (composition.get("spec") or {}).get("pipeline") or []:
         fn_input = step.get("input") or {}
+        if ((step.get("functionRef") or {}).get("name")) == FUNCTION_AIPLANE:
+            outcome = run_function_aiplane(Request(xr, desired, observed))
+            desired, status, warnings = outcome.desired, {**status, **outcome.status}, [*warnings, *outcome.warnings]
+            continue
         if fn_input.get("apiVersion") != PT_FUNCTION_INPUT:
             continue
         patch_sets = {ps["name"]: ps.get("patches") or [] for ps in fn_input.get("patchSets") or []}
@@ -165,8 +185,9 @@ def render_composition(
             if missing is not None:
                 skipped.append(SkippedResource(name, missing.path))
                 continue
-            out.append(RenderedResource(name, obj))
-    return Rendering(out, skipped)
+            desired[name] = obj
+    resources = [RenderedResource(name, obj) for name, obj in desired.items()]
+    return Rendering(resources, skipped, status, warnings)
 
 
 def _expand(

@@ -4,5 +4,5 @@ environment record ConfigMap (environment_record), building the shared platform 
 (xr) and the Flux Kustomizations (gitops), packaging through cdk8s (cdk8s_app), the whole run in memory
 (pipeline), and writing or checking manifests/ atomically (manifest_tree). Every consumer of synthesized
 objects — validation of the output, the guardrails, cost, the audit, the Pulumi stacks — sits above it.
-May import: `aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`,
-`aiplane.project`, `aiplane.validation`, `aiplane.yamlio`."""
+May import: `aiplane`, `aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`,
+`aiplane.function`, `aiplane.project`, `aiplane.validation`, `aiplane.yamlio`."""

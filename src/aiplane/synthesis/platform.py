@@ -10,10 +10,12 @@ from typing import Any
 
 import yaml
 
+from aiplane import __version__
 from aiplane.authoring.composing import CompositionContext
 from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
-from aiplane.project import MANAGED_BY, PRUNE_DISABLED
+from aiplane.function.model import FUNCTION_NAME as FUNCTION_AIPLANE
+from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.subnets import SUBNET_API_VERSION, SUBNET_KIND
 from aiplane.validation.registry import shipped_crd_name
@@ -77,15 +79,27 @@ def runtime_config(provider: str) -> dict[str, Any]:
     }
 
 
-def packages(compositions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def referenced_functions(compositions: list[dict[str, Any]]) -> set[str]:
+    """Names of the Function objects the Compositions' pipelines call."""
+    return {
+        str((step.get("functionRef") or {}).get("name"))
+        for c in compositions
+        for step in (c.get("spec") or {}).get("pipeline") or []
+    }
+
+
+def packages(compositions: list[dict[str, Any]], settings: Settings) -> list[dict[str, Any]]:
     """Functions the pipelines call, the provider family members whose MRs they compose, and each
-    provider's DeploymentRuntimeConfig (referenced by its `runtimeConfigRef`)."""
+    provider's DeploymentRuntimeConfig (referenced by its `runtimeConfigRef`). function-aiplane is pinned
+    to this aiplane's version: its logic and the Compositions name the same composed resources."""
     versions = package_versions()
     registry = versions["registry"]
     out = [
         _package("Function", f"crossplane-contrib-{fn}", f"{registry}/{fn}:{tag}")
         for fn, tag in sorted(versions["functions"].items())
     ]
+    if FUNCTION_AIPLANE in referenced_functions(compositions):
+        out.append(_package("Function", FUNCTION_AIPLANE, f"{settings.function_package}:v{__version__}"))
     services = sorted({group.removesuffix(AWS_MR_SUFFIX) for group, _ in aws_managed_kinds(compositions)})
     for svc in services:
         name = f"crossplane-contrib-provider-aws-{svc}"
@@ -168,7 +182,7 @@ def build_platform(project: Project, ctx: CompositionContext) -> Platform:
     xrds = [build_xrd(api, ctx.settings, defaults.get(kind)) for kind, api in sorted(project.apis.items())]
     compositions.sort(key=lambda c: str(c["metadata"]["name"]))
     return Platform(
-        packages=[*packages(compositions), activation_policy(compositions), compose_rbac(compositions)],
+        packages=[*packages(compositions, ctx.settings), activation_policy(compositions), compose_rbac(compositions)],
         provider_config=[default_provider_config()],
         apis=[*xrds, *compositions],
     )

@@ -1,0 +1,150 @@
+"""function-aiplane behind the real Crossplane core: the XR's spec alone decides what is composed, and an
+AcceleratorQuota files its request only when the observed quota is short, once. The function is served from
+src/aiplane/function by the SDK (.tools/function-aiplane), between the real P&T and auto-ready; aiplane's
+renderer, given the same observed state, must agree."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from compare import desired_state, differences
+from realengine import ROOT, Engine, Rendered, Tools
+from shipped import Case, cases
+
+from aiplane.crossplane.render import render_composition
+from aiplane.function.acceleratorquota import FILE_ONCE, OBSERVE_ONLY, QUOTA, request_name
+from aiplane.function.model import FUNCTION_NAME
+
+CASES = cases()
+
+
+def _case(kind: str) -> Case:
+    return next(c for c in CASES if c.xr()["kind"] == kind)
+
+
+def _agree(rendered: Rendered, case: Case, observed: list[dict[str, Any]] = ()) -> None:  # type: ignore[assignment]
+    by_name = {o["metadata"]["annotations"]["crossplane.io/composition-resource-name"]: o for o in observed}
+    ours = render_composition(rendered.xr, case.composition_object(), observed=by_name)
+    real = rendered.by_resource_name()
+    assert {r.name for r in ours.resources} == set(real)
+    for r in ours.resources:
+        assert differences(desired_state(r.obj), desired_state(real[r.name])) == [], r.name
+    for key, value in ours.status.items():
+        assert rendered.xr["status"].get(key) == value, (key, rendered.xr["status"])
+
+
+@pytest.mark.parametrize(("capacity", "types"), [("onDemand", ["ON_DEMAND"]), ("spot", ["SPOT"]), ("mixed", ["ON_DEMAND", "SPOT"])])
+def test_a_hand_applied_pool_gets_the_capacity_its_spec_names(engine: Engine, capacity: str, types: list[str]) -> None:
+    case = _case("GPUNodePool")
+    xr = case.xr()
+    # Applied by hand: no compositionRef chosen by aiplane's synth, only the spec.
+    xr["spec"].pop("crossplane", None)
+    xr["spec"]["capacity"] = capacity
+    xr["spec"].pop("onDemandBaseSize", None)
+    if capacity == "mixed":
+        xr["spec"]["onDemandBaseSize"] = 1
+    rendered = engine.render(xr, case.composition_object(), case.xrd())
+    groups = [c for c in rendered.composed if c["kind"] == "NodeGroup"]
+    assert sorted(g["spec"]["forProvider"]["capacityType"] for g in groups) == types
+    if capacity == "mixed":
+        base = next(g for g in groups if g["spec"]["forProvider"]["capacityType"] == "ON_DEMAND")
+        assert base["spec"]["forProvider"]["scalingConfig"] == {"minSize": 1, "maxSize": 1}
+    _agree(rendered, case)
+
+
+@pytest.mark.parametrize("mode", ["managed", "external"])
+def test_the_kms_mode_decides_whose_key_encrypts_the_bucket(engine: Engine, mode: str) -> None:
+    case = _case("ModelBucket")
+    xr = case.xr()
+    xr["spec"].pop("crossplane", None)
+    arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    xr["spec"]["kmsKey"] = {"mode": mode, **({"keyArn": arn} if mode == "external" else {})}
+    rendered = engine.render(xr, case.composition_object(), case.xrd())
+    kinds = [c["kind"] for c in rendered.composed]
+    assert ("Key" in kinds) is (mode == "managed")
+    encryption = next(c for c in rendered.composed if c["kind"] == "BucketServerSideEncryptionConfiguration")
+    by_default = encryption["spec"]["forProvider"]["rule"][0]["applyServerSideEncryptionByDefault"]
+    assert (by_default.get("kmsMasterKeyId") == arn) is (mode == "external")
+    _agree(rendered, case)
+
+
+@pytest.mark.parametrize(("action", "rollback"), [("alert", False), ("rollback", True)])
+def test_only_rollback_endpoints_roll_back(engine: Engine, action: str, rollback: bool) -> None:
+    case = _case("ModelEndpoint")
+    xr = case.xr()
+    xr["spec"].pop("crossplane", None)
+    xr["spec"]["ethicsMonitor"]["action"] = action
+    rendered = engine.render(xr, case.composition_object(), case.xrd())
+    endpoint = next(c for c in rendered.composed if c["kind"] == "Endpoint")
+    assert ("deploymentConfig" in endpoint["spec"]["forProvider"]) is rollback
+    _agree(rendered, case)
+
+
+def _with_status(obj: dict[str, Any], at_provider: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(obj)
+    out["status"] = {
+        "atProvider": at_provider,
+        "conditions": [
+            {"type": "Ready", "status": "True", "reason": "Available", "lastTransitionTime": "2024-01-01T00:00:00Z"},
+            {"type": "Synced", "status": "True", "reason": "ReconcileSuccess", "lastTransitionTime": "2024-01-01T00:00:00Z"},
+        ],
+    }
+    return out
+
+
+def test_a_quota_is_observed_requested_once_and_never_refiled_after_a_denial(engine: Engine) -> None:
+    case = _case("AcceleratorQuota")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+    wanted = xr["spec"]["vcpus"]
+    name = request_name(wanted)
+
+    first = engine.render(xr, comp, xrd)
+    assert set(first.by_resource_name()) == {QUOTA}, "nothing is requested before the quota is observed"
+    assert first.by_resource_name()[QUOTA]["spec"]["managementPolicies"] == OBSERVE_ONLY
+    assert first.xr["status"]["state"] == "Observing"
+    quota = first.by_resource_name()[QUOTA]
+    # The Terraform ID, which upjet derives from forProvider (FormattedIdentifierFromProvider).
+    assert quota["metadata"]["annotations"]["crossplane.io/external-name"] == f"ec2/{quota['spec']['forProvider']['quotaCode']}"
+    _agree(first, case)
+
+    enough = [_with_status(quota, {"value": wanted * 2})]
+    sufficient = engine.render(xr, comp, xrd, observed=enough)
+    assert set(sufficient.by_resource_name()) == {QUOTA}
+    assert sufficient.xr["status"]["state"] == "Sufficient"
+    _agree(sufficient, case, enough)
+
+    short = [_with_status(quota, {"value": 8})]
+    filing = engine.render(xr, comp, xrd, observed=short)
+    assert set(filing.by_resource_name()) == {QUOTA, name}
+    request = filing.by_resource_name()[name]
+    assert request["spec"]["managementPolicies"] == FILE_ONCE
+    assert request["spec"]["forProvider"]["value"] == wanted
+    assert filing.xr["status"]["state"] == "Requesting"
+    _agree(filing, case, short)
+
+    for request_status, state in (("PENDING", "Pending"), ("DENIED", "Denied"), ("DENIED", "Denied")):
+        observed = [*short, _with_status(request, {"value": 8, "requestStatus": request_status})]
+        later = engine.render(xr, comp, xrd, observed=observed)
+        assert later.by_resource_name()[name]["spec"]["managementPolicies"] == OBSERVE_ONLY
+        assert later.xr["status"]["state"] == state
+        assert later.xr["status"]["requestStatus"] == request_status
+        _agree(later, case, observed)
+
+
+def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:
+    """function/package/crossplane.yaml is what `make function-package` wraps the runtime image in; the real
+    CLI's `xpkg build` parses and lints it (without Docker no runtime image is embedded here)."""
+    out = tmp_path / "function-aiplane.xpkg"
+    done = subprocess.run(
+        [*Tools.load().argv("crossplane"), "xpkg", "build", "-f", str(ROOT / "function/package"), "-o", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_size > 0
+    meta = yaml.safe_load((ROOT / "function/package/crossplane.yaml").read_text())
+    assert meta["kind"] == "Function" and meta["metadata"]["name"] == FUNCTION_NAME
