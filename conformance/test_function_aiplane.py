@@ -98,7 +98,7 @@ def _with_status(obj: dict[str, Any], at_provider: dict[str, Any]) -> dict[str, 
 
 
 def test_a_quota_is_observed_requested_once_and_never_refiled_after_a_denial(engine: Engine) -> None:
-    case = _case("AcceleratorQuota")
+    case = next(c for c in CASES if c.xr()["kind"] == "AcceleratorQuota" and c.xr()["spec"].get("service") == "ec2")
     xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
     wanted = xr["spec"]["vcpus"]
     name = request_name(wanted)
@@ -134,6 +134,21 @@ def test_a_quota_is_observed_requested_once_and_never_refiled_after_a_denial(eng
         assert later.xr["status"]["state"] == state
         assert later.xr["status"]["requestStatus"] == request_status
         _agree(later, case, observed)
+
+
+def test_a_sagemaker_endpoint_quota_is_observed_and_requested_in_instances(engine: Engine) -> None:
+    case = next(c for c in CASES if c.xr()["kind"] == "AcceleratorQuota" and c.xr()["spec"].get("service") == "sagemaker")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+    first = engine.render(xr, comp, xrd)
+    quota = first.by_resource_name()[QUOTA]
+    assert quota["spec"]["forProvider"]["serviceCode"] == "sagemaker"
+    assert quota["metadata"]["annotations"]["crossplane.io/external-name"] == f"sagemaker/{quota['spec']['forProvider']['quotaCode']}"
+    short = [_with_status(quota, {"value": 0})]
+    filing = engine.render(xr, comp, xrd, observed=short)
+    request = filing.by_resource_name()[request_name(xr["spec"]["instances"])]
+    assert request["spec"]["forProvider"]["value"] == xr["spec"]["instances"]
+    assert filing.xr["status"]["state"] == "Requesting"
+    _agree(filing, case, short)
 
 
 def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ValidationError
 from aiplane.catalog.instances import (
     CATALOG_FOLDER,
     EC2_INSTANCES_FILE,
+    ENDPOINT_QUOTAS_FILE,
     QUOTAS_FILE,
     SAGEMAKER_INSTANCES_FILE,
     Catalog,
@@ -22,7 +23,7 @@ from aiplane.catalog.instances import (
     load_catalog,
 )
 
-DATA_FILES = (EC2_INSTANCES_FILE, SAGEMAKER_INSTANCES_FILE, QUOTAS_FILE)
+DATA_FILES = (EC2_INSTANCES_FILE, SAGEMAKER_INSTANCES_FILE, QUOTAS_FILE, ENDPOINT_QUOTAS_FILE)
 
 # The section 5 table of the FinOps reference, plus trn1n which the same catalog lists.
 REFERENCE_EC2_TYPES = {
@@ -268,3 +269,15 @@ def test_every_uncertain_entry_explains_itself(catalog: Catalog) -> None:
     entries = catalog.uncertain_entries()
     assert any(entry.startswith("quota trn/onDemand L-2C3B7624") for entry in entries)
     assert all(not entry.endswith(": None") for entry in entries)
+
+
+def test_endpoint_quota_codes_are_only_those_a_cited_source_states(catalog: Catalog) -> None:
+    """SageMaker "<type> for endpoint usage" codes: every entry names its source; p4d, whose code appears only
+    in unattributed listings, is absent, so nothing composes a quota for it."""
+    assert catalog.endpoint_quota_types() == ["ml.g5.2xlarge", "ml.g5.xlarge", "ml.inf2.xlarge", "ml.m5.xlarge"]
+    g5 = catalog.endpoint_quota("ml.g5.xlarge")
+    assert g5 is not None and (g5.code, g5.service_code, g5.purchase) == ("L-1928E07B", "sagemaker", "endpoint")
+    assert all("aws-samples/" in q.source for q in catalog.endpoint_quotas.values())
+    assert catalog.endpoint_quota("ml.p4d.24xlarge") is None
+    references = raw(ENDPOINT_QUOTAS_FILE)["source"]["references"]
+    assert all(len(r["commit"]) == 40 for r in references)

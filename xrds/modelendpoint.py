@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from aiplane.authoring.api import CommonSpec, FairnessThresholds, HourlyCost, PlatformAPI, PrinterColumn, Spec
+from aiplane.authoring.api import (
+    CommonSpec,
+    FairnessThresholds,
+    HourlyCost,
+    PlatformAPI,
+    PrinterColumn,
+    QuotaAmount,
+    Spec,
+)
 from aiplane.authoring.formats import ECR_IMAGE_REPOSITORY, CronSchedule, ImageReference, S3BucketName
 from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
@@ -101,6 +109,15 @@ def hourly_cost(spec: ModelEndpointSpec, catalog: Catalog, spot_discount: float)
     return HourlyCost(worst_case=cost, expected=cost)
 
 
+def quota_demand(spec: ModelEndpointSpec, catalog: Catalog) -> list[QuotaAmount]:
+    """Instances of the endpoint's type it needs (SageMaker "<type> for endpoint usage"), when the catalog
+    has that quota's code from a cited source; otherwise none (the quota is unmanaged, and the
+    endpoint-quota-unmanaged rule says so)."""
+    if catalog.endpoint_quota(spec.instanceType) is None:
+        return []
+    return [QuotaAmount(spec.region, spec.instanceType, "endpoint", spec.instanceCount, service="sagemaker")]
+
+
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
     """Fill thresholds from the environment's ethics defaults and resolve the capture bucket."""
     monitor = item.get("ethicsMonitor")
@@ -155,4 +172,5 @@ API = PlatformAPI(
     ),
     complete=complete,
     hourly_cost=hourly_cost,
+    quota_demand=quota_demand,
 )

@@ -78,12 +78,15 @@ PROD: dict[str, Any] = {
                                            "eks:nodegroup-name": "prod-neuron-inference-ondemand"}},
     ],
 }
-# Applied EC2 vCPU quotas by code: exactly what prod's `quotas: auto` needs.
+# Applied quotas by code (EC2 vCPU quotas; `sagemaker/<code>` for SageMaker endpoint instance quotas): exactly
+# what prod's `quotas: auto` needs.
 PROD_QUOTAS: dict[str, float | None] = {
     "L-DB2E81BA": 96.0,   # g on-demand
     "L-3819A6DF": 288.0,  # g spot
     "L-1945791B": 384.0,  # inf on-demand
     "L-7212CCBC": 192.0,  # p spot
+    "sagemaker/L-9614C779": 2.0,  # ml.g5.2xlarge for endpoint usage
+    "sagemaker/L-2F737F8D": 2.0,  # ml.m5.xlarge for endpoint usage
 }
 
 
@@ -172,9 +175,11 @@ class StubbedQuotaClients(Clients):
         made = super().client(service, region)
         if service == "service-quotas" and fresh:
             stubber = Stubber(made)
-            for code in sorted(self.applied):  # the audit reads quotas in (region, code) order
-                value = self.applied[code]
-                params = {"ServiceCode": "ec2", "QuotaCode": code}
+            # The audit reads quotas in (region, code) order.
+            for key in sorted(self.applied, key=lambda k: k.rsplit("/", 1)[-1]):
+                value = self.applied[key]
+                service, _, code = key.rpartition("/")
+                params = {"ServiceCode": service or "ec2", "QuotaCode": code}
                 if value is None:
                     stubber.add_client_error("get_service_quota", "NoSuchResourceException",
                                              "no applied value", expected_params=params)

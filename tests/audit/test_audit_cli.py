@@ -58,12 +58,12 @@ def test_json_report_lists_findings_and_what_moto_cannot_check(aws: Client) -> N
          "usd_per_hour": None},
     ]
     assert report["summary"] == {
-        "findings": 2, "cost_leak_usd_per_hour": round(P4D, 4), "unchecked": 4,
+        "findings": 2, "cost_leak_usd_per_hour": round(P4D, 4), "unchecked": 6,
         "by_kind": {"drift": 1, "cost-leak": 1, "ethics-blind": 0, "bucket-weak": 0, "quota-short": 0}}
-    # moto answers Service Quotas only for `vpc`: EC2 quotas are reported as not checked.
+    # moto answers Service Quotas only for `vpc`: EC2 and SageMaker quotas are reported as not checked.
     assert sorted(u["resource"]["name"] for u in report["unchecked"]) == [
         "ec2/L-1945791B@us-east-1", "ec2/L-3819A6DF@us-east-1", "ec2/L-7212CCBC@us-east-1",
-        "ec2/L-DB2E81BA@us-east-1"]
+        "ec2/L-DB2E81BA@us-east-1", "sagemaker/L-2F737F8D@us-east-1", "sagemaker/L-9614C779@us-east-1"]
 
 
 def test_text_report_groups_findings_by_resource(aws: Client) -> None:
@@ -79,7 +79,7 @@ def test_text_report_groups_findings_by_resource(aws: Client) -> None:
     start = lines.index("s3:bucket prod-captures-777788889999")
     assert lines[start + 1].split()[:2] == ["drift", "tags[owner]:"]
     assert lines[start + 2].split()[:2] == ["bucket-weak", "versioning.status:"]
-    assert lines[-1] == "2 finding(s): 1 drift, 1 bucket-weak (4 check(s) could not be made)"
+    assert lines[-1] == "2 finding(s): 1 drift, 1 bucket-weak (6 check(s) could not be made)"
 
 
 def test_credentials_for_another_account_are_refused(fake_credentials: None, sagemaker_g5: None,

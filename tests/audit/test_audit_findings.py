@@ -148,6 +148,15 @@ def test_a_quota_below_the_declared_need(aws: Client, declared: DeclaredState) -
         ("ec2/L-7212CCBC@us-east-1", "Service Quotas returned no applied value for this quota")]
 
 
+def test_an_endpoint_quota_below_the_declared_instances(aws: Client, declared: DeclaredState) -> None:
+    seed(prod_account(), aws)
+    report = audit(declared, {**PROD_QUOTAS, "sagemaker/L-9614C779": 1.0})
+    assert rows(report.findings) == [("quota-short", "sagemaker/L-9614C779@us-east-1", "value", 2.0, 1.0)]
+    assert report.findings[0].message == (
+        "applied quota is 1 instances; Git (AcceleratorQuota/endpoint-ml-g5-2xlarge-us-east-1) needs 2: "
+        "endpoints cannot run their declared instance count")
+
+
 def test_listings_are_read_across_pages(aws: Client, declared: DeclaredState) -> None:
     seed(prod_account(), aws)
     # One reservation each: moto pages describe_instances by reservation.

@@ -63,7 +63,7 @@ def test_audit_process_against_a_moto_server(moto_server: str) -> None:
     assert clean.returncode == 0, clean.stderr
     report = json.loads(clean.stdout)
     assert (report["account"], report["findings"]) == (ACCOUNT, [])
-    assert report["summary"]["unchecked"] == 4  # moto has no EC2 quotas
+    assert report["summary"]["unchecked"] == 6  # moto has no EC2 or SageMaker quotas
 
     [leak] = run_instance(client("ec2"), "g6.12xlarge", {"tier": "batch"})
     client("s3").delete_public_access_block(Bucket=f"prod-artifacts-{ACCOUNT}")

@@ -116,3 +116,20 @@ def test_asking_for_a_different_value_is_a_new_request_object_that_files_once() 
 def test_request_names_are_stable_for_the_numbers_kubernetes_sends() -> None:
     # The gRPC face sees every number as a float (protobuf Struct); in process they are ints.
     assert request_name(192) == request_name(192.0) == "quota-request-192"
+
+
+def test_each_quota_object_is_named_by_its_terraform_id() -> None:
+    desired = _desired()
+    for obj in desired.values():
+        obj["spec"]["forProvider"]["quotaCode"] = "L-3819A6DF"
+    outcome = run(Request(XR, desired, {QUOTA: _observed_quota(8)}))
+    for obj in outcome.desired.values():
+        assert obj["metadata"]["annotations"]["crossplane.io/external-name"] == "ec2/L-3819A6DF"
+
+
+def test_a_sagemaker_endpoint_quota_is_requested_in_instances() -> None:
+    xr = {**XR, "spec": {"service": "sagemaker", "instanceType": "ml.g5.xlarge", "instances": 3}}
+    outcome = _reconcile({QUOTA: _observed_quota(1)}, xr)
+    assert set(outcome.desired) == {QUOTA, request_name(3)}
+    assert outcome.status == {"requested": 3, "value": 1, "state": "Requesting"}
+    assert _reconcile({QUOTA: _observed_quota(4)}, xr).status["state"] == "Sufficient"

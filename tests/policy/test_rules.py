@@ -49,6 +49,7 @@ WHERE: dict[str, tuple[str, str]] = {
     "ethics-monitor-attached/fail-composition-capture-off.yaml": (
         "spec.pipeline[0].input.resources[2].base.spec.forProvider.dataCaptureConfig.enableCapture",
         "must enable dataCaptureConfig in its base, not by patch"),
+    "endpoint-quota-unmanaged/fail.yaml": ("spec.instanceType", "'ml.p4d.24xlarge for endpoint usage' quota is unmanaged"),
     "finops-required-tags/fail.yaml": ("spec.finops.costCenter", "'ML_Research' does not match"),
     "finops-required-tags/fail-composition-drops-tag-patch.yaml": (
         "spec.pipeline[0].input.resources[1].base.spec.forProvider.tags",

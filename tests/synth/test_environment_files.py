@@ -72,13 +72,15 @@ def test_endpoint_thresholds_merge_over_the_environment_defaults(prod: Environme
 
 
 def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -> None:
-    quotas = {
-        (q["class"], q["purchase"]): q["vcpus"]
-        for q in (item(prod, "AcceleratorQuota", i.name) for i in prod.items_of("AcceleratorQuota"))
-    }
+    derived = [item(prod, "AcceleratorQuota", i.name) for i in prod.items_of("AcceleratorQuota")]
+    quotas = {(q["class"], q["purchase"]): q["vcpus"] for q in derived if q.get("service", "ec2") == "ec2"}
     # Hand-checked: llm-inference g5/g6.12xlarge = 48 vCPU: on-demand base 2 → 96, spot burst 6 → 288;
     # fine-tuning p4d.24xlarge = 96 vCPU, spot 2 → 192; neuron-inference inf2.48xlarge = 192 vCPU, 2 → 384.
     assert quotas == {("g", "onDemand"): 96, ("g", "spot"): 288, ("p", "spot"): 192, ("inf", "onDemand"): 384}
+    # And the endpoints' SageMaker instance quotas, where the code is confirmed: fraud-scoring 2 × ml.m5.xlarge,
+    # chat-assistant 2 × ml.g5.2xlarge.
+    endpoints = {q["instanceType"]: q["instances"] for q in derived if q.get("service") == "sagemaker"}
+    assert endpoints == {"ml.m5.xlarge": 2, "ml.g5.2xlarge": 2}
     derived = item(prod, "AcceleratorQuota", "g-on-demand-us-east-1")
     assert derived["finops"]["tier"] == "production-critical", "a quota serves its most critical pool"
 
@@ -236,7 +238,7 @@ def test_two_quotas_for_the_same_aws_quota_are_refused(tmp_path: Path, project: 
     quota = "  - {name: %s, class: g, purchase: spot, vcpus: 64, finops: {tier: batch}}\n"
     text = prod_text().replace("quotas: auto\n", "quotas:\n" + quota % "g-a" + quota % "g-b")
     problems = problems_for(tmp_path, project, text)
-    assert any("quotas[1]: manages the same AWS object (us-east-1, g, spot) as quotas[0]" in p for p in problems)
+    assert any("quotas[1]: manages the same AWS object (us-east-1, ec2, g, spot) as quotas[0]" in p for p in problems)
 
 
 def test_capture_bucket_must_be_a_captures_bucket(tmp_path: Path, project: Project) -> None:

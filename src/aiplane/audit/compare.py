@@ -275,13 +275,18 @@ def compare_quota(declared: DeclaredQuota, applied: float | None) -> Finding | U
     if applied is None:
         return Unchecked(ref, "value", "Service Quotas returned no applied value for this quota")
     if applied < declared.vcpus:
+        if declared.service_code == "sagemaker":
+            effect = "instances; endpoints cannot run their declared instance count"
+        else:
+            effect = "vCPUs; node groups cannot reach their declared maximum size"
+        unit, consequence = effect.split("; ")
         return Finding(
             "quota-short",
             ref,
             "value",
             declared.vcpus,
             applied,
-            f"applied quota is {applied:g} vCPUs; Git ({declared.origin}) needs "
-            f"{declared.vcpus:g}: node groups cannot reach their declared maximum size",
+            f"applied quota is {applied:g} {unit}; Git ({declared.origin}) needs "
+            f"{declared.vcpus:g}: {consequence}",
         )
     return None

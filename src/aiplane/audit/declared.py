@@ -107,7 +107,7 @@ class DeclaredQuota:
     code: str
     region: str
     origin: Origin
-    vcpus: float
+    vcpus: float  # the quota's value Git asks for: vCPUs (ec2), instances (sagemaker endpoint quotas)
 
 
 @dataclass
@@ -163,7 +163,8 @@ def declared_state(
         # One quota per XR: the composed ServiceQuotas (the observer, and the request while the account is
         # short) name the same quota; the value Git asks for is the XR's.
         quotas = {(r.for_provider.get("serviceCode"), r.for_provider.get("quotaCode")): r for r in by_kind.get(QUOTA_KIND, [])}
-        wanted = (xr.get("spec") or {}).get("vcpus")
+        spec = xr.get("spec") or {}
+        wanted = spec.get("instances") if spec.get("service") == "sagemaker" else spec.get("vcpus")
         state.quotas += [_quota(r, origin, region, wanted) for r in quotas.values()]
     return state
 

@@ -113,12 +113,18 @@ class HourlyCost:
 
 @dataclass(frozen=True)
 class QuotaAmount:
-    """vCPUs of one EC2 accelerator quota (region, class p|g|inf|trn, purchase onDemand|spot)."""
+    """An amount of one Service Quotas quota in a region: EC2 vCPUs (class p|g|inf|trn, purchase
+    onDemand|spot), or SageMaker endpoint instances (class: the ml.* instance type, purchase `endpoint`)."""
 
     region: str
     quota_class: str
     purchase: str
-    vcpus: int
+    amount: int
+    service: Literal["ec2", "sagemaker"] = "ec2"
+
+    @property
+    def unit(self) -> str:
+        return "vCPUs" if self.service == "ec2" else "instances"
 
 
 @dataclass(frozen=True)

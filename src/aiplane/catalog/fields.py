@@ -42,3 +42,25 @@ SageMakerInstanceTypeName = Annotated[
         }
     ),
 ]
+
+
+def _endpoint_quota_type(name: str) -> str:
+    if load_catalog().endpoint_quota(name) is None:
+        known = ", ".join(load_catalog().endpoint_quota_types())
+        raise ValueError(f"no confirmed SageMaker endpoint quota code for {name}; confirmed: {known}")
+    return name
+
+
+# A SageMaker instance type whose "for endpoint usage" quota code the catalog has from a cited source: only
+# these can be requested (a code that cannot be confirmed is never composed).
+EndpointQuotaInstanceTypeName = Annotated[
+    str,
+    AfterValidator(_endpoint_quota_type),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": load_catalog().endpoint_quota_types(),
+            "description": "SageMaker hosting instance type with a confirmed endpoint-usage quota code.",
+        }
+    ),
+]

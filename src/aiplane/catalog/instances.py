@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from typing import Any, Literal, TypeVar
@@ -22,6 +22,7 @@ CATALOG_FOLDER = "data/catalog"
 EC2_INSTANCES_FILE = "ec2-accelerated-instances.yaml"
 SAGEMAKER_INSTANCES_FILE = "sagemaker-hosting-instances.yaml"
 QUOTAS_FILE = "ec2-vcpu-quotas.yaml"
+ENDPOINT_QUOTAS_FILE = "sagemaker-endpoint-quotas.yaml"
 
 Manufacturer = Literal["nvidia", "aws"]
 QuotaClass = Literal["p", "g", "inf", "trn", "standard"]
@@ -173,7 +174,8 @@ class SageMakerInstanceType(_Uncertainty):
 
 
 class QuotaCode(_Frozen):
-    """One EC2 Service Quotas entry, in vCPUs, for a quota class and purchase option."""
+    """One Service Quotas entry: EC2 (vCPUs, per quota class and purchase option) or SageMaker (instances of
+    one type for endpoint usage: `quota_class` is the instance type, `purchase` is `endpoint`)."""
 
     code: str = Field(pattern=r"^L-[0-9A-F]{8}$")
     name: str
@@ -213,6 +215,13 @@ class _QuotaFile(_Frozen):
     classes: dict[QuotaClass, _QuotaClassEntry]
 
 
+class _EndpointQuotaFile(_Frozen):
+    source: SourceBlock
+    service_code: Literal["sagemaker"]
+    unit: Literal["instances"]
+    instances: dict[str, QuotaCode]
+
+
 def quota_class_for_family(family: str) -> str:
     """EC2 vCPU quota class of an instance family: p, g (G and VT), inf, trn, else standard."""
     for prefix, quota_class in _FAMILY_QUOTA_CLASS:
@@ -235,6 +244,15 @@ class Catalog:
     sagemaker_instances: Mapping[str, SageMakerInstanceType]
     quotas: Mapping[tuple[str, str], QuotaCode]
     source_blocks: Mapping[str, SourceBlock]
+    # SageMaker "<type> for endpoint usage" quotas, by instance type: only codes a cited source states.
+    endpoint_quotas: Mapping[str, QuotaCode] = field(default_factory=dict)
+
+    def endpoint_quota(self, instance_type: str) -> QuotaCode | None:
+        """The confirmed SageMaker endpoint quota of an instance type, or None (unmanaged)."""
+        return self.endpoint_quotas.get(instance_type)
+
+    def endpoint_quota_types(self) -> list[str]:
+        return sorted(self.endpoint_quotas)
 
     def ec2_instance(self, name: str) -> Ec2InstanceType:
         try:
@@ -344,6 +362,7 @@ def load_catalog() -> Catalog:
     ec2 = _parse(_Ec2File, EC2_INSTANCES_FILE)
     sagemaker = _parse(_SageMakerFile, SAGEMAKER_INSTANCES_FILE)
     quotas = _parse(_QuotaFile, QUOTAS_FILE)
+    endpoint_quotas = _parse(_EndpointQuotaFile, ENDPOINT_QUOTAS_FILE)
     catalog = Catalog(
         ec2_instances=_unique(ec2.instances, EC2_INSTANCES_FILE),
         sagemaker_instances=_unique(sagemaker.instances, SAGEMAKER_INSTANCES_FILE),
@@ -352,8 +371,19 @@ def load_catalog() -> Catalog:
             EC2_INSTANCES_FILE: ec2.source,
             SAGEMAKER_INSTANCES_FILE: sagemaker.source,
             QUOTAS_FILE: quotas.source,
+            ENDPOINT_QUOTAS_FILE: endpoint_quotas.source,
+        },
+        endpoint_quotas={
+            name: code.model_copy(update={"service_code": "sagemaker", "quota_class": name, "purchase": "endpoint"})
+            for name, code in endpoint_quotas.instances.items()
         },
     )
+    unpriced = sorted(set(catalog.endpoint_quotas) - set(catalog.sagemaker_instances))
+    if unpriced:
+        raise CatalogError(
+            f"{CATALOG_FOLDER}/{ENDPOINT_QUOTAS_FILE}: quota codes for types the catalog does not have: "
+            f"{', '.join(unpriced)}"
+        )
     missing = sorted({i.quota_class for i in catalog.ec2_instances.values()} - {c for c, _ in catalog.quotas})
     if missing:
         raise CatalogError(

@@ -8,9 +8,11 @@ so an account that already has more is Synced=False for good; and after a DENIED
 request (RequestServiceQuotaIncrease) — a stream of support cases.
 
 What is composed instead:
-- `quota`: the same quota, observe-only (managementPolicies [Observe], external name `<service>/<code>`). Its
+- `quota`: the same quota, observe-only (managementPolicies [Observe], external name `<service>/<code>`, the
+  Terraform ID, which upjet derives from forProvider anyway: FormattedIdentifierFromProvider). Its
   `status.atProvider.value` is the value the account has now (the applied value, else AWS's default).
-- `quota-request-<vcpus>`: only while that value is below `spec.vcpus`: the quota with `value: <vcpus>` and
+- `quota-request-<value>`: only while that value is below the XR's (`spec.vcpus` for EC2, `spec.instances`
+  for SageMaker endpoint quotas): the quota with `value: <value>` and
   managementPolicies [Observe, Update], so the provider files exactly one increase (its Update). As soon as the
   provider reports a request status, the request drops to [Observe]: nothing can file a second one. Its name
   carries the requested value, so asking for a different value later is a new object with a fresh request,
@@ -40,9 +42,9 @@ OBSERVE_ONLY = ["Observe"]
 FILE_ONCE = ["Observe", "Update"]
 
 
-def request_name(vcpus: Any) -> str:
-    """The composition resource name of the request for `vcpus` (one object, so one request, per value)."""
-    number = float(vcpus)
+def request_name(value: Any) -> str:
+    """The composition resource name of the request for `value` (one object, so one request, per value)."""
+    number = float(value)
     return f"{REQUEST}-{int(number) if number.is_integer() else number}"
 
 
@@ -50,16 +52,31 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _name_external(desired: dict[str, Object]) -> None:
+    """Set each quota object's external name to its Terraform ID, `<service>/<code>`."""
+    for obj in desired.values():
+        service, code = get(obj, "spec", "forProvider", "serviceCode"), get(obj, "spec", "forProvider", "quotaCode")
+        if isinstance(service, str) and isinstance(code, str):
+            ensure(obj, "metadata", "annotations")["crossplane.io/external-name"] = f"{service}/{code}"
+
+
 def decide(request: Request) -> Outcome:
+    outcome = _decide(request)
+    _name_external(outcome.desired)
+    return outcome
+
+
+def _decide(request: Request) -> Outcome:
     desired = dict(request.desired)
     template = desired.pop(REQUEST, None)
-    requested = _number(request.spec.get("vcpus"))
+    field = "instances" if request.spec.get("service") == "sagemaker" else "vcpus"
+    requested = _number(request.spec.get(field))
     current = _number(get(request.observed.get(QUOTA), "status", "atProvider", "value"))
     status: dict[str, Any] = {"requested": requested}
     if current is not None:
         status["value"] = current
     if requested is None:
-        return Outcome(desired, {**status, "state": "Observing"}, ["spec.vcpus is not a number"])
+        return Outcome(desired, {**status, "state": "Observing"}, [f"spec.{field} is not a number"])
     if current is None:
         # Nothing is requested before the provider has said what the account has.
         return Outcome(desired, {**status, "state": "Observing"})

@@ -1,5 +1,7 @@
-"""accelerator-quota-coverage: per account, region, accelerator class and purchase option, the requested
-EC2 vCPU quota covers Σ maxSize × vCPUs of the node pools that need it (otherwise scale-out fails).
+"""accelerator-quota-coverage: per account and region, the quotas the AcceleratorQuotas ask for cover what
+the workloads need at max scale (otherwise scale-out, or the endpoint's creation, fails): each EC2 vCPU quota
+(accelerator class × purchase option) Σ maxSize × vCPUs of the node pools, and each SageMaker endpoint quota
+with a confirmed code (instance type) Σ instanceCount of the endpoints.
 
 Quotas belong to the AWS account, not to a namespace: pools of every environment in one account add up,
 and a ServiceQuota value is absolute, so two AcceleratorQuotas for the same quota overwrite each other
@@ -13,7 +15,7 @@ from collections.abc import Iterator
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
-QuotaKey = tuple[str, str, str, str]  # account (or namespace when unknown), region, class, purchase
+QuotaKey = tuple[str, str, str, str, str]  # account (or namespace when unknown), service, region, class, purchase
 
 
 def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
@@ -31,13 +33,13 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
         owner = accounts.get(namespace, f"namespace {namespace}")
         if api.quota_demand is not None:
             for amount in api.quota_demand(ctx.spec_of(obj), ctx.catalog):
-                key = (owner, amount.region, amount.quota_class, amount.purchase)
-                need[key] += amount.vcpus
+                key: QuotaKey = (owner, amount.service, amount.region, amount.quota_class, amount.purchase)
+                need[key] += amount.amount
                 consumers[key].append(obj)
         if api.quota_supply is not None:
             for amount in api.quota_supply(ctx.spec_of(obj)):
-                suppliers[(owner, amount.region, amount.quota_class, amount.purchase)].append(
-                    (obj, amount.vcpus)
+                suppliers[(owner, amount.service, amount.region, amount.quota_class, amount.purchase)].append(
+                    (obj, amount.amount)
                 )
     for key, supplied in sorted(suppliers.items()):
         if len(supplied) > 1:
@@ -47,25 +49,37 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
             yield Finding(
                 supplied[0][0],
                 f"{len(supplied)} AcceleratorQuotas set the same quota in {key[0]} "
-                f"{key[1]} ({names}); each overwrites the other",
-                "spec.vcpus",
+                f"{key[2]} ({names}); each overwrites the other",
+                "spec.vcpus" if key[1] == "ec2" else "spec.instances",
                 fix="declare each quota once per account and region (one environment owns it)",
             )
-    for key, vcpus in sorted(need.items()):
-        owner, region, quota_class, purchase = key
+    for key, needed in sorted(need.items()):
+        owner, service, region, quota_class, purchase = key
         # Overwriting requests: only the smallest is sure to hold.
         have = min((v for _, v in suppliers.get(key, [])), default=0)
-        if have < vcpus:
+        if have >= needed:
+            continue
+        names = ", ".join(
+            sorted(f"{o['metadata'].get('namespace')}/{o['metadata']['name']}" for o in consumers[key])
+        )
+        if service == "ec2":
             code = ctx.catalog.quota(quota_class, purchase).code
-            names = ", ".join(
-                sorted(f"{o['metadata'].get('namespace')}/{o['metadata']['name']}" for o in consumers[key])
-            )
             yield Finding(
                 consumers[key][0],
                 f"{owner} {region} {quota_class}-class {purchase} quota ({code}) requested {have} vCPUs, "
-                f"node pools need {vcpus} at max scale ({names})",
+                f"node pools need {needed} at max scale ({names})",
                 "spec.scaling.maxSize",
                 fix="set the environment's quotas to auto, or raise the AcceleratorQuota vcpus",
+            )
+        else:
+            endpoint_quota = ctx.catalog.endpoint_quota(quota_class)
+            code = endpoint_quota.code if endpoint_quota else "no confirmed code"
+            yield Finding(
+                consumers[key][0],
+                f"{owner} {region} SageMaker {quota_class} for endpoint usage quota ({code}) requested {have} "
+                f"instances, endpoints need {needed} ({names})",
+                "spec.instanceCount",
+                fix="set the environment's quotas to auto, or raise the AcceleratorQuota instances",
             )
 
 
