@@ -108,9 +108,7 @@ def deploy(env_name: str, *, kube_context: str | None = None, start: Path | None
         return resource
 
     packages = [add(m, []) for m in loaded.in_layer(Layer.PACKAGES)]
-    # ClusterProviderConfig is a kind the provider packages install.
-    provider_config = [add(m, packages) for m in loaded.in_layer(Layer.PROVIDER_CONFIG)]
-    xrds = {m.obj["spec"]["names"]["kind"]: add(m, provider_config) for m in loaded.in_layer(Layer.XRDS)}
+    xrds = {m.obj["spec"]["names"]["kind"]: add(m, packages) for m in loaded.in_layer(Layer.XRDS)}
     compositions: dict[str, list[pulumi.Resource]] = {}
     for m in loaded.in_layer(Layer.COMPOSITIONS):
         kind = _composite_kind(m)
@@ -123,7 +121,8 @@ def deploy(env_name: str, *, kube_context: str | None = None, start: Path | None
     namespace_deps = list(environment)
     for m in loaded.in_layer(Layer.ENVIRONMENT):
         if m.obj["kind"] != "Namespace":
-            environment.append(add(m, namespace_deps))
+            # The ProviderConfig and observed Subnets are kinds the provider packages install.
+            environment.append(add(m, [*namespace_deps, *packages]))
     for m in loaded.in_layer(Layer.XRS):
         kind = m.obj["kind"]
         if kind not in xrds:

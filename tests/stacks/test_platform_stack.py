@@ -69,18 +69,16 @@ def _layer(reg: Registration) -> int:
     kind = reg.type.rsplit(":", 1)[1]
     if reg.type in CROSSPLANE_PACKAGE_TYPES or kind == "ClusterRole":
         return 0
-    if kind == "ClusterProviderConfig":
-        return 1
     if kind == "CompositeResourceDefinition":
         return 2
     if kind == "Composition":
         return 3
     if reg.type.startswith(f"kubernetes:{XR_GROUP}/"):
         return 5
-    return 4  # Namespace, ConfigMap of the environment
+    return 4  # Namespace, ConfigMap, ProviderConfig and Subnets of the environment
 
 
-def test_depends_on_orders_packages_provider_config_xrds_compositions_then_xrs(env_run: tuple[str, Run]) -> None:
+def test_depends_on_orders_packages_xrds_compositions_environment_then_xrs(env_run: tuple[str, Run]) -> None:
     env, run = env_run
     k8s = [r for r in run.registrations if r.type.startswith("kubernetes:")]
     packages = {r.name for r in k8s if _layer(r) == 0}
@@ -92,10 +90,13 @@ def test_depends_on_orders_packages_provider_config_xrds_compositions_then_xrs(e
                    for d in deps), (reg.name, [d.name for d in deps])
         names = {d.name for d in deps}
         layer = _layer(reg)
-        if layer == 1:
-            assert packages <= names, "provider config must wait for every provider package"
-        elif layer == 2:
-            assert {d.type.rsplit(":", 1)[1] for d in deps} == {"ClusterProviderConfig"}
+        kind = reg.type.rsplit(":", 1)[1]
+        if layer == 2:
+            assert packages <= names, "XRDs wait for every package"
+        elif layer == 4 and kind in ("ProviderConfig", "Subnet"):
+            # Kinds the provider packages install, in the environment's namespace.
+            assert packages <= names, f"{reg.name} must wait for the provider packages"
+            assert f"namespace-{_environment_file(env)['namespace']}" in names
         elif layer == 3:
             assert names == {xrds[reg.inputs["spec"]["compositeTypeRef"]["kind"]]}
         elif layer == 5:

@@ -39,8 +39,8 @@ def test_an_environment_without_costed_workloads_budgets_its_own_cost_center() -
 def test_stack_environment_holds_the_platform_and_only_its_own_environment() -> None:
     loaded = load_stack_environment("staging", SETTINGS.root)
     folders = {m.path.rpartition("/")[0] for m in loaded.manifests}
-    assert folders == {"platform/packages", "platform/provider-config", "platform/apis", "environments/staging"}
-    assert {m.obj["kind"] for m in loaded.in_layer(Layer.ENVIRONMENT)} == {"Namespace", "ConfigMap", "Subnet"}
+    assert folders == {"platform/packages", "platform/apis", "environments/staging"}
+    assert {m.obj["kind"] for m in loaded.in_layer(Layer.ENVIRONMENT)} == {"Namespace", "ConfigMap", "ProviderConfig", "Subnet"}
     assert all(m.obj["apiVersion"].startswith(f"{SETTINGS.group}/") for m in loaded.in_layer(Layer.XRS))
 
 

@@ -75,9 +75,10 @@ def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool
 class ProviderConfigRef(Spec):
     """Which AWS ProviderConfig the composed managed resources use."""
 
-    kind: Literal["ProviderConfig", "ClusterProviderConfig"] = "ClusterProviderConfig"
-    """ProviderConfig (namespaced, same namespace) or ClusterProviderConfig."""
-    name: str = Field(default="default", min_length=1)
+    kind: Literal["ProviderConfig", "ClusterProviderConfig"] = "ProviderConfig"
+    """ProviderConfig (namespaced: the one in the XR's own namespace, which synth writes per environment) or
+    ClusterProviderConfig (cluster-wide, which you provide)."""
+    name: str = Field(default="aiplane", min_length=1, max_length=253)
     """Name of the provider config."""
 
 

@@ -31,11 +31,10 @@ class Layer(IntEnum):
     """Deployment order: a kind must exist before its instances (the Flux Kustomization chain)."""
 
     PACKAGES = 0
-    PROVIDER_CONFIG = 1
-    XRDS = 2
-    COMPOSITIONS = 3
-    ENVIRONMENT = 4  # the environment's Namespace and record ConfigMap
-    XRS = 5
+    XRDS = 1
+    COMPOSITIONS = 2
+    ENVIRONMENT = 3  # the environment's Namespace, record ConfigMap, ProviderConfig and observed Subnets
+    XRS = 4
 
 
 # The stack's workloads are aiplane cost's: one computation (aiplane.finops.costing) for every figure.
@@ -101,8 +100,6 @@ def layer_of(manifest: Manifest, group: str) -> Layer:
     folder = manifest.path.rpartition("/")[0]
     if folder == "platform/packages":
         return Layer.PACKAGES
-    if folder == "platform/provider-config":
-        return Layer.PROVIDER_CONFIG
     if folder == "platform/apis":
         kind = manifest.obj["kind"]
         if kind == "CompositeResourceDefinition":

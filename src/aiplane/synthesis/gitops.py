@@ -72,7 +72,8 @@ def _kustomization(
 def cluster_kustomizations(
     env_name: str, manifests_path: str, settings: Settings, apis: list[PlatformAPI]
 ) -> list[dict[str, Any]]:
-    """The four chained Kustomizations of one cluster; `manifests_path` is relative to the repo root."""
+    """The three chained Kustomizations of one cluster (packages → platform APIs → the environment, whose
+    namespace holds its own ProviderConfig); `manifests_path` is relative to the repo root."""
     root = f"./{manifests_path}"
     healthy = _condition_true("Healthy")
     ready = _condition_true("Ready")
@@ -87,17 +88,10 @@ def cluster_kustomizations(
             {"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "current": healthy, "failed": PACKAGE_FAILED},
         ],
     )
-    provider_config = _kustomization(
-        "aiplane-provider-config",
-        f"{root}/platform/provider-config",
-        ["aiplane-packages"],
-        interval="10m",
-        timeout="5m",
-    )
     platform_apis = _kustomization(
         "aiplane-platform-apis",
         f"{root}/platform/apis",
-        ["aiplane-provider-config"],
+        ["aiplane-packages"],
         interval="10m",
         timeout="5m",
         health=[
@@ -121,4 +115,4 @@ def cluster_kustomizations(
             for api in sorted(apis, key=lambda a: a.kind)
         ],
     )
-    return [packages, provider_config, platform_apis, environment]
+    return [packages, platform_apis, environment]

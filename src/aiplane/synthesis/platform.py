@@ -28,7 +28,6 @@ class Platform:
     """Platform objects by layer, in the order Flux applies the layers."""
 
     packages: list[dict[str, Any]]
-    provider_config: list[dict[str, Any]]
     apis: list[dict[str, Any]]
 
 
@@ -160,16 +159,6 @@ def compose_rbac(compositions: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def default_provider_config() -> dict[str, Any]:
-    """ClusterProviderConfig `default`: EKS Pod Identity, so no credentials live in Git (the IAM role
-    and its association come from stacks/aws-foundation)."""
-    return {
-        "apiVersion": "aws.m.upbound.io/v1beta1",
-        "kind": "ClusterProviderConfig",
-        "metadata": {"name": "default", "labels": dict(MANAGED_BY)},
-        "spec": {"credentials": {"source": "PodIdentity"}},
-    }
-
 
 def build_platform(project: Project, ctx: CompositionContext) -> Platform:
     compositions: list[dict[str, Any]] = []
@@ -183,6 +172,5 @@ def build_platform(project: Project, ctx: CompositionContext) -> Platform:
     compositions.sort(key=lambda c: str(c["metadata"]["name"]))
     return Platform(
         packages=[*packages(compositions, ctx.settings), activation_policy(compositions), compose_rbac(compositions)],
-        provider_config=[default_provider_config()],
         apis=[*xrds, *compositions],
     )

@@ -10,6 +10,7 @@ from aiplane.crossplane.render import select_composition
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 from aiplane.synthesis.environment import Environment, Item
 from aiplane.synthesis.environment_record import environment_record
+from aiplane.synthesis.provider_config import environment_provider_config
 from aiplane.synthesis.subnets import observed_subnet
 
 
@@ -63,7 +64,7 @@ def build_xr(
 def environment_objects(
     env: Environment, settings: Settings, catalog: Catalog, compositions: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
-    """The environment's Namespace, its policy record, then every XR."""
+    """The environment's Namespace, its policy record, its ProviderConfig, the observed subnets, then every XR."""
     ns = env.settings.namespace
     objects: list[dict[str, Any]] = [
         {
@@ -82,6 +83,9 @@ def environment_objects(
         environment_record(env, settings),
     ]
     provider_config = env.settings.providerConfigRef.model_dump()
+    own_config = environment_provider_config(ns, provider_config)
+    if own_config is not None:
+        objects.append(own_config)
     for subnet_id, labels in env.subnet_labels():
         objects.append(observed_subnet(subnet_id, labels, ns, env.settings.region, provider_config))
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
