@@ -80,9 +80,12 @@ def test_only_rollback_endpoints_roll_back(engine: Engine, action: str, rollback
     xr["spec"].pop("crossplane", None)
     xr["spec"]["ethicsMonitor"]["action"] = action
     rendered = engine.render(xr, case.composition_object(), case.xrd())
+    for _ in range(2):  # the Endpoint comes once its Model and configuration are Ready
+        observed = _ready(rendered)
+        rendered = engine.render(xr, case.composition_object(), case.xrd(), observed=observed)
     endpoint = next(c for c in rendered.composed if c["kind"] == "Endpoint")
     assert ("deploymentConfig" in endpoint["spec"]["forProvider"]) is rollback
-    _agree(rendered, case)
+    _agree(rendered, case, observed)
 
 
 def _with_status(obj: dict[str, Any], at_provider: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +152,54 @@ def test_a_sagemaker_endpoint_quota_is_observed_and_requested_in_instances(engin
     assert request["spec"]["forProvider"]["value"] == xr["spec"]["instances"]
     assert filing.xr["status"]["state"] == "Requesting"
     _agree(filing, case, short)
+
+
+def _ready(rendered: Rendered, serving: str | None = None) -> list[dict[str, Any]]:
+    out = []
+    for name, obj in rendered.by_resource_name().items():
+        at_provider = {"endpointConfigName": serving} if name == "endpoint" and serving else {}
+        out.append(_with_status(obj, at_provider))
+    return out
+
+
+def test_a_new_model_rolls_out_create_before_destroy_behind_the_real_core(engine: Engine) -> None:
+    """The reconcile sequence of a model change, each step rendered by the real engine with the previous
+    step's resources observed: first apply (model, then configuration, then endpoint), then a new image
+    (new model, new configuration, endpoint switched, old revisions kept until SageMaker has switched)."""
+    case = _case("ModelEndpoint")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+
+    def step(observed: list[dict[str, Any]]) -> Rendered:
+        rendered = engine.render(xr, comp, xrd, observed=observed)
+        _agree(rendered, case, observed)
+        return rendered
+
+    def served(rendered: Rendered) -> str | None:
+        endpoint = rendered.by_resource_name().get("endpoint")
+        return None if endpoint is None else endpoint["spec"]["forProvider"]["endpointConfigName"]
+
+    first = step([])
+    assert served(first) is None and not any(n.startswith("endpoint-config") for n in first.by_resource_name())
+    second = step(_ready(first))
+    third = step(_ready(second))
+    old = served(third)
+    assert old is not None
+    steady = step(_ready(third, serving=old))
+    assert set(steady.by_resource_name()) == set(third.by_resource_name())
+
+    xr["spec"]["image"] = xr["spec"]["image"].rsplit(":", 1)[0] + ":2.0.0"
+    observed = _ready(steady, serving=old)
+    for _ in range(3):
+        rendered = step(observed)
+        names = rendered.by_resource_name()
+        configs = {o["metadata"]["annotations"]["crossplane.io/external-name"] for n, o in names.items() if n.startswith("endpoint-config")}
+        assert served(rendered) in configs, "the endpoint always names a configuration that exists"
+        observed = _ready(rendered, serving=old)
+    new = served(rendered)
+    assert new != old
+    final = step(_ready(rendered, serving=new))
+    assert len([n for n in final.by_resource_name() if n.startswith("model-")]) == 1
+    assert len([n for n in final.by_resource_name() if n.startswith("endpoint-config-")]) == 1
 
 
 def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from aiplane.crossplane.render import (
     render,
     render_composition,
     select_composition,
+    settle,
 )
 from aiplane.project import load_settings
 from aiplane.synthesis.pipeline import synthesize
@@ -44,7 +45,7 @@ def xr(prod: Prod, kind: str, name: str) -> Obj:
 
 
 def rendered(prod: Prod, obj: Obj) -> dict[str, RenderedResource]:
-    return {r.name: r for r in render(obj, select_composition(obj, prod[1]))}
+    return {r.name: r for r in settle(obj, select_composition(obj, prod[1])).resources}
 
 
 def test_mixed_node_pool_renders_an_on_demand_base_and_a_spot_group(prod: Prod) -> None:
@@ -66,7 +67,7 @@ def test_every_taggable_managed_resource_carries_the_finops_tags(prod: Prod) -> 
     checked = 0
     for obj in prod[0]:
         finops = obj["spec"]["finops"]
-        for resource in render(obj, select_composition(obj, prod[1])):
+        for resource in settle(obj, select_composition(obj, prod[1])).resources:
             kind = registry.lookup(resource.obj["apiVersion"], resource.obj["kind"])
             if kind is None or resolve_schema(kind.schema, ["spec", "forProvider", "tags"]) is None:
                 continue
@@ -82,12 +83,17 @@ def test_every_taggable_managed_resource_carries_the_finops_tags(prod: Prod) -> 
 
 def test_endpoint_captures_to_the_capture_bucket_under_its_prefix(prod: Prod) -> None:
     out = rendered(prod, xr(prod, "ModelEndpoint", "fraud-scoring"))
+    [config_name] = [n for n in out if n.startswith("endpoint-config-")]
+    out["endpoint-config"] = out[config_name]
     capture = out["endpoint-config"].for_provider["dataCaptureConfig"]
     assert capture["destinationS3Uri"] == "s3://prod-captures-777788889999/fraud-scoring"
     assert capture["enableCapture"] is True
     assert capture["initialSamplingPercentage"] == 20
     assert out["endpoint"].external_name == "prod-fraud-scoring"
     assert out["endpoint-config"].for_provider["productionVariants"][0]["instanceType"] == "ml.m5.xlarge"
+    # The endpoint serves its content-addressed configuration by name.
+    assert out["endpoint"].for_provider["endpointConfigName"] == out["endpoint-config"].external_name
+    assert out["endpoint-config"].external_name == f"prod-fraud-scoring-{config_name[-4:]}"
 
 
 def test_transforms_of_the_real_compositions(prod: Prod) -> None:

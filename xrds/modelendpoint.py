@@ -96,11 +96,23 @@ class ModelEndpointSpec(CommonSpec):
     """The fairness monitor attached to this endpoint."""
 
 
+class Rollout(BaseModel):
+    """Which revision is wanted and which one SageMaker serves (aiplane.function.modelendpoint)."""
+
+    model: str | None = None
+    """SageMaker Model of the current spec, `<endpoint>-<content hash>`."""
+    endpointConfig: str | None = None
+    """EndpointConfiguration of the current spec, `<endpoint>-<content hash>`."""
+    serving: str | None = None
+    """The configuration SageMaker reports the endpoint on; equal to endpointConfig once rolled out."""
+
+
 class ModelEndpointStatus(BaseModel):
     """The endpoint as SageMaker reports it."""
 
     endpointName: str | None = None
     endpointArn: str | None = None
+    rollout: Rollout | None = None
 
 
 def hourly_cost(spec: ModelEndpointSpec, catalog: Catalog, spot_discount: float) -> HourlyCost:

@@ -12,7 +12,7 @@ from shipped_manifests import docs as _docs
 sys.path.insert(0, str(REPO / "tests" / "synth"))
 from project_copy import copy_project, run_aiplane
 
-from aiplane.crossplane.render import render, select_composition
+from aiplane.crossplane.render import select_composition, settle
 
 
 def test_each_endpoint_role_pulls_only_from_its_own_repository() -> None:
@@ -20,7 +20,7 @@ def test_each_endpoint_role_pulls_only_from_its_own_repository() -> None:
     endpoints = [d for d in _docs(MANIFESTS / "environments") if d["kind"] == "ModelEndpoint"]
     assert len(endpoints) >= 3
     for xr in endpoints:
-        [role] = [r for r in render(xr, select_composition(xr, comps)) if r.name == "execution-role"]
+        [role] = [r for r in settle(xr, select_composition(xr, comps)).resources if r.name == "execution-role"]
         repository = xr["spec"]["image"].split("/", 1)[1].split(":")[0].split("@")[0]
         pulls = []
         for inline in role.for_provider["inlinePolicy"]:
@@ -44,7 +44,7 @@ def test_an_image_outside_ecr_is_refused_at_its_line(tmp_path: Path) -> None:
 def test_each_endpoint_role_uses_kms_only_for_its_two_buckets_through_s3() -> None:
     comps = [d for d in _docs(MANIFESTS / "platform") if d["kind"] == "Composition"]
     for xr in (d for d in _docs(MANIFESTS / "environments") if d["kind"] == "ModelEndpoint"):
-        [role] = [r for r in render(xr, select_composition(xr, comps)) if r.name == "execution-role"]
+        [role] = [r for r in settle(xr, select_composition(xr, comps)).resources if r.name == "execution-role"]
         contexts = set()
         for inline in role.for_provider["inlinePolicy"]:
             for statement in json.loads(inline["policy"])["Statement"]:

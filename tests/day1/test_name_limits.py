@@ -17,7 +17,7 @@ sys.path.insert(0, str(REPO / "tests" / "synth"))
 from project_copy import copy_project, run_aiplane
 
 from aiplane.authoring.api import ENVIRONMENT_NAME_MAX
-from aiplane.crossplane.render import render, select_composition
+from aiplane.crossplane.render import select_composition, settle
 
 ENV = "e" * (ENVIRONMENT_NAME_MAX - 2) + "-x"
 LONGEST = {"nodePools": 33, "buckets": 29, "endpoints": 37}
@@ -64,7 +64,7 @@ def test_every_derived_name_fits_for_the_longest_accepted_inputs(tmp_path: Path)
         assert len(xr["metadata"]["name"]) <= 63
         # The engine names composed resources <xr>-<12 hex>.
         assert len(xr["metadata"]["name"]) + 13 <= 63
-        for res in render(xr, select_composition(xr, comps)):
+        for res in settle(xr, select_composition(xr, comps)).resources:
             meta = res.obj.get("metadata") or {}
             if "name" in meta:
                 assert len(meta["name"]) <= K8S_NAME_LIMITS.get(res.obj["kind"], 63), (res.name, meta["name"])

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
 from project_copy import copy_project, run_aiplane
 from shipped_manifests import MANIFESTS, docs
 
-from aiplane.crossplane.render import render, select_composition
+from aiplane.crossplane.render import select_composition, settle
 
 
 def _is_aws_mr(obj: dict[str, Any]) -> bool:
@@ -47,7 +47,7 @@ def test_every_managed_resource_finds_its_provider_config_in_its_own_namespace()
     for obj in objs:
         namespace = obj["metadata"].get("namespace")
         if "crossplane" in obj.get("spec", {}):
-            composed = [r.obj for r in render(obj, select_composition(obj, comps))]
+            composed = [r.obj for r in settle(obj, select_composition(obj, comps)).resources]
         elif _is_aws_mr(obj):
             composed = [obj]  # the observe-only Subnets
         else:

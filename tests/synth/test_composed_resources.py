@@ -6,7 +6,7 @@ from typing import Any
 
 from aiplane.authoring.composing import FINOPS_TAG_KEYS
 from aiplane.crossplane.composed import composed_resources, composite_kind
-from aiplane.crossplane.render import render, select_composition
+from aiplane.crossplane.render import render, select_composition, settle
 from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import SchemaRegistry, validate_documents
 
@@ -85,7 +85,7 @@ def test_every_shipped_xr_renders_to_objects_that_validate_strictly(synthesis: S
     comps = compositions(synthesis)
     rendered: list[dict[str, Any]] = []
     for xr in (o for o in synthesis.objects() if o["kind"] in synthesis.project.apis):
-        rendered += [r.obj for r in render(xr, select_composition(xr, comps))]
+        rendered += [r.obj for r in settle(xr, select_composition(xr, comps)).resources]
     report = validate_documents(rendered, registry, strict=True)
     assert [f"{f.kind}/{f.name} {f.field}: {f.message}" for f in report.findings if f.fails(strict=True)] == []
     assert len(rendered) > 100

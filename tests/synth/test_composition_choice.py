@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from project_copy import copy_project, run_aiplane
 
-from aiplane.crossplane.render import render, select_composition
+from aiplane.crossplane.render import select_composition, settle
 
 
 def _docs(folder: Path) -> list[dict]:
@@ -18,7 +18,7 @@ def _docs(folder: Path) -> list[dict]:
 def _composed(project: Path, name: str) -> list[dict]:
     xr = yaml.safe_load((project / "manifests/environments/prod" / name).read_text())
     comps = [d for d in _docs(project / "manifests/platform") if d["kind"] == "Composition"]
-    return [r.obj for r in render(xr, select_composition(xr, comps))]
+    return [r.obj for r in settle(xr, select_composition(xr, comps)).resources]
 
 
 def test_changing_capacity_changes_the_node_groups_not_the_composition(tmp_path: Path) -> None:

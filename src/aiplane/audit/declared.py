@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiplane.crossplane.render import RenderedResource, render, select_composition
+from aiplane.crossplane.render import RenderedResource, select_composition, settle
 
 # The audit's bucket-weak finding is "weaker than the bucket-security rule": the rule's settings.
 from aiplane.policy.rules.bucket_security import PUBLIC_ACCESS_SETTINGS
@@ -149,7 +149,8 @@ def declared_state(
     state = DeclaredState(settings.name, settings.accountId, settings.region, settings.clusterName, source)
     for xr in xrs:
         origin = Origin(str(xr["kind"]), str(xr["metadata"]["name"]))
-        composed = render(xr, select_composition(xr, compositions))
+        # The steady state: what the XR ends up with once its rollouts have completed.
+        composed = settle(xr, select_composition(xr, compositions)).resources
         by_kind: dict[tuple[str, str], list[RenderedResource]] = {}
         for resource in composed:
             group = str(resource.obj.get("apiVersion", "")).split("/")[0]

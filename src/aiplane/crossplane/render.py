@@ -190,6 +190,36 @@ def render_composition(
     return Rendering(resources, skipped, status, warnings)
 
 
+def settle(
+    xr: Mapping[str, Any], composition: Mapping[str, Any], max_rounds: int = 8
+) -> Rendering:
+    """What the XR composes once every composed resource has become Ready: render, then render again with
+    the previous round's resources observed Ready (the provider reporting back what it was asked for), until
+    nothing changes. Rollouts that wait for readiness (function-aiplane: a new EndpointConfiguration only once
+    its Model is Ready, the Endpoint only once its configuration is) end in their steady state, which is what
+    the audit and the checks compare with AWS."""
+    observed: dict[str, dict[str, Any]] = {}
+    rendering = render_composition(xr, composition)
+    for _ in range(max_rounds):
+        now = {r.name: _as_observed_ready(r.obj) for r in rendering.resources}
+        if now == observed:
+            return rendering
+        observed = now
+        rendering = render_composition(xr, composition, observed=observed)
+    raise RenderError(f"composition {composition.get('metadata', {}).get('name')!r} does not settle")
+
+
+def _as_observed_ready(obj: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(obj))
+    spec = out.get("spec") or {}
+    at_provider = {**(spec.get("initProvider") or {}), **(spec.get("forProvider") or {})}
+    out["status"] = {
+        "conditions": [{"type": "Ready", "status": "True"}, {"type": "Synced", "status": "True"}],
+        "atProvider": at_provider,
+    }
+    return out
+
+
 def _expand(
     patches: Sequence[Mapping[str, Any]], patch_sets: Mapping[str, Sequence[Mapping[str, Any]]], resource: str
 ) -> list[Mapping[str, Any]]:

@@ -1,24 +1,140 @@
-"""ModelEndpoint: `ethicsMonitor.action` decides whether SageMaker rolls deployments back.
+"""ModelEndpoint: the spec decides the rollback configuration, and a new model or serving configuration rolls
+out as a SageMaker deployment, create-before-destroy.
 
-P&T composes the Endpoint with a blue/green deployment configuration whose auto-rollback watches the
-fairness alarm. Only `rollback` keeps it; `alert` and `block-promotion` compose the Endpoint without one.
+Why: a SageMaker Model can change only its tags and an EndpointConfiguration nothing but its tags; every
+other field is ForceNew (src/aiplane/data/forcenew.yaml), and upjet refuses an in-place update of one, so a
+Composition that patches a new image into one fixed Model never rolls out. Instead each Model and
+EndpointConfiguration is content-addressed:
+
+- `model-<h>`: P&T's `model`, renamed by a hash `h` of what it contains (image, model data, role) and named
+  `<endpoint>-<h>` in SageMaker;
+- `endpoint-config-<h>`: P&T's `endpoint-config` pointing at that model by name, renamed by a hash of what
+  it contains (the model's name included), named `<endpoint>-<h>`;
+- `endpoint`: serves one configuration by name (`endpointConfigName`); changing it is an UpdateEndpoint, a
+  SageMaker deployment, which the deployment configuration's guardrails and auto-rollback act on.
+
+A change therefore creates a new Model, then (once it is Ready) a new EndpointConfiguration, then (once that
+is Ready) points the Endpoint at it. The superseded Model and configuration stay until SageMaker reports the
+endpoint on the new configuration (`status.atProvider.endpointConfigName`), then are deleted. At no moment
+does the endpoint lack a configuration. The production variant keeps one name (`primary`) throughout.
 """
 
 from __future__ import annotations
 
-from aiplane.function.model import Outcome, Request, get
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiplane.function.model import Object, Outcome, Request, ensure, get
 
 KIND = "ModelEndpoint"
 ENDPOINT = "endpoint"
+MODEL = "model"
+ENDPOINT_CONFIG = "endpoint-config"
 ROLLBACK = "rollback"
+EXTERNAL_NAME = "crossplane.io/external-name"
+# Hex digits of the content hash in composition resource and SageMaker names: `<env>-<endpoint>` is at most
+# 58 characters (ModelEndpoint's name bounds), and SageMaker names at most 63.
+HASH_LENGTH = 4
+
+
+def _canonical(value: Any) -> Any:
+    """JSON numbers as Kubernetes means them: the gRPC face sees every number as a float (protobuf Struct),
+    the renderer in process sees ints, and both must hash alike (1.0 and 1 are the same replica count)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def content_hash(obj: Mapping[str, Any]) -> str:
+    """A hash of what the object asks the provider for (forProvider without tags, which change in place)."""
+    for_provider = {k: v for k, v in (get(obj, "spec", "forProvider") or {}).items() if k != "tags"}
+    text = json.dumps(_canonical(for_provider), sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
+
+
+def _ready(obj: Mapping[str, Any] | None) -> bool:
+    conditions = get(obj, "status", "conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions if isinstance(c, Mapping))
+
+
+def _external_name(obj: Mapping[str, Any] | None) -> str | None:
+    name = get(obj, "metadata", "annotations", EXTERNAL_NAME)
+    return name if isinstance(name, str) else None
+
+
+def _kept(observed: Mapping[str, Any]) -> Object:
+    """An observed composed resource as desired state: what it is, unchanged (so Crossplane keeps it)."""
+    metadata = observed.get("metadata") or {}
+    out: Object = {"apiVersion": observed["apiVersion"], "kind": observed["kind"], "metadata": {}}
+    for key in ("labels", "annotations"):
+        if metadata.get(key):
+            out["metadata"][key] = dict(metadata[key])
+    out["spec"] = json.loads(json.dumps(observed.get("spec") or {}))
+    return out
+
+
+def _is_revision(name: str, base: str) -> bool:
+    """`base` itself (the single resource of releases before rollouts) or `base-<hash>`."""
+    return name == base or (name.startswith(f"{base}-") and len(name) == len(base) + 1 + HASH_LENGTH)
 
 
 def decide(request: Request) -> Outcome:
     desired = dict(request.desired)
-    action = get(request.spec, "ethicsMonitor", "action") or "alert"
+    observed = request.observed
     endpoint = desired.get(ENDPOINT)
-    if action != ROLLBACK and endpoint is not None:
+    action = get(request.spec, "ethicsMonitor", "action") or "alert"
+    if endpoint is not None and action != ROLLBACK:
         for_provider = get(endpoint, "spec", "forProvider")
         if isinstance(for_provider, dict):
             for_provider.pop("deploymentConfig", None)
-    return Outcome(desired)
+    model = desired.pop(MODEL, None)
+    config = desired.pop(ENDPOINT_CONFIG, None)
+    endpoint_name = _external_name(endpoint)
+    if model is None or config is None or endpoint is None or endpoint_name is None:
+        # P&T left one out (a Required input is missing): compose nothing of the rollout rather than half.
+        return Outcome(desired)
+
+    model_hash = content_hash(model)
+    model_key, model_name = f"{MODEL}-{model_hash}", f"{endpoint_name}-{model_hash}"
+    ensure(model, "metadata", "annotations")[EXTERNAL_NAME] = model_name
+    variant = (get(config, "spec", "forProvider", "productionVariants") or [{}])[0]
+    variant.pop("modelNameSelector", None)
+    variant["modelName"] = model_name
+    config_hash = content_hash(config)
+    config_key, config_name = f"{ENDPOINT_CONFIG}-{config_hash}", f"{endpoint_name}-{config_hash}"
+    ensure(config, "metadata", "annotations")[EXTERNAL_NAME] = config_name
+
+    desired[model_key] = model
+    # A configuration names its model: create it only once the model exists (or keep it if it does).
+    if _ready(observed.get(model_key)) or config_key in observed:
+        desired[config_key] = config
+    new_config_ready = _ready(observed.get(config_key))
+    live = observed.get(ENDPOINT)
+    serving_now = get(live, "spec", "forProvider", "endpointConfigName")
+    for_provider = ensure(endpoint, "spec", "forProvider")
+    for_provider.pop("endpointConfigNameSelector", None)
+    if live is None:
+        if not new_config_ready:
+            # An endpoint is created only with a configuration that exists.
+            desired.pop(ENDPOINT, None)
+            return Outcome(desired, {"rollout": {"model": model_name, "endpointConfig": config_name}})
+        for_provider["endpointConfigName"] = config_name
+    else:
+        for_provider["endpointConfigName"] = config_name if new_config_ready else serving_now or config_name
+
+    # Keep every superseded revision the endpoint may still run on: all until SageMaker reports the endpoint
+    # on the new configuration, then none.
+    switched = get(live, "status", "atProvider", "endpointConfigName") == config_name
+    if not switched:
+        for name, obj in observed.items():
+            if name not in desired and (_is_revision(name, MODEL) or _is_revision(name, ENDPOINT_CONFIG)):
+                desired[name] = _kept(obj)
+    status = {"rollout": {"model": model_name, "endpointConfig": config_name,
+                          "serving": get(live, "status", "atProvider", "endpointConfigName")}}
+    return Outcome(desired, status)
