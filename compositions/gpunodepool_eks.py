@@ -3,7 +3,9 @@
 One Composition for every capacity: P&T composes the role, an on-demand and a spot node group, each sized by
 `scaling`; function-aiplane (aiplane.function.gpunodepool) then keeps what `capacity` asks for — on-demand,
 spot, or mixed (the on-demand group pinned to `onDemandBaseSize`, the spot group bursting). So an XR applied
-by hand with `capacity: spot` gets spot nodes: the spec alone decides.
+by hand with `capacity: spot` gets spot nodes: the spec alone decides. The function also makes each node group
+a content-addressed revision replaced create-before-destroy when a ForceNew field changes, and reports the
+serving revision's status in the XR (`status.onDemand`, `status.spot`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
-from aiplane.authoring.pt import ComposedResource, convert, from_xr, managed_resource, to_xr
+from aiplane.authoring.pt import ComposedResource, from_xr, managed_resource
 from aiplane.function.gpunodepool import KIND, ON_DEMAND, SPOT
 
 DEFAULT_VARIANT = "eks"
@@ -100,13 +102,6 @@ def node_group(ctx: CompositionContext, name: str, capacity_type: str) -> Compos
         from_xr("spec.finops.costCenter", f"spec.forProvider.labels[{ctx.label('cost-center')}]"),
         from_xr(ctx.environment_name_path(), f"spec.forProvider.labels[{ctx.label('environment')}]"),
         from_xr("spec.taints", "spec.forProvider.taint"),
-        to_xr("status.atProvider.status", f"status.{status_key}.status"),
-        # The provider reports numbers; the XR status field is an integer.
-        to_xr(
-            "status.atProvider.scalingConfig.desiredSize",
-            f"status.{status_key}.desiredSize",
-            convert("int64"),
-        ),
     )
 
 

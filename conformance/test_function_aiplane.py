@@ -202,6 +202,31 @@ def test_a_new_model_rolls_out_create_before_destroy_behind_the_real_core(engine
     assert len([n for n in final.by_resource_name() if n.startswith("endpoint-config-")]) == 1
 
 
+def test_new_instance_types_replace_a_node_group_create_before_destroy_behind_the_real_core(engine: Engine) -> None:
+    case = next(c for c in CASES if c.xr()["kind"] == "GPUNodePool" and c.xr()["spec"]["capacity"] == "spot")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+
+    def spot(rendered: Rendered) -> list[str]:
+        return sorted(n for n in rendered.by_resource_name() if n.startswith("nodegroup-spot"))
+
+    first = engine.render(xr, comp, xrd)
+    observed = _ready(first)
+    steady = engine.render(xr, comp, xrd, observed=observed)
+    _agree(steady, case, observed)
+    [old] = spot(steady)
+    xr["spec"]["instanceTypes"] = ["p5.48xlarge"]
+    observed = _ready(steady)
+    rolling = engine.render(xr, comp, xrd, observed=observed)
+    _agree(rolling, case, observed)
+    [new] = [n for n in spot(rolling) if n != old]
+    assert spot(rolling) == sorted([old, new])
+    assert rolling.by_resource_name()[old]["spec"]["forProvider"]["instanceTypes"] != ["p5.48xlarge"]
+    observed = _ready(rolling)
+    done = engine.render(xr, comp, xrd, observed=observed)
+    _agree(done, case, observed)
+    assert spot(done) == [new]
+
+
 def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:
     """function/package/crossplane.yaml is what `make function-package` wraps the runtime image in; the real
     CLI's `xpkg build` parses and lints it (without Docker no runtime image is embedded here)."""

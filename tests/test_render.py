@@ -45,14 +45,20 @@ def xr(prod: Prod, kind: str, name: str) -> Obj:
 
 
 def rendered(prod: Prod, obj: Obj) -> dict[str, RenderedResource]:
-    return {r.name: r for r in settle(obj, select_composition(obj, prod[1])).resources}
+    """By composition resource name, node groups by their base name (without the revision hash)."""
+    out = {}
+    for r in settle(obj, select_composition(obj, prod[1])).resources:
+        out[r.name.rsplit("-", 1)[0] if r.name.startswith("nodegroup-") else r.name] = r
+    return out
 
 
 def test_mixed_node_pool_renders_an_on_demand_base_and_a_spot_group(prod: Prod) -> None:
     out = rendered(prod, xr(prod, "GPUNodePool", "llm-inference"))
     groups = sorted((r for r in out.values() if r.obj["kind"] == "NodeGroup"), key=lambda r: r.name)
-    assert [(g.external_name, g.for_provider["capacityType"]) for g in groups] == [
+    assert [(g.external_name[:-5], g.for_provider["capacityType"]) for g in groups] == [
         ("prod-llm-inference-ondemand", "ON_DEMAND"), ("prod-llm-inference-spot", "SPOT")]
+    # Each node group is a revision: `-<4 hex>` of what EKS cannot change in place.
+    assert all(g.external_name[-5] == "-" and g.external_name[-4:] == g.name[-4:] for g in groups)
     base, spot = groups
     # The base is pinned at onDemandBaseSize; the spot group scales between the pool's min and max.
     assert base.for_provider["scalingConfig"] == {"minSize": 2, "maxSize": 2}
@@ -159,7 +165,7 @@ def test_a_missing_required_input_skips_only_that_resource_until_it_exists(prod:
     assert "node-role" in {r.name for r in first.resources}
     later = render_composition(pool, comp, existing={"nodegroup-spot"})
     assert later.skipped == [SkippedResource("nodegroup-on-demand", "spec.instanceTypes")]
-    spot = next(r for r in later.resources if r.name == "nodegroup-spot")
+    spot = next(r for r in later.resources if r.name.startswith("nodegroup-spot"))
     assert "instanceTypes" not in spot.for_provider and spot.for_provider["capacityType"] == "SPOT"
 
 

@@ -275,9 +275,10 @@ API = PlatformAPI(
     description="A pool of GPU or accelerator nodes in an EKS cluster (on-demand, spot or mixed), "
     "with FinOps tags on every AWS resource.",
     environment_key="nodePools",
-    # NodeGroup names `<env>-<name>-ondemand` (EKS: at most 63) with an environment name of at most 20.
-    max_name_length=33,
-    name_limit="its node groups are named <environment>-<name>-ondemand, at most 63",
+    # NodeGroup names `<env>-<name>-ondemand-<4 hex>` (EKS: at most 63; the revision hash of
+    # aiplane.function.gpunodepool) with an environment name of at most 20.
+    max_name_length=28,
+    name_limit="its node groups are named <environment>-<name>-ondemand-<4 hex>, at most 63",
     printer_columns=(
         PrinterColumn("INSTANCE", ".spec.instanceTypes[0]"),
         PrinterColumn("CAPACITY", ".spec.capacity"),

@@ -20,7 +20,7 @@ from aiplane.authoring.api import ENVIRONMENT_NAME_MAX
 from aiplane.crossplane.render import select_composition, settle
 
 ENV = "e" * (ENVIRONMENT_NAME_MAX - 2) + "-x"
-LONGEST = {"nodePools": 33, "buckets": 29, "endpoints": 37}
+LONGEST = {"nodePools": 28, "buckets": 29, "endpoints": 37}
 # AWS name limits of the external names the Compositions derive (EKS CreateNodegroup, S3 bucket naming
 # rules, SageMaker CreateEndpoint/EndpointConfig/Model, IAM CreateRole, CloudWatch PutMetricAlarm).
 EXTERNAL_NAME_LIMITS = {"NodeGroup": 63, "Bucket": 63, "Endpoint": 63, "EndpointConfiguration": 63,
@@ -85,5 +85,5 @@ def test_names_one_character_longer_are_refused_with_the_reason(tmp_path: Path) 
     env_file.write_text(text.replace("  - name: experiments\n", f"  - name: {long_pool}\n", 1))
     done = run_aiplane(project, "synth")
     assert done.returncode == 2
-    assert f"name {long_pool!r} is 34 characters; at most 33 for a GPUNodePool" in done.stderr
+    assert f"name {long_pool!r} is 29 characters; at most 28 for a GPUNodePool" in done.stderr
     assert "<environment>-<name>-ondemand" in done.stderr

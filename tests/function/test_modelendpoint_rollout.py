@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from aiplane.crossplane.render import Rendering, render_composition, settle
-from aiplane.function.modelendpoint import ENDPOINT, content_hash
+from aiplane.function.modelendpoint import ENDPOINT
+from aiplane.function.revisions import content_hash
 from aiplane.project import load_settings
 
 MANIFESTS = load_settings(Path(__file__).resolve().parents[2]).manifests

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 import botocore.exceptions
@@ -29,12 +31,24 @@ from aiplane.audit.live import (
     read_tags,
 )
 from aiplane.catalog.instances import Catalog
+from aiplane.function.revisions import revision_base
 
 TAGGED_TYPES = ["ec2:instance", "sagemaker:endpoint"]
 
 
 class AccountMismatch(Exception):
     """The credentials belong to another account than the environment declares."""
+
+
+def live_revision(declared_name: str, live_names: Iterable[str]) -> str | None:
+    """The live node group that is the declared one: the same name, else another revision of it (a node
+    group created before revisions has no suffix; one mid-rollout has another): function-aiplane names
+    every revision `<env>-<pool>-<capacity>-<4 hex>`. A ForceNew difference then shows as field drift."""
+    names = set(live_names)
+    if declared_name in names:
+        return declared_name
+    base = revision_base(declared_name)
+    return min((n for n in names if revision_base(n) == base), default=None)
 
 
 def run_audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> AuditReport:
@@ -102,17 +116,23 @@ def _audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> Audit
     clusters = sorted(
         {(ng.cluster, ng.region) for ng in declared.node_groups} | {(declared.cluster, declared.region)}
     )
+    managed: set[tuple[str, str]] = set()
     for cluster, region in clusters:
-        live_groups = read_node_groups(clients, cluster, region)
+        groups = read_node_groups(clients, cluster, region)
+        live_groups = groups or {}
         for ng in declared.node_groups:
             if (ng.cluster, ng.region) == (cluster, region):
-                findings += compare_node_group(ng, (live_groups or {}).get(ng.name), live_groups is not None)
+                live_name = live_revision(ng.name, live_groups)
+                # Instances of any revision of a declared node group are Git's, not a cost leak.
+                managed.update({(ng.cluster, live_name or ng.name), (ng.cluster, revision_base(ng.name))})
+                live = live_groups.get(live_name) if live_name else None
+                # Findings name the node group that exists in AWS.
+                findings += compare_node_group(replace(ng, name=live_name or ng.name), live, groups is not None)
 
     for bucket in declared.buckets:
         findings += compare_bucket(bucket, read_bucket(clients, bucket.name, bucket.region))
 
     regions = sorted({declared.region} | {e.region for e in declared.endpoints})
-    managed = {(ng.cluster, ng.name) for ng in declared.node_groups}
     for region in regions:
         tags = read_tags(clients, region, TAGGED_TYPES)
         endpoints = read_endpoints(clients, region)

@@ -21,67 +21,21 @@ does the endpoint lack a configuration. The production variant keeps one name (`
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
-from typing import Any
-
-from aiplane.function.model import Object, Outcome, Request, ensure, get
+from aiplane.function.model import Outcome, Request, ensure, get
+from aiplane.function.revisions import (
+    EXTERNAL_NAME,
+    content_hash,
+    external_name,
+    is_revision,
+    kept,
+    ready,
+)
 
 KIND = "ModelEndpoint"
 ENDPOINT = "endpoint"
 MODEL = "model"
 ENDPOINT_CONFIG = "endpoint-config"
 ROLLBACK = "rollback"
-EXTERNAL_NAME = "crossplane.io/external-name"
-# Hex digits of the content hash in composition resource and SageMaker names: `<env>-<endpoint>` is at most
-# 58 characters (ModelEndpoint's name bounds), and SageMaker names at most 63.
-HASH_LENGTH = 4
-
-
-def _canonical(value: Any) -> Any:
-    """JSON numbers as Kubernetes means them: the gRPC face sees every number as a float (protobuf Struct),
-    the renderer in process sees ints, and both must hash alike (1.0 and 1 are the same replica count)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, Mapping):
-        return {k: _canonical(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
-def content_hash(obj: Mapping[str, Any]) -> str:
-    """A hash of what the object asks the provider for (forProvider without tags, which change in place)."""
-    for_provider = {k: v for k, v in (get(obj, "spec", "forProvider") or {}).items() if k != "tags"}
-    text = json.dumps(_canonical(for_provider), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
-
-
-def _ready(obj: Mapping[str, Any] | None) -> bool:
-    conditions = get(obj, "status", "conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions if isinstance(c, Mapping))
-
-
-def _external_name(obj: Mapping[str, Any] | None) -> str | None:
-    name = get(obj, "metadata", "annotations", EXTERNAL_NAME)
-    return name if isinstance(name, str) else None
-
-
-def _kept(observed: Mapping[str, Any]) -> Object:
-    """An observed composed resource as desired state: what it is, unchanged (so Crossplane keeps it)."""
-    metadata = observed.get("metadata") or {}
-    out: Object = {"apiVersion": observed["apiVersion"], "kind": observed["kind"], "metadata": {}}
-    for key in ("labels", "annotations"):
-        if metadata.get(key):
-            out["metadata"][key] = dict(metadata[key])
-    out["spec"] = json.loads(json.dumps(observed.get("spec") or {}))
-    return out
-
-
-def _is_revision(name: str, base: str) -> bool:
-    """`base` itself (the single resource of releases before rollouts) or `base-<hash>`."""
-    return name == base or (name.startswith(f"{base}-") and len(name) == len(base) + 1 + HASH_LENGTH)
 
 
 def decide(request: Request) -> Outcome:
@@ -95,7 +49,7 @@ def decide(request: Request) -> Outcome:
             for_provider.pop("deploymentConfig", None)
     model = desired.pop(MODEL, None)
     config = desired.pop(ENDPOINT_CONFIG, None)
-    endpoint_name = _external_name(endpoint)
+    endpoint_name = external_name(endpoint)
     if model is None or config is None or endpoint is None or endpoint_name is None:
         # P&T left one out (a Required input is missing): compose nothing of the rollout rather than half.
         return Outcome(desired)
@@ -112,9 +66,9 @@ def decide(request: Request) -> Outcome:
 
     desired[model_key] = model
     # A configuration names its model: create it only once the model exists (or keep it if it does).
-    if _ready(observed.get(model_key)) or config_key in observed:
+    if ready(observed.get(model_key)) or config_key in observed:
         desired[config_key] = config
-    new_config_ready = _ready(observed.get(config_key))
+    new_config_ready = ready(observed.get(config_key))
     live = observed.get(ENDPOINT)
     serving_now = get(live, "spec", "forProvider", "endpointConfigName")
     for_provider = ensure(endpoint, "spec", "forProvider")
@@ -133,8 +87,8 @@ def decide(request: Request) -> Outcome:
     switched = get(live, "status", "atProvider", "endpointConfigName") == config_name
     if not switched:
         for name, obj in observed.items():
-            if name not in desired and (_is_revision(name, MODEL) or _is_revision(name, ENDPOINT_CONFIG)):
-                desired[name] = _kept(obj)
+            if name not in desired and (is_revision(name, MODEL) or is_revision(name, ENDPOINT_CONFIG)):
+                desired[name] = kept(obj)
     status = {"rollout": {"model": model_name, "endpointConfig": config_name,
                           "serving": get(live, "status", "atProvider", "endpointConfigName")}}
     return Outcome(desired, status)
