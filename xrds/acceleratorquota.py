@@ -14,7 +14,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, QuotaAmount, most_critical
+from aiplane.authoring.api import (
+    CommonSpec,
+    PlatformAPI,
+    PrinterColumn,
+    QuotaAmount,
+    immutable,
+    most_critical,
+)
 from aiplane.catalog.fields import EndpointQuotaInstanceTypeName
 
 QuotaClass = Literal["p", "g", "inf", "trn"]
@@ -44,15 +51,19 @@ class AcceleratorQuotaSpec(CommonSpec):
     """The quota to have: EC2 vCPUs of an accelerator class and purchase option, or SageMaker endpoint
     instances of one type."""
 
-    service: Service = "ec2"
+    service: Service = Field(default="ec2", json_schema_extra=immutable("another service is another quota"))
     """ec2 (vCPUs of running instances per class) or sagemaker (instances of a type for endpoint usage)."""
-    quotaClass: QuotaClass | None = Field(default=None, alias="class")
+    quotaClass: QuotaClass | None = Field(
+        default=None, alias="class", json_schema_extra=immutable("another class is another quota")
+    )
     """ec2: instance class the quota covers: p, g (G and VT), inf or trn."""
-    purchase: Purchase | None = None
+    purchase: Purchase | None = Field(default=None, json_schema_extra=immutable("another purchase option is another quota"))
     """ec2: onDemand (Running On-Demand instances) or spot (Spot Instance Requests)."""
     vcpus: int | None = Field(default=None, ge=1, le=100000)
     """ec2: quota value to have, in vCPUs; a quota is never lowered by aiplane."""
-    instanceType: EndpointQuotaInstanceTypeName | None = None
+    instanceType: EndpointQuotaInstanceTypeName | None = Field(
+        default=None, json_schema_extra=immutable("another instance type is another quota")
+    )
     """sagemaker: the ml.* instance type (only types whose quota code the catalog has from a cited source)."""
     instances: int | None = Field(default=None, ge=1, le=10000)
     """sagemaker: quota value to have, in instances."""

@@ -22,6 +22,7 @@ from aiplane.authoring.api import (
     PrinterColumn,
     QuotaAmount,
     Spec,
+    immutable,
     labels_match,
 )
 from aiplane.authoring.formats import LabelKey, LabelValue
@@ -118,7 +119,7 @@ def _xrd_rules(schema: dict[str, Any]) -> None:
 class GPUNodePoolSpec(CommonSpec):
     """GPU or accelerator nodes for AI workloads, as EKS managed node groups."""
 
-    clusterName: str = Field(min_length=1, max_length=100)
+    clusterName: str = Field(min_length=1, max_length=100, json_schema_extra=immutable("node groups belong to one cluster"))
     """EKS cluster the node groups join."""
     instanceTypes: list[Ec2InstanceTypeName] = Field(min_length=1, max_length=20)
     """Accelerated instance types (catalog types only); all of one accelerator maker."""

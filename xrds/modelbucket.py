@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, Spec
+from aiplane.authoring.api import CommonSpec, PlatformAPI, PrinterColumn, Spec, immutable
 from aiplane.authoring.formats import S3BucketName
 
 # S3 bucket naming rules (3-63 chars, lowercase letters, digits, dots, hyphens) as far as the XRD carries
@@ -53,7 +53,9 @@ class Lifecycle(Spec):
 class ModelBucketSpec(CommonSpec):
     """An S3 bucket with SSE-KMS, all four public-access blocks, versioning and lifecycle rules."""
 
-    bucketName: S3BucketName = Field(pattern=BUCKET_NAME_PATTERN)
+    bucketName: S3BucketName = Field(
+        pattern=BUCKET_NAME_PATTERN, json_schema_extra=immutable("the bucket holds data; a new name is a new bucket")
+    )
     """Globally unique S3 bucket name (aiplane synth derives it from environment, item and account)."""
     purpose: Literal["artifacts", "datasets", "captures"]
     """What the bucket holds; captures receive SageMaker data capture for the ethics monitor."""

@@ -72,6 +72,16 @@ def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool
     return all(labels.get(key) == value for key, value in selector.items())
 
 
+IMMUTABLE_RULE = "self == oldSelf"
+
+
+def immutable(why: str) -> dict[str, Any]:
+    """`json_schema_extra` of a field that may never change after creation (a CEL transition rule, which the
+    API server checks on every update; an XR applied by hand gets the same refusal): what identifies a
+    resource holding data or quota, whose change the provider would refuse as a replacement."""
+    return {"x-kubernetes-validations": [{"rule": IMMUTABLE_RULE, "message": f"immutable: {why}"}]}
+
+
 class ProviderConfigRef(Spec):
     """Which AWS ProviderConfig the composed managed resources use."""
 
@@ -85,8 +95,8 @@ class ProviderConfigRef(Spec):
 class CommonSpec(Spec):
     """Fields every aiplane platform API has."""
 
-    region: str = Field(pattern=REGION_PATTERN)
-    """AWS region of the composed resources."""
+    region: str = Field(pattern=REGION_PATTERN, json_schema_extra=immutable("every composed AWS resource lives there"))
+    """AWS region of the composed resources (immutable)."""
     providerConfigRef: ProviderConfigRef = Field(default_factory=ProviderConfigRef)
     """AWS provider config of the composed managed resources."""
     finops: FinOps
