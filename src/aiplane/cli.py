@@ -154,6 +154,27 @@ def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
 
 
 @main.command()
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option(
+    "--against",
+    metavar="REF",
+    help="The git revision whose committed manifests/ are live (default: origin/main, else HEAD).",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def plan(envs: tuple[str, ...], against: str | None, fmt: str) -> None:
+    """What a change will do to live resources: every XR rendered on both sides (the committed manifests/ at
+    REF, and a synthesis now), each composed resource classified create, update, replace
+    (create-before-destroy), delete or refused (an in-place ForceNew change the provider would refuse), with
+    each XR's worst-case $/h before and after.
+
+    Exit 0 nothing refused; 1 a change would be refused or a mandatory guardrail fails; 2 bad input.
+    """
+    from aiplane.commands import plan as command
+
+    _run(command.run, envs=list(envs), against=against, fmt=fmt)
+
+
+@main.command()
 @click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(

@@ -191,15 +191,20 @@ def render_composition(
 
 
 def settle(
-    xr: Mapping[str, Any], composition: Mapping[str, Any], max_rounds: int = 8
+    xr: Mapping[str, Any],
+    composition: Mapping[str, Any],
+    max_rounds: int = 8,
+    live: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Rendering:
     """What the XR composes once every composed resource has become Ready: render, then render again with
     the previous round's resources observed Ready (the provider reporting back what it was asked for), until
     nothing changes. Rollouts that wait for readiness (function-aiplane: a new EndpointConfiguration only once
     its Model is Ready, the Endpoint only once its configuration is) end in their steady state, which is what
-    the audit and the checks compare with AWS."""
-    observed: dict[str, dict[str, Any]] = {}
-    rendering = render_composition(xr, composition)
+    the audit and the checks compare with AWS. `live`: composed resources that exist already (by composition
+    resource name, as another revision of the Composition made them), observed Ready at the start — what
+    `plan` starts from, so adopted and replaced resources are told apart."""
+    observed: dict[str, dict[str, Any]] = {n: _as_observed_ready(o) for n, o in (live or {}).items()}
+    rendering = render_composition(xr, composition, observed=observed or None)
     for _ in range(max_rounds):
         now = {r.name: _as_observed_ready(r.obj) for r in rendering.resources}
         if now == observed:

@@ -1,0 +1,160 @@
+"""`aiplane plan`: what a change in Git will do to the live resources, before merge.
+
+The old side is the committed `manifests/` at a git revision (what Flux applied: `--against`, default
+`origin/main`, else `HEAD`); the new side is synthesized now. Every XR is rendered to its steady state on both
+sides (aiplane.crossplane.plan) and each composed resource is classified: create, update (fields), replace
+(create-before-destroy), delete, or refused (an in-place change of a ForceNew field, which the provider would
+refuse). Exit 0: nothing refused; 1: something would be refused or a mandatory guardrail fails; 2: bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+import click
+import yaml
+
+from aiplane.crossplane.plan import XRPlan, plan
+from aiplane.errors import InputError
+from aiplane.policy import default_context, load_policy_config, run_rules
+from aiplane.project import Settings, load_settings
+from aiplane.synthesis.pipeline import synthesize
+
+JSON_FORMAT_VERSION = 1
+
+
+def default_ref(settings: Settings) -> str:
+    """`origin/main` when the repository has it, else `HEAD`."""
+    probe = subprocess.run(
+        ["git", "-C", str(settings.root), "rev-parse", "--verify", "--quiet", "origin/main"],
+        capture_output=True, text=True, check=False,
+    )
+    return "origin/main" if probe.returncode == 0 else "HEAD"
+
+
+def manifests_at(settings: Settings, ref: str) -> list[dict[str, Any]]:
+    """Every object of the committed manifests/ at git revision `ref`."""
+    rel = settings.manifests.relative_to(settings.root).as_posix()
+    git = ["git", "-C", str(settings.root)]
+    listing = subprocess.run([*git, "ls-tree", "-r", "--name-only", ref, "--", rel], capture_output=True, text=True)
+    if listing.returncode != 0:
+        raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {listing.stderr.strip()}")
+    objects: list[dict[str, Any]] = []
+    for path in sorted(p for p in listing.stdout.splitlines() if p.endswith(".yaml")):
+        if path.endswith("/kustomization.yaml") or "/flux-system/" in path:
+            continue
+        shown = subprocess.run([*git, "show", f"{ref}:{path}"], capture_output=True, check=False)
+        if shown.returncode != 0:
+            raise InputError.single(f"{ref}:{path}", shown.stderr.decode(errors="replace").strip())
+        objects += [d for d in yaml.safe_load_all(shown.stdout) if isinstance(d, dict)]
+    return objects
+
+
+def _in_envs(obj: dict[str, Any], label: str, envs: list[str]) -> bool:
+    environment = ((obj.get("metadata") or {}).get("labels") or {}).get(label)
+    return not envs or environment is None or environment in envs
+
+
+def _money(value: float | None) -> str:
+    return "—" if value is None else f"${value:,.2f}/h"
+
+
+def as_json(plans: list[XRPlan], ref: str, guardrails_failed: int) -> str:
+    return json.dumps(
+        {
+            "version": JSON_FORMAT_VERSION,
+            "against": ref,
+            "refused": sum(1 for p in plans for c in p.changes if c.action == "refused"),
+            "guardrailViolations": guardrails_failed,
+            "xrs": [
+                {
+                    "kind": p.kind,
+                    "namespace": p.namespace,
+                    "name": p.name,
+                    "worstCaseUsdPerHour": {"before": p.worst_case_before, "after": p.worst_case_after},
+                    "resources": [
+                        {
+                            "resource": c.resource,
+                            "kind": c.kind,
+                            "action": c.action,
+                            "fields": list(c.fields),
+                            **({"forceNew": list(c.forcenew)} if c.forcenew else {}),
+                            **({"replaces": c.replaces} if c.replaces else {}),
+                            **({"orphaned": True} if c.orphaned else {}),
+                        }
+                        for c in p.changes
+                    ],
+                }
+                for p in plans
+            ],
+        },
+        indent=2,
+        sort_keys=True,
+    )
+
+
+def _line(change: Any) -> str:
+    fields = f" ({', '.join(change.fields)})" if change.fields and change.action != "refused" else ""
+    if change.action == "refused":
+        return (f"  ✗ refused  {change.kind} {change.resource}: in-place change of ForceNew "
+                f"{', '.join(change.forcenew) or 'external name'}")
+    if change.action == "replace":
+        return f"  ± replace  {change.kind} {change.resource} (create-before-destroy, replaces {change.replaces}){fields}"
+    mark = {"create": "+", "delete": "-", "update": "~"}[change.action]
+    orphan = " (orphaned: no Delete in its managementPolicies, the AWS resource stays)" if change.orphaned else ""
+    return f"  {mark} {change.action:<8} {change.kind} {change.resource}{fields}{orphan}"
+
+
+def as_text(plans: list[XRPlan], ref: str) -> str:
+    if not plans:
+        return f"no change to any composed resource against {ref}"
+    lines = []
+    for p in plans:
+        lines.append(f"{p.kind} {p.namespace}/{p.name}  worst case {_money(p.worst_case_before)} → {_money(p.worst_case_after)}")
+        lines += [_line(c) for c in p.changes]
+    refused = sum(1 for p in plans for c in p.changes if c.action == "refused")
+    lines.append(f"{len(plans)} XR(s) change against {ref}; {refused} change(s) would be refused")
+    return "\n".join(lines)
+
+
+def as_markdown(plans: list[XRPlan], ref: str) -> str:
+    refused = sum(1 for p in plans for c in p.changes if c.action == "refused")
+    counts: dict[str, int] = {}
+    for p in plans:
+        for c in p.changes:
+            counts[c.action] = counts.get(c.action, 0) + 1
+    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no change"
+    head = "❌" if refused else "✅"
+    out = [f"### {head} aiplane plan against `{ref}`: {summary}", ""]
+    if plans:
+        out += ["| XR | worst case before | after |", "|---|---|---|"]
+        out += [f"| {p.kind} `{p.namespace}/{p.name}` | {_money(p.worst_case_before)} | {_money(p.worst_case_after)} |"
+                for p in plans]
+        out += ["", "<details><summary>Composed resources</summary>", "", "```", as_text(plans, ref), "```", "</details>"]
+    return "\n".join(out)
+
+
+def run(envs: list[str], against: str | None, fmt: str) -> int:
+    settings = load_settings()
+    ref = against or default_ref(settings)
+    old = manifests_at(settings, ref)
+    synthesis = synthesize(settings, envs)
+    new = synthesis.objects()
+    label = settings.label("environment")
+    old = [o for o in old if _in_envs(o, label, envs)]
+    kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
+    plans = plan(old, new, kinds, settings.domain)
+    ctx = default_context(settings)
+    violations = [v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"]
+    if fmt == "json":
+        click.echo(as_json(plans, ref, len(violations)))
+    elif fmt == "markdown":
+        click.echo(as_markdown(plans, ref))
+    else:
+        click.echo(as_text(plans, ref))
+        if violations:
+            click.echo(f"{len(violations)} mandatory guardrail violation(s): run `aiplane check`", err=True)
+    refused = any(p.refused for p in plans)
+    return 1 if refused or violations else 0
