@@ -119,3 +119,16 @@ def test_a_bad_revision_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_changed_fields_are_leaf_paths_and_lists_whole() -> None:
     assert changed_fields({"a": {"b": 1, "c": [1, 2]}}, {"a": {"b": 2, "c": [1, 3]}}) == ["a.b", "a.c"]
     assert changed_fields({"a": 1}, {"a": 1}) == []
+
+
+def test_a_change_of_an_immutable_field_is_refused_by_design(tmp_path: Path) -> None:
+    """The XRD says `self == oldSelf` for region: the API server would refuse the XR's update itself."""
+    project = _repo(tmp_path)
+    _edit(project, "dev", "region: us-east-1", "region: us-west-2")
+    code, plan = _plan(project)
+    assert code == 1
+    bucket = next(x for x in plan["xrs"] if x["kind"] == "ModelBucket")
+    assert bucket["immutableChanged"] == ["spec.region"]
+    assert plan["refused"] >= 1
+    text = run_aiplane(project, "plan").stdout
+    assert "✗ refused  spec.region: immutable" in text

@@ -66,7 +66,7 @@ def as_json(plans: list[XRPlan], ref: str, guardrails_failed: int) -> str:
         {
             "version": JSON_FORMAT_VERSION,
             "against": ref,
-            "refused": sum(1 for p in plans for c in p.changes if c.action == "refused"),
+            "refused": sum(p.refused_count for p in plans),
             "guardrailViolations": guardrails_failed,
             "xrs": [
                 {
@@ -74,6 +74,7 @@ def as_json(plans: list[XRPlan], ref: str, guardrails_failed: int) -> str:
                     "namespace": p.namespace,
                     "name": p.name,
                     "worstCaseUsdPerHour": {"before": p.worst_case_before, "after": p.worst_case_after},
+                    "immutableChanged": list(p.immutable_changed),
                     "resources": [
                         {
                             "resource": c.resource,
@@ -113,18 +114,21 @@ def as_text(plans: list[XRPlan], ref: str) -> str:
     lines = []
     for p in plans:
         lines.append(f"{p.kind} {p.namespace}/{p.name}  worst case {_money(p.worst_case_before)} → {_money(p.worst_case_after)}")
+        lines += [f"  ✗ refused  {f}: immutable (the XRD says self == oldSelf; declare a new item instead)"
+                  for f in p.immutable_changed]
         lines += [_line(c) for c in p.changes]
-    refused = sum(1 for p in plans for c in p.changes if c.action == "refused")
+    refused = sum(p.refused_count for p in plans)
     lines.append(f"{len(plans)} XR(s) change against {ref}; {refused} change(s) would be refused")
     return "\n".join(lines)
 
 
 def as_markdown(plans: list[XRPlan], ref: str) -> str:
-    refused = sum(1 for p in plans for c in p.changes if c.action == "refused")
-    counts: dict[str, int] = {}
+    refused = sum(p.refused_count for p in plans)
+    counts: dict[str, int] = {"refused": sum(len(p.immutable_changed) for p in plans)} if refused else {}
     for p in plans:
         for c in p.changes:
             counts[c.action] = counts.get(c.action, 0) + 1
+    counts = {a: n for a, n in counts.items() if n}
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no change"
     head = "❌" if refused else "✅"
     out = [f"### {head} aiplane plan against `{ref}`: {summary}", ""]

@@ -43,10 +43,17 @@ class XRPlan:
     worst_case_before: float | None
     worst_case_after: float | None
     changes: list[ResourceChange] = field(default_factory=list)
+    # Spec fields the XRD makes immutable (`self == oldSelf`) that the change alters: the API server refuses
+    # the update of the XR itself, by design.
+    immutable_changed: tuple[str, ...] = ()
 
     @property
     def refused(self) -> bool:
-        return any(c.action == "refused" for c in self.changes)
+        return bool(self.immutable_changed) or any(c.action == "refused" for c in self.changes)
+
+    @property
+    def refused_count(self) -> int:
+        return len(self.immutable_changed) + sum(1 for c in self.changes if c.action == "refused")
 
 
 def changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
@@ -106,6 +113,23 @@ def _classify(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any
     return sorted(changes, key=lambda c: (c.resource, c.action))
 
 
+def immutable_changed(
+    old_xr: Mapping[str, Any] | None, new_xr: Mapping[str, Any] | None, xrd: Mapping[str, Any] | None
+) -> tuple[str, ...]:
+    """`spec.<field>` paths whose XRD schema says `self == oldSelf` and whose value differs between the sides."""
+    if old_xr is None or new_xr is None or xrd is None:
+        return ()
+    versions = (xrd.get("spec") or {}).get("versions") or [{}]
+    schema = (((versions[0].get("schema") or {}).get("openAPIV3Schema") or {}).get("properties") or {}).get("spec") or {}
+    old_spec, new_spec = old_xr.get("spec") or {}, new_xr.get("spec") or {}
+    out = []
+    for name, prop in sorted((schema.get("properties") or {}).items()):
+        rules = [r.get("rule") for r in prop.get("x-kubernetes-validations") or []]
+        if "self == oldSelf" in rules and name in old_spec and name in new_spec and old_spec[name] != new_spec[name]:
+            out.append(f"spec.{name}")
+    return tuple(out)
+
+
 def _worst_case(xr: Mapping[str, Any] | None, domain: str) -> float | None:
     value = (((xr or {}).get("metadata") or {}).get("annotations") or {}).get(f"{domain}/worst-case-usd-per-hour")
     try:
@@ -144,6 +168,9 @@ def plan(
 
     before, after = xrs(old_objects), xrs(new_objects)
     old_comps, new_comps = compositions(old_objects), compositions(new_objects)
+    xrds = {
+        str(o["spec"]["names"]["kind"]): o for o in new_objects if o.get("kind") == "CompositeResourceDefinition"
+    }
     out = []
     for key in sorted({*before, *after}):
         old_xr, new_xr = before.get(key), after.get(key)
@@ -152,6 +179,7 @@ def plan(
         # replaces is rolled out to its end.
         changes = _classify(old_composed, _composed(new_xr, new_comps, live=old_composed))
         cost_before, cost_after = _worst_case(old_xr, domain), _worst_case(new_xr, domain)
-        if changes or cost_before != cost_after:
-            out.append(XRPlan(key[0], key[1], key[2], cost_before, cost_after, changes))
+        frozen = immutable_changed(old_xr, new_xr, xrds.get(key[0]))
+        if changes or frozen or cost_before != cost_after:
+            out.append(XRPlan(key[0], key[1], key[2], cost_before, cost_after, changes, frozen))
     return out
