@@ -9,6 +9,11 @@ from pydantic import AfterValidator, WithJsonSchema
 from aiplane.catalog.instances import load_catalog
 
 
+def _enum(names: list[str], description: str) -> WithJsonSchema:
+    """The XRD side of a catalog-backed field: a string enum of the catalog's names."""
+    return WithJsonSchema({"type": "string", "enum": names, "description": description})
+
+
 def _known_ec2(name: str) -> str:
     load_catalog().ec2_instance(name)  # raises UnknownInstanceType with close matches
     return name
@@ -22,25 +27,13 @@ def _known_sagemaker(name: str) -> str:
 Ec2InstanceTypeName = Annotated[
     str,
     AfterValidator(_known_ec2),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "enum": load_catalog().ec2_instance_names(),
-            "description": "EC2 accelerated instance type from aiplane's catalog.",
-        }
-    ),
+    _enum(load_catalog().ec2_instance_names(), "EC2 accelerated instance type from aiplane's catalog."),
 ]
 
 SageMakerInstanceTypeName = Annotated[
     str,
     AfterValidator(_known_sagemaker),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "enum": load_catalog().sagemaker_instance_names(),
-            "description": "SageMaker hosting instance type from aiplane's catalog.",
-        }
-    ),
+    _enum(load_catalog().sagemaker_instance_names(), "SageMaker hosting instance type from aiplane's catalog."),
 ]
 
 
@@ -56,11 +49,5 @@ def _endpoint_quota_type(name: str) -> str:
 EndpointQuotaInstanceTypeName = Annotated[
     str,
     AfterValidator(_endpoint_quota_type),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "enum": load_catalog().endpoint_quota_types(),
-            "description": "SageMaker hosting instance type with a confirmed endpoint-usage quota code.",
-        }
-    ),
+    _enum(load_catalog().endpoint_quota_types(), "SageMaker hosting instance type with a confirmed endpoint-usage quota code."),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 from typing import Any
 
 import click
@@ -124,12 +125,9 @@ def as_text(plans: list[XRPlan], ref: str) -> str:
 
 def as_markdown(plans: list[XRPlan], ref: str) -> str:
     refused = sum(p.refused_count for p in plans)
-    counts: dict[str, int] = {"refused": sum(len(p.immutable_changed) for p in plans)} if refused else {}
-    for p in plans:
-        for c in p.changes:
-            counts[c.action] = counts.get(c.action, 0) + 1
-    counts = {a: n for a, n in counts.items() if n}
-    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "no change"
+    counts = Counter(c.action for p in plans for c in p.changes)
+    counts["refused"] += sum(len(p.immutable_changed) for p in plans)
+    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()) if n) or "no change"
     head = "❌" if refused else "✅"
     out = [f"### {head} aiplane plan against `{ref}`: {summary}", ""]
     if plans:

@@ -18,10 +18,9 @@ from typing import Any, Literal
 
 from aiplane.crossplane.forcenew import forcenew_hit
 from aiplane.crossplane.render import select_composition, settle
-from aiplane.function.revisions import revision_base
+from aiplane.function.revisions import EXTERNAL_NAME, revision_base
 
 Action = Literal["create", "update", "replace", "delete", "refused"]
-EXTERNAL_NAME = "crossplane.io/external-name"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiplane.function.model import Object, Outcome, Request, ensure, get
-from aiplane.function.revisions import EXTERNAL_NAME, content_hash, ready, superseded
+from aiplane.function.revisions import EXTERNAL_NAME, content_hash, is_revision, ready, superseded
 
 KIND = "GPUNodePool"
 ON_DEMAND = "nodegroup-on-demand"
@@ -98,10 +98,11 @@ def _roll_out(base_name: str, node_group: Object, desired: dict[str, Object], re
     desired[current] = node_group
     if not ready(observed.get(current)):
         desired.update(superseded(observed, base_name, current))
-    serving = observed.get(current) if ready(observed.get(current)) else None
-    serving = serving or next((observed[n] for n in sorted(desired) if n != current and n in observed
-                               and n.startswith(base_name)), None)
-    at_provider = get(serving, "status", "atProvider") or {}
+    # The revision serving now: the current one once Ready, until then the superseded one still kept.
+    serving = current if ready(observed.get(current)) else next(
+        (n for n in sorted(desired) if n != current and n in observed and is_revision(n, base_name)), None
+    )
+    at_provider = get(observed.get(serving) if serving else None, "status", "atProvider") or {}
     report: dict[str, Any] = {}
     if "status" in at_provider:
         report["status"] = at_provider["status"]

@@ -1,5 +1,5 @@
-"""The platform layer every environment shares: Crossplane packages, the default provider config,
-the RBAC that lets Crossplane compose Kubernetes kinds, and the XRDs and Compositions."""
+"""The platform layer every environment shares: Crossplane packages (with function-aiplane and each
+provider's runtime config), the RBAC that lets Crossplane compose Kubernetes kinds, and the XRDs and Compositions."""
 
 from __future__ import annotations
 
