@@ -3,9 +3,13 @@
 Composes an execution role scoped to the model data and the capture bucket, the Model, an
 EndpointConfiguration with data capture (input and output) to the capture bucket, the Endpoint, and
 the ethics monitor: a ConfigMap with thresholds and sensitive attributes, a CronJob evaluating the
-captured data on schedule, and a CloudWatch alarm on the monitor's breach metric. The Endpoint is composed
-with auto-rollback on that alarm; function-aiplane (aiplane.function.modelendpoint) keeps it only when
-`ethicsMonitor.action` is `rollback`.
+captured data on schedule, and a CloudWatch alarm on the monitor's breach metric.
+
+Every Endpoint is deployed blue/green with auto-rollback on three alarms with fixed names: invocation 5xx
+errors and p99 model latency of the production variant (one-minute datapoints, so they decide within the
+bake window), and the monitor's rollback request, which the monitor publishes only under `action:
+rollback`. The alarm list is ForceNew (src/aiplane/data/forcenew.yaml: the provider refuses to change it in
+place), so it never depends on the spec; the thresholds and the bake window are updated in place.
 """
 
 from __future__ import annotations
@@ -22,19 +26,41 @@ from aiplane.authoring.pt import (
     from_xr,
     managed_resource,
     map_values,
+    multiply,
     regexp,
     string_format,
     to_json,
     to_xr,
     trim_prefix,
 )
-from aiplane.function.modelendpoint import ENDPOINT, KIND
+from aiplane.function.modelendpoint import (
+    ENDPOINT,
+    KIND,
+    ROLLBACK_ALARM_DATAPOINTS,
+    ROLLBACK_ALARM_EVALUATION_PERIODS,
+    ROLLBACK_ALARM_PERIOD_SECONDS,
+)
 
 DEFAULT_VARIANT = "sagemaker"
 SAGEMAKER = "sagemaker.aws.m.upbound.io/v1beta1"
 # The metric the ethics monitor publishes: 1 per evaluation that breaches a threshold, else 0.
 MONITOR_NAMESPACE = "aiplane/EthicsMonitor"
 MONITOR_METRIC = "FairnessThresholdBreached"
+# 1 when an evaluation breaches a threshold and the endpoint's action is rollback; the monitor publishes it
+# under no other action, so the rollback alarm on it stays OK (missing data is not breaching).
+MONITOR_ROLLBACK_METRIC = "RollbackRequested"
+# The production variant keeps one name across deployments: the rollback alarms' dimension.
+PRODUCTION_VARIANT = "primary"
+# SageMaker endpoint invocation metrics (Amazon SageMaker AI Developer Guide, "Amazon SageMaker AI metrics
+# in Amazon CloudWatch", endpoint invocation metrics): namespace AWS/SageMaker, dimensions EndpointName
+# and VariantName; Invocation5XXErrors counts 5xx responses (statistic Sum), ModelLatency is in
+# microseconds (percentile statistics allowed).
+SAGEMAKER_METRICS_NAMESPACE = "AWS/SageMaker"
+# The deployment's overall limit: above the largest bake window (3600 s) plus the time to provision the new
+# fleet; the provider takes 600-14400 (aws_sagemaker_endpoint maximum_execution_timeout_in_seconds).
+DEPLOYMENT_TIMEOUT_SECONDS = 7200
+# The alarms SageMaker watches during a deployment, by name suffix (`<endpoint>-<suffix>`).
+ROLLBACK_ALARMS = ("invocation-5xx", "model-latency", "fairness-rollback")
 
 SAGEMAKER_TRUST = json.dumps(
     {
@@ -108,6 +134,27 @@ PULL_IMAGE_POLICY_FMT = json.dumps(
     },
     sort_keys=True,
 )
+def describe_alarms_policy_fmt(endpoint_fmt: str) -> str:
+    """SageMaker reads the rollback alarms' state with the endpoint's execution role (Amazon SageMaker AI
+    Developer Guide, "Auto-Rollback Configuration and Monitoring": the role needs cloudwatch:DescribeAlarms
+    on the auto-rollback alarms): the grant names the endpoint's alarms by ARN prefix. A P&T Format string:
+    the region, then the endpoint name's own placeholders."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DescribeRollbackAlarms",
+                    "Effect": "Allow",
+                    "Action": ["cloudwatch:DescribeAlarms"],
+                    "Resource": [f"arn:aws:cloudwatch:%s:*:alarm:{endpoint_fmt}-*"],
+                }
+            ],
+        },
+        sort_keys=True,
+    )
+
+
 RUNTIME_POLICY_FMT = json.dumps(
     {
         "Version": "2012-10-17",
@@ -170,6 +217,7 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
                     {"name": "endpoint-runtime"},
                     {"name": "pull-image"},
                     {"name": "model-bucket-key"},
+                    {"name": "describe-rollback-alarms"},
                 ],
                 "tags": ctx.aws_tags(),
             },
@@ -201,6 +249,11 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             regexp(MODEL_BUCKET, 1),
             string_format(MODEL_KEY_POLICY_FMT),
             required=True,
+        ),
+        combine_from_xr(
+            describe_alarms_policy_fmt(endpoint_name(ctx)[0]),
+            ["spec.region", *endpoint_name(ctx)[1]],
+            "spec.forProvider.inlinePolicy[4].policy",
         ),
         regional=False,
     )
@@ -234,7 +287,7 @@ def endpoint_configuration(ctx: CompositionContext) -> ComposedResource:
             {
                 "productionVariants": [
                     {
-                        "variantName": "primary",
+                        "variantName": PRODUCTION_VARIANT,
                         "modelNameSelector": ctx.sibling("model"),
                         "initialVariantWeight": 1,
                     }
@@ -268,23 +321,32 @@ def endpoint(ctx: CompositionContext) -> ComposedResource:
     for_provider: dict[str, Any] = {
         "endpointConfigNameSelector": ctx.sibling("endpoint-config"),
         "tags": ctx.aws_tags(),
-        # Blue/green deployments that SageMaker rolls back when the fairness alarm fires (action rollback;
-        # function-aiplane removes it for the other actions).
+        # Every deployment (a new endpoint configuration) is blue/green: all traffic moves to the new fleet,
+        # which bakes for rollout.bakeSeconds while SageMaker watches the rollback alarms.
         "deploymentConfig": {
             "blueGreenUpdatePolicy": {
-                "trafficRoutingConfiguration": {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 600}
+                "trafficRoutingConfiguration": {"type": "ALL_AT_ONCE"},
+                "maximumExecutionTimeoutInSeconds": DEPLOYMENT_TIMEOUT_SECONDS,
             },
-            "autoRollbackConfiguration": {"alarms": [{}]},
+            "autoRollbackConfiguration": {"alarms": [{} for _ in ROLLBACK_ALARMS]},
         },
     }
     patches = [
         ctx.external_name(fmt, *paths),
         to_xr("metadata.annotations[crossplane.io/external-name]", "status.endpointName"),
         to_xr("status.atProvider.arn", "status.endpointArn"),
-        combine_from_xr(
-            f"{fmt}-fairness",
-            paths,
-            "spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[0].alarmName",
+        from_xr(
+            "spec.rollout.bakeSeconds",
+            "spec.forProvider.deploymentConfig.blueGreenUpdatePolicy.trafficRoutingConfiguration"
+            ".waitIntervalInSeconds",
+        ),
+        *(
+            combine_from_xr(
+                f"{fmt}-{suffix}",
+                paths,
+                f"spec.forProvider.deploymentConfig.autoRollbackConfiguration.alarms[{index}].alarmName",
+            )
+            for index, suffix in enumerate(ROLLBACK_ALARMS)
         ),
     ]
     return ctx.aws_resource(
@@ -292,6 +354,81 @@ def endpoint(ctx: CompositionContext) -> ComposedResource:
         managed_resource(SAGEMAKER, "Endpoint", for_provider, labels=ctx.part_labels("endpoint")),
         *patches,
     )
+
+
+def _rollback_alarm(ctx: CompositionContext, suffix: str, base: dict[str, Any], *patches: dict[str, Any]) -> ComposedResource:
+    """A metric alarm the Endpoint's auto-rollback watches: one-minute datapoints, ALARM on 2 of the last 3,
+    no data (no traffic) is not breaching."""
+    fmt, paths = endpoint_name(ctx)
+    return ctx.aws_resource(
+        f"rollback-{suffix}",
+        managed_resource(
+            "cloudwatch.aws.m.upbound.io/v1beta1",
+            "MetricAlarm",
+            {
+                "period": ROLLBACK_ALARM_PERIOD_SECONDS,
+                "evaluationPeriods": ROLLBACK_ALARM_EVALUATION_PERIODS,
+                "datapointsToAlarm": ROLLBACK_ALARM_DATAPOINTS,
+                "comparisonOperator": "GreaterThanThreshold",
+                "treatMissingData": "notBreaching",
+                **base,
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels(f"rollback-{suffix}"),
+        ),
+        ctx.external_name(f"{fmt}-{suffix}", *paths),
+        *patches,
+    )
+
+
+def rollback_alarms(ctx: CompositionContext) -> list[ComposedResource]:
+    fmt, paths = endpoint_name(ctx)
+    variant = {"VariantName": PRODUCTION_VARIANT}
+    endpoint_dimension = combine_from_xr(fmt, paths, "spec.forProvider.dimensions[EndpointName]")
+    return [
+        _rollback_alarm(
+            ctx,
+            "invocation-5xx",
+            {
+                "namespace": SAGEMAKER_METRICS_NAMESPACE,
+                "metricName": "Invocation5XXErrors",
+                "statistic": "Sum",
+                "dimensions": variant,
+                "alarmDescription": "aiplane rollout: 5xx responses of the production variant; rolls a deployment back",
+            },
+            endpoint_dimension,
+            from_xr("spec.rollout.maxErrorsPerMinute", "spec.forProvider.threshold"),
+        ),
+        _rollback_alarm(
+            ctx,
+            "model-latency",
+            {
+                "namespace": SAGEMAKER_METRICS_NAMESPACE,
+                "metricName": "ModelLatency",
+                "extendedStatistic": "p99",
+                "dimensions": variant,
+                "alarmDescription": "aiplane rollout: p99 model latency of the production variant; rolls a deployment back",
+            },
+            endpoint_dimension,
+            # ModelLatency is in microseconds.
+            from_xr("spec.rollout.maxModelLatencyMs", "spec.forProvider.threshold", multiply(1000)),
+        ),
+        _rollback_alarm(
+            ctx,
+            "fairness-rollback",
+            {
+                "namespace": MONITOR_NAMESPACE,
+                "metricName": MONITOR_ROLLBACK_METRIC,
+                "statistic": "Maximum",
+                "threshold": 0,
+                # The monitor's datapoint arrives once per run: ALARM on the first breach.
+                "evaluationPeriods": 1,
+                "datapointsToAlarm": 1,
+                "alarmDescription": "aiplane ethics monitor: a fairness breach under action rollback; rolls a deployment back",
+            },
+            combine_from_xr(fmt, paths, "spec.forProvider.dimensions[Endpoint]"),
+        ),
+    ]
 
 
 def monitor_config(ctx: CompositionContext) -> ComposedResource:
@@ -448,5 +585,6 @@ def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
         monitor_service_account(ctx),
         monitor_cronjob(ctx),
         monitor_alarm(ctx),
+        *rollback_alarms(ctx),
     ]
     return [ctx.composition(KIND, DEFAULT_VARIANT, resources)]

@@ -73,8 +73,9 @@ def test_the_kms_mode_decides_whose_key_encrypts_the_bucket(engine: Engine, mode
     _agree(rendered, case)
 
 
-@pytest.mark.parametrize(("action", "rollback"), [("alert", False), ("rollback", True)])
-def test_only_rollback_endpoints_roll_back(engine: Engine, action: str, rollback: bool) -> None:
+@pytest.mark.parametrize("action", ["alert", "rollback"])
+def test_every_action_deploys_with_the_same_rollback_alarms(engine: Engine, action: str) -> None:
+    """The Endpoint's rollback alarm list is ForceNew: the same fixed names whatever the action."""
     case = _case("ModelEndpoint")
     xr = case.xr()
     xr["spec"].pop("crossplane", None)
@@ -84,7 +85,10 @@ def test_only_rollback_endpoints_roll_back(engine: Engine, action: str, rollback
         observed = _ready(rendered)
         rendered = engine.render(xr, case.composition_object(), case.xrd(), observed=observed)
     endpoint = next(c for c in rendered.composed if c["kind"] == "Endpoint")
-    assert ("deploymentConfig" in endpoint["spec"]["forProvider"]) is rollback
+    alarms = endpoint["spec"]["forProvider"]["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
+    name = endpoint["metadata"]["annotations"]["crossplane.io/external-name"]
+    assert [a["alarmName"] for a in alarms] == [
+        f"{name}-invocation-5xx", f"{name}-model-latency", f"{name}-fairness-rollback"]
     _agree(rendered, case, observed)
 
 
@@ -225,6 +229,29 @@ def test_new_instance_types_replace_a_node_group_create_before_destroy_behind_th
     done = engine.render(xr, comp, xrd, observed=observed)
     _agree(done, case, observed)
     assert spot(done) == [new]
+
+
+def test_a_capacity_change_keeps_the_old_node_groups_until_the_new_ones_are_ready(engine: Engine) -> None:
+    """spot → onDemand: the spot node group keeps its nodes until the on-demand one is Ready."""
+    case = next(c for c in CASES if c.xr()["kind"] == "GPUNodePool" and c.xr()["spec"]["capacity"] == "spot")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+
+    def groups(rendered: Rendered) -> list[str]:
+        return sorted(n for n in rendered.by_resource_name() if n.startswith("nodegroup-"))
+
+    observed = _ready(engine.render(xr, comp, xrd))
+    steady = engine.render(xr, comp, xrd, observed=observed)
+    [spot] = groups(steady)
+    xr["spec"]["capacity"] = "onDemand"
+    observed = _ready(steady)
+    rolling = engine.render(xr, comp, xrd, observed=observed)
+    _agree(rolling, case, observed)
+    [on_demand] = [n for n in groups(rolling) if n != spot]
+    assert on_demand.startswith("nodegroup-on-demand") and groups(rolling) == sorted([spot, on_demand])
+    observed = _ready(rolling)
+    done = engine.render(xr, comp, xrd, observed=observed)
+    _agree(done, case, observed)
+    assert groups(done) == [on_demand]
 
 
 def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:

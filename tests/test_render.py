@@ -114,7 +114,8 @@ def test_transforms_of_the_real_compositions(prod: Prod) -> None:
     assert policy["Statement"][0]["Resource"] == [
         "arn:aws:s3:::prod-artifacts-777788889999/models/fraud-scoring/1.12.0/model.tar.gz"]
     alarms = out["endpoint"].for_provider["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]
-    assert alarms == [{"alarmName": "prod-fraud-scoring-fairness"}]
+    assert alarms == [{"alarmName": f"prod-fraud-scoring-{suffix}"}
+                      for suffix in ("invocation-5xx", "model-latency", "fairness-rollback")]
     # ToCompositeFieldPath needs observed state: nothing is written back into the XR or the resource.
     assert "status" not in out["endpoint"].obj
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from aiplane.authoring.api import (
     CommonSpec,
@@ -16,10 +16,17 @@ from aiplane.authoring.api import (
     QuotaAmount,
     Spec,
 )
-from aiplane.authoring.formats import ECR_IMAGE_REPOSITORY, CronSchedule, ImageReference, S3BucketName
+from aiplane.authoring.formats import (
+    ECR_IMAGE_REPOSITORY,
+    CronSchedule,
+    ImageReference,
+    S3BucketName,
+    cron_max_gap_minutes,
+)
 from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
+from aiplane.function.modelendpoint import ROLLBACK_ALARM_EVALUATION_PERIODS, ROLLBACK_ALARM_PERIOD_SECONDS
 
 # An object, not a bucket: the model artifact (and the role's grants are cut out of it).
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
@@ -72,6 +79,25 @@ class BucketRef(Spec):
     """Its S3 bucket name."""
 
 
+# SageMaker's range of TrafficRoutingConfig.WaitIntervalInSeconds (the baking period of an all-at-once
+# blue/green deployment): 0-3600 (SageMaker API Reference, TrafficRoutingConfig); at least the alarms'
+# evaluation window plus as much again, so an alarm can change state inside it.
+BAKE_SECONDS_MIN = 2 * ROLLBACK_ALARM_PERIOD_SECONDS * ROLLBACK_ALARM_EVALUATION_PERIODS
+BAKE_SECONDS_MAX = 3600
+
+
+class RolloutPolicy(Spec):
+    """How a new model or serving configuration is deployed: SageMaker blue/green, all traffic at once, then
+    a bake window in which the rollback alarms decide whether it stays."""
+
+    bakeSeconds: int = Field(default=600, ge=BAKE_SECONDS_MIN, le=BAKE_SECONDS_MAX)
+    """Bake window after traffic moves to the new fleet; an alarm in ALARM during it rolls the deployment back."""
+    maxModelLatencyMs: int = Field(default=1000, ge=1, le=3_600_000)
+    """Rollback when the new fleet's p99 ModelLatency exceeds this (2 of 3 one-minute datapoints)."""
+    maxErrorsPerMinute: int = Field(default=0, ge=0)
+    """Rollback when Invocation5XXErrors per minute exceed this (2 of 3 one-minute datapoints)."""
+
+
 class ModelEndpointSpec(CommonSpec):
     """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
 
@@ -94,6 +120,27 @@ class ModelEndpointSpec(CommonSpec):
     """Capture settings (capture is always on: the monitor needs it)."""
     ethicsMonitor: EthicsMonitor
     """The fairness monitor attached to this endpoint."""
+    rollout: RolloutPolicy = Field(default_factory=RolloutPolicy, json_schema_extra={"default": {}})
+    """Deployment of a new model or serving configuration: bake window and rollback alarm thresholds."""
+
+    @model_validator(mode="after")
+    def _rollback_fits_bake_window(self) -> ModelEndpointSpec:
+        """SageMaker rolls back only on an alarm in ALARM inside the bake window: with `action: rollback` the
+        monitor must run, and its alarm evaluate, within it, or the action would never act."""
+        if self.ethicsMonitor.action != "rollback" or not self.ethicsMonitor.enabled:
+            return self
+        gap = cron_max_gap_minutes(self.ethicsMonitor.schedule)
+        budget = self.rollout.bakeSeconds - ROLLBACK_ALARM_PERIOD_SECONDS
+        if gap is None or gap * 60 > budget:
+            runs = "not every day" if gap is None else f"up to {gap} min apart"
+            every = max(budget // 60, 1)
+            raise ValueError(
+                f"ethicsMonitor.action rollback cannot act: the monitor's schedule runs {runs}, but SageMaker "
+                f"rolls back only on an alarm inside the {self.rollout.bakeSeconds} s bake window "
+                f"(rollout.bakeSeconds); schedule it at least every {every} min (e.g. '*/{every} * * * *'), "
+                f"raise rollout.bakeSeconds (at most {BAKE_SECONDS_MAX}), or use action alert"
+            )
+        return self
 
 
 class Rollout(BaseModel):

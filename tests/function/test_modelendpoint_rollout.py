@@ -6,6 +6,7 @@ endpoint on the new one."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,70 @@ def test_the_hash_is_the_same_for_the_numbers_grpc_and_the_renderer_see() -> Non
     as_ints = {"spec": {"forProvider": {"productionVariants": [{"initialInstanceCount": 2, "weight": 1}]}}}
     as_floats = {"spec": {"forProvider": {"productionVariants": [{"initialInstanceCount": 2.0, "weight": 1.0}]}}}
     assert content_hash(as_ints) == content_hash(as_floats)
+
+
+ROLLBACK_ALARMS = ("invocation-5xx", "model-latency", "fairness-rollback")
+
+
+def _endpoint(rendering: Rendering) -> dict[str, Any]:
+    return next(r.obj for r in rendering.resources if r.name == ENDPOINT)
+
+
+def _rollback_alarm_names(endpoint: dict[str, Any]) -> list[str] | None:
+    config = endpoint["spec"]["forProvider"]["deploymentConfig"].get("autoRollbackConfiguration")
+    return None if config is None else [alarm["alarmName"] for alarm in config["alarms"]]
+
+
+def test_every_action_watches_the_same_fixed_rollback_alarms_which_all_exist() -> None:
+    """The alarm list is ForceNew: it must not depend on the spec, so a change of action is never refused;
+    every alarm it names is composed (SageMaker cannot watch an alarm that does not exist)."""
+    comp = _comp()
+    lists = set()
+    for action in ("alert", "rollback", "block-promotion"):
+        xr = _xr()
+        xr["spec"]["ethicsMonitor"]["action"] = action
+        steady = settle(xr, comp)
+        names = _rollback_alarm_names(_endpoint(steady))
+        assert names is not None
+        lists.add(tuple(names))
+        alarm_names = {r.obj["metadata"]["annotations"]["crossplane.io/external-name"]
+                       for r in steady.resources if r.obj["kind"] == "MetricAlarm"}
+        assert set(names) <= alarm_names
+    assert lists == {tuple(f"prod-chat-assistant-{suffix}" for suffix in ROLLBACK_ALARMS)}
+
+
+def test_the_bake_window_fits_the_alarms_and_the_role_can_describe_them() -> None:
+    xr, comp = _xr(), _comp()
+    steady = settle(xr, comp)
+    policy = _endpoint(steady)["spec"]["forProvider"]["deploymentConfig"]["blueGreenUpdatePolicy"]
+    bake = policy["trafficRoutingConfiguration"]["waitIntervalInSeconds"]
+    assert bake == xr["spec"]["rollout"]["bakeSeconds"]
+    for r in steady.resources:
+        if r.name.startswith("rollback-") and r.name != "rollback-fairness-rollback":
+            alarm = r.obj["spec"]["forProvider"]
+            assert alarm["period"] * alarm["evaluationPeriods"] * 2 <= bake
+            assert alarm["dimensions"] == {"EndpointName": "prod-chat-assistant", "VariantName": "primary"}
+    latency = next(r.obj for r in steady.resources if r.name == "rollback-model-latency")["spec"]["forProvider"]
+    assert latency["threshold"] == xr["spec"]["rollout"]["maxModelLatencyMs"] * 1000  # microseconds
+    role = next(r.obj for r in steady.resources if r.name == "execution-role")["spec"]["forProvider"]
+    grant = next(p for p in role["inlinePolicy"] if p["name"] == "describe-rollback-alarms")
+    statement = json.loads(grant["policy"])["Statement"][0]
+    assert statement["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert statement["Resource"] == ["arn:aws:cloudwatch:us-east-1:*:alarm:prod-chat-assistant-*"]
+
+
+def test_an_endpoint_created_with_other_rollback_alarms_keeps_them_and_says_so() -> None:
+    """An Endpoint created before the fixed alarm list (none under action alert) keeps what it has: the
+    provider would refuse the change; the XR reports it until the endpoint is recreated."""
+    xr, comp = _xr(), _comp()
+    steady = settle(xr, comp)
+    observed = _observe(steady, {r.name for r in steady.resources}, serving=_served(steady))
+    live = observed[ENDPOINT]["spec"]["forProvider"]["deploymentConfig"]
+    del live["autoRollbackConfiguration"]
+    again = render_composition(xr, comp, observed=observed)
+    assert _rollback_alarm_names(_endpoint(again)) is None
+    assert again.status["rollout"]["rollbackAlarms"] == "kept"
+    assert any("ForceNew" in w for w in again.warnings)
+    live["autoRollbackConfiguration"] = {"alarms": [{"alarmName": "prod-chat-assistant-fairness"}]}
+    again = render_composition(xr, comp, observed=observed)
+    assert _rollback_alarm_names(_endpoint(again)) == ["prod-chat-assistant-fairness"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from aiplane.function import gpunodepool, modelbucket, modelendpoint
+from aiplane.function import gpunodepool, modelbucket
 from aiplane.function.logic import run
 from aiplane.function.model import Request
 
@@ -102,18 +102,6 @@ def test_external_mode_without_a_key_arn_never_encrypts_with_a_key_nobody_named(
     outcome = run(_bucket({"mode": "external"}))
     assert modelbucket.ENCRYPTION not in outcome.desired and modelbucket.KMS_KEY not in outcome.desired
     assert "keyArn" in outcome.warnings[0]
-
-
-def _endpoint(action: str) -> Request:
-    endpoint = {"kind": "Endpoint", "spec": {"forProvider": {"deploymentConfig": {"autoRollbackConfiguration": {}}}}}
-    return Request({"kind": "ModelEndpoint", "spec": {"ethicsMonitor": {"action": action}}},
-                   {modelendpoint.ENDPOINT: endpoint})
-
-
-@pytest.mark.parametrize(("action", "rollback"), [("rollback", True), ("alert", False), ("block-promotion", False)])
-def test_only_the_rollback_action_keeps_auto_rollback(action: str, rollback: bool) -> None:
-    outcome = run(_endpoint(action))
-    assert ("deploymentConfig" in outcome.desired[modelendpoint.ENDPOINT]["spec"]["forProvider"]) is rollback
 
 
 def test_a_kind_without_logic_passes_through() -> None:

@@ -1,5 +1,5 @@
 """One Composition per API: what an XR composes follows its spec, so changing `capacity` or the ethics action
-in Git changes what Crossplane composes without switching Compositions (function-aiplane decides)."""
+in Git changes what Crossplane composes (or, for the action, only what the monitor is told) without switching Compositions (function-aiplane decides)."""
 
 from __future__ import annotations
 
@@ -36,15 +36,17 @@ def test_changing_capacity_changes_the_node_groups_not_the_composition(tmp_path:
     assert [g["spec"]["forProvider"]["capacityType"] for g in groups] == ["ON_DEMAND"]
 
 
-def test_changing_the_ethics_action_to_rollback_adds_auto_rollback(tmp_path: Path) -> None:
+def test_changing_the_ethics_action_to_rollback_leaves_the_endpoint_as_it_is(tmp_path: Path) -> None:
+    """The Endpoint's rollback alarm list is ForceNew, so it is the same under every action; turning
+    rollback on changes what the monitor is told (its ConfigMap), not the Endpoint."""
     project = copy_project(tmp_path)
     assert run_aiplane(project, "synth").returncode == 0
-    endpoint = next(o for o in _composed(project, "modelendpoint-chat-assistant.yaml") if o["kind"] == "Endpoint")
-    assert "deploymentConfig" not in endpoint["spec"]["forProvider"]
+    before = {o["kind"]: o for o in _composed(project, "modelendpoint-chat-assistant.yaml")}
     env = project / "environments/prod.yaml"
     env.write_text(env.read_text().replace("      action: alert\n      alertTarget: arn:aws:sns:us-east-1:777788889999",
-                                           "      action: rollback\n      alertTarget: arn:aws:sns:us-east-1:777788889999"))
+                                           "      schedule: '*/5 * * * *'\n      action: rollback\n"
+                                           "      alertTarget: arn:aws:sns:us-east-1:777788889999"))
     assert run_aiplane(project, "synth").returncode == 0
-    endpoint = next(o for o in _composed(project, "modelendpoint-chat-assistant.yaml") if o["kind"] == "Endpoint")
-    rollback = endpoint["spec"]["forProvider"]["deploymentConfig"]["autoRollbackConfiguration"]
-    assert rollback["alarms"][0]["alarmName"].endswith("-fairness")
+    after = {o["kind"]: o for o in _composed(project, "modelendpoint-chat-assistant.yaml")}
+    assert after["Endpoint"] == before["Endpoint"]
+    assert after["ConfigMap"]["data"]["action"] == "rollback"

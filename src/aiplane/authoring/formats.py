@@ -7,6 +7,7 @@ wrong (None when nothing is)."""
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from collections.abc import Callable
 from typing import Annotated
@@ -107,19 +108,24 @@ def _cron_value(text: str, low: int, high: int, names: dict[str, int], what: str
     return value
 
 
-def _cron_field(text: str, what: str, low: int, high: int, names: dict[str, int]) -> None:
+def _cron_field(text: str, what: str, low: int, high: int, names: dict[str, int]) -> set[int]:
+    """The values a field matches (robfig/cron: `*`, `?`, lists, ranges, `/step`; a step on a single value
+    runs from it to the field's end)."""
+    values: set[int] = set()
     for part in text.split(","):
         span, slash, step = part.partition("/")
         if slash and (not step.isdigit() or int(step) == 0):
             raise ValueError(f"{what} step {step!r} must be a positive number")
         if span in ("*", "?"):
-            continue
-        first, dash, last = span.partition("-")
-        start = _cron_value(first, low, high, names, what)
-        if dash:
-            end = _cron_value(last, low, high, names, what)
+            start, end = low, high
+        else:
+            first, dash, last = span.partition("-")
+            start = _cron_value(first, low, high, names, what)
+            end = _cron_value(last, low, high, names, what) if dash else (high if slash else start)
             if start > end:
                 raise ValueError(f"{what} range {span!r} starts after it ends")
+        values.update(range(start, end + 1, int(step) if slash else 1))
+    return values
 
 
 def cron_problem(schedule: str) -> str | None:
@@ -135,6 +141,24 @@ def cron_problem(schedule: str) -> str | None:
         except ValueError as err:
             return f"schedule {schedule!r}: {err}"
     return None
+
+
+MINUTES_PER_WEEK = 7 * 24 * 60
+
+
+def cron_max_gap_minutes(schedule: str) -> int | None:
+    """The longest time between two runs of a valid schedule, in minutes; None when the schedule does not
+    run every day (a day-of-month or month restriction), where the gap is days or more."""
+    fields = schedule.split()
+    if fields[2] not in ("*", "?") or fields[3] not in ("*", "?"):
+        return None
+    minutes, hours, _, _, days = (
+        _cron_field(text, what, low, high, names)
+        for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
+    )
+    runs = sorted(day * 1440 + hour * 60 + minute for day in days for hour in hours for minute in minutes)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(runs)]
+    return max([*gaps, runs[0] + MINUTES_PER_WEEK - runs[-1]])
 
 
 # The distribution/reference grammar (github.com/distribution/reference, reference.go) that Docker,

@@ -17,11 +17,18 @@ A change therefore creates a new Model, then (once it is Ready) a new EndpointCo
 is Ready) points the Endpoint at it. The superseded Model and configuration stay until SageMaker reports the
 endpoint on the new configuration (`status.atProvider.endpointConfigName`), then are deleted. At no moment
 does the endpoint lack a configuration. The production variant keeps one name (`primary`) throughout.
+
+The Endpoint's auto-rollback alarm list is ForceNew: an Endpoint created before it had today's list (none,
+or the old fairness alarm) keeps the list it has, rather than a change the provider would refuse; the
+outcome warns, and `status.rollout.rollbackAlarms` says `kept`, until the endpoint is recreated.
 """
 
 from __future__ import annotations
 
-from aiplane.function.model import Outcome, Request, ensure, get
+from collections.abc import Mapping
+from typing import Any
+
+from aiplane.function.model import Object, Outcome, Request, ensure, get
 from aiplane.function.revisions import (
     EXTERNAL_NAME,
     content_hash,
@@ -35,24 +42,25 @@ KIND = "ModelEndpoint"
 ENDPOINT = "endpoint"
 MODEL = "model"
 ENDPOINT_CONFIG = "endpoint-config"
-ROLLBACK = "rollback"
+# The rollback alarms evaluate one-minute datapoints, alarming on 2 of the last 3: 3 minutes of a
+# deployment's traffic decide (the XRD's bake window must leave room for that).
+ROLLBACK_ALARM_PERIOD_SECONDS = 60
+ROLLBACK_ALARM_EVALUATION_PERIODS = 3
+ROLLBACK_ALARM_DATAPOINTS = 2
+AUTO_ROLLBACK = "autoRollbackConfiguration"
 
 
 def decide(request: Request) -> Outcome:
     desired = dict(request.desired)
     observed = request.observed
     endpoint = desired.get(ENDPOINT)
-    action = get(request.spec, "ethicsMonitor", "action") or "alert"
-    if endpoint is not None and action != ROLLBACK:
-        for_provider = get(endpoint, "spec", "forProvider")
-        if isinstance(for_provider, dict):
-            for_provider.pop("deploymentConfig", None)
+    warnings = _keep_live_rollback_alarms(endpoint, observed.get(ENDPOINT))
     model = desired.pop(MODEL, None)
     config = desired.pop(ENDPOINT_CONFIG, None)
     endpoint_name = external_name(endpoint)
     if model is None or config is None or endpoint is None or endpoint_name is None:
         # P&T left one out (a Required input is missing): compose nothing of the rollout rather than half.
-        return Outcome(desired)
+        return Outcome(desired, warnings=warnings)
 
     model_hash = content_hash(model)
     model_key, model_name = f"{MODEL}-{model_hash}", f"{endpoint_name}-{model_hash}"
@@ -77,7 +85,9 @@ def decide(request: Request) -> Outcome:
         if not new_config_ready:
             # An endpoint is created only with a configuration that exists.
             desired.pop(ENDPOINT, None)
-            return Outcome(desired, {"rollout": {"model": model_name, "endpointConfig": config_name}})
+            return Outcome(
+                desired, {"rollout": {"model": model_name, "endpointConfig": config_name}}, warnings
+            )
         for_provider["endpointConfigName"] = config_name
     else:
         for_provider["endpointConfigName"] = config_name if new_config_ready else serving_now or config_name
@@ -89,6 +99,28 @@ def decide(request: Request) -> Outcome:
         for name, obj in observed.items():
             if name not in desired and (is_revision(name, MODEL) or is_revision(name, ENDPOINT_CONFIG)):
                 desired[name] = kept(obj)
-    status = {"rollout": {"model": model_name, "endpointConfig": config_name,
-                          "serving": get(live, "status", "atProvider", "endpointConfigName")}}
-    return Outcome(desired, status)
+    rollout = {"model": model_name, "endpointConfig": config_name,
+               "serving": get(live, "status", "atProvider", "endpointConfigName")}
+    if warnings:
+        rollout["rollbackAlarms"] = "kept"
+    return Outcome(desired, {"rollout": rollout}, warnings)
+
+
+def _keep_live_rollback_alarms(endpoint: Object | None, live: Mapping[str, Any] | None) -> list[str]:
+    """Leave an existing Endpoint's auto-rollback alarms as they are when they differ from the composed
+    ones (the provider refuses to change them in place); say so."""
+    if endpoint is None or live is None:
+        return []
+    live_config = get(live, "spec", "forProvider", "deploymentConfig")
+    live_alarms = get(live_config, AUTO_ROLLBACK)
+    deployment = get(endpoint, "spec", "forProvider", "deploymentConfig")
+    if not isinstance(deployment, dict) or deployment.get(AUTO_ROLLBACK) == live_alarms:
+        return []
+    if live_alarms is None:
+        deployment.pop(AUTO_ROLLBACK, None)
+    else:
+        deployment[AUTO_ROLLBACK] = live_alarms
+    return [
+        "the Endpoint keeps the auto-rollback alarms it was created with: the provider cannot change them "
+        "in place (ForceNew); recreate the endpoint to have deployments watch this version's rollback alarms"
+    ]
