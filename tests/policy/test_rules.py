@@ -56,6 +56,10 @@ WHERE: dict[str, tuple[str, str]] = {
         "does not get tag(s) cost-center, owner, environment, tier, xr-name"),
     "finops-required-tags/fail-managed-resource.yaml": ("spec.forProvider.tags", "owner"),
     "finops-required-tags/fail-managed-subnet.yaml": ("spec.forProvider.tags", "cost-center, owner"),
+    "forcenew-safe/fail.yaml": (
+        "spec.pipeline[0].input.resources[4].patches[14]", "spec.forProvider.amiType is ForceNew"),
+    "forcenew-safe/fail-mutable-alarm-name.yaml": (
+        "spec.pipeline[0].input.resources[3].patches[17]", "patched from spec.ethicsMonitor.action"),
     "gpu-ami-supported/fail.yaml": (
         "spec.pipeline[0].input.resources[4].base.spec.forProvider.amiType", "AL2_x86_64_GPU"),
     "gpu-ami-supported/fail-al2.yaml": ("spec.forProvider.amiType", "AL2_x86_64_GPU"),

@@ -12,6 +12,14 @@ LOGIC: Mapping[str, Callable[[Request], Outcome]] = {
     module.KIND: module.decide for module in (acceleratorquota, gpunodepool, modelbucket, modelendpoint)
 }
 
+# Composed resources (P&T names) this function turns into content-addressed revisions, replaced
+# create-before-destroy when a field the provider cannot update in place changes (aiplane.function.revisions):
+# the forcenew-safe guardrail lets a Composition that runs this step patch their ForceNew fields.
+REVISIONED: Mapping[str, frozenset[str]] = {
+    modelendpoint.KIND: frozenset({modelendpoint.MODEL, modelendpoint.ENDPOINT_CONFIG}),
+    gpunodepool.KIND: frozenset({gpunodepool.ON_DEMAND, gpunodepool.SPOT}),
+}
+
 
 def run(request: Request) -> Outcome:
     kind = request.xr.get("kind")
