@@ -82,20 +82,34 @@ def test_a_scaling_change_is_an_in_place_update(tmp_path: Path) -> None:
     assert code == 0
 
 
-def test_an_in_place_forcenew_change_is_refused_and_exits_1(tmp_path: Path) -> None:
-    """Toggling the endpoint's auto-rollback changes deploymentConfig.autoRollbackConfiguration, ForceNew on
-    aws_sagemaker_endpoint: the provider would refuse it (a known gap of the rollback design)."""
+def test_switching_the_action_to_rollback_is_never_refused(tmp_path: Path) -> None:
+    """The Endpoint's rollback alarm list is fixed (ForceNew); the action decides only what the monitor
+    publishes, so turning rollback on changes the monitor's configuration and nothing SageMaker holds."""
     project = _repo(tmp_path)
     _edit(project, "prod", "      action: alert\n      alertTarget: arn:aws:sns:us-east-1:777788889999",
-          "      action: rollback\n      alertTarget: arn:aws:sns:us-east-1:777788889999")
+          "      schedule: '*/5 * * * *'\n      action: rollback\n      alertTarget: arn:aws:sns:us-east-1:777788889999")
     code, plan = _plan(project)
-    assert code == 1 and plan["refused"] == 1
-    endpoint = next(r for x in plan["xrs"] if x["name"] == "chat-assistant" for r in x["resources"]
-                    if r["resource"] == "endpoint")
-    assert endpoint["action"] == "refused"
-    assert endpoint["forceNew"] == ["spec.forProvider.deploymentConfig.autoRollbackConfiguration"]
-    text = run_aiplane(project, "plan")
-    assert text.returncode == 1 and "✗ refused  Endpoint endpoint" in text.stdout
+    assert code == 0 and plan["refused"] == 0
+    changed = _actions(plan, "chat-assistant")
+    assert "endpoint" not in changed and set(changed.values()) == {"update"}
+
+
+def test_an_in_place_forcenew_change_is_refused_and_exits_1(tmp_path: Path) -> None:
+    """A Composition edit that sets a ForceNew field on an existing resource (an IAM role's path): the
+    provider would refuse the update, so the plan says refused and exits 1."""
+    project = _repo(tmp_path)
+    composition = project / "compositions" / "modelendpoint_sagemaker.py"
+    text = composition.read_text()
+    assert '"assumeRolePolicy": SAGEMAKER_TRUST,' in text
+    composition.write_text(text.replace('"assumeRolePolicy": SAGEMAKER_TRUST,',
+                                        '"assumeRolePolicy": SAGEMAKER_TRUST, "path": "/aiplane/",', 1))
+    code, plan = _plan(project)
+    endpoints = [x for x in plan["xrs"] if x["kind"] == "ModelEndpoint"]
+    assert code == 1 and plan["refused"] == len(endpoints) == 4
+    role = next(r for r in endpoints[0]["resources"] if r["resource"] == "execution-role")
+    assert role["action"] == "refused" and role["forceNew"] == ["spec.forProvider.path"]
+    text_plan = run_aiplane(project, "plan")
+    assert text_plan.returncode == 1 and "✗ refused  Role execution-role" in text_plan.stdout
 
 
 def test_a_removed_quota_is_orphaned_not_deleted_in_aws(tmp_path: Path) -> None:

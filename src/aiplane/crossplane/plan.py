@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiplane.crossplane.forcenew import forcenew_hit
+from aiplane.crossplane.immutability import immutable_paths
 from aiplane.crossplane.render import select_composition, settle
 from aiplane.function.revisions import EXTERNAL_NAME, revision_base
 
@@ -56,7 +57,13 @@ class XRPlan:
 
 
 def changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
-    """Leaf paths whose values differ (lists compared whole, as Kubernetes replaces them)."""
+    """Leaf paths whose values differ (lists compared whole, as Kubernetes replaces them). An object present
+    on one side only is walked to its leaves too, so an added block does not count as a change of every
+    field it could hold (a ForceNew field inside it that neither side sets is not changed)."""
+    if isinstance(old, Mapping) and new is None:
+        new = {}
+    if isinstance(new, Mapping) and old is None:
+        old = {}
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         out: list[str] = []
         for key in sorted({*old, *new}):
@@ -115,18 +122,24 @@ def _classify(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any
 def immutable_changed(
     old_xr: Mapping[str, Any] | None, new_xr: Mapping[str, Any] | None, xrd: Mapping[str, Any] | None
 ) -> tuple[str, ...]:
-    """`spec.<field>` paths whose XRD schema says `self == oldSelf` and whose value differs between the sides."""
+    """Spec paths whose XRD schema says `self == oldSelf` and whose value differs between the sides."""
     if old_xr is None or new_xr is None or xrd is None:
         return ()
     versions = (xrd.get("spec") or {}).get("versions") or [{}]
     schema = (((versions[0].get("schema") or {}).get("openAPIV3Schema") or {}).get("properties") or {}).get("spec") or {}
-    old_spec, new_spec = old_xr.get("spec") or {}, new_xr.get("spec") or {}
     out = []
-    for name, prop in sorted((schema.get("properties") or {}).items()):
-        rules = [r.get("rule") for r in prop.get("x-kubernetes-validations") or []]
-        if "self == oldSelf" in rules and name in old_spec and name in new_spec and old_spec[name] != new_spec[name]:
-            out.append(f"spec.{name}")
+    for path in immutable_paths(schema):
+        old_value, new_value = _at(old_xr, path), _at(new_xr, path)
+        if old_value is not None and new_value is not None and old_value != new_value:
+            out.append(path)
     return tuple(out)
+
+
+def _at(obj: Mapping[str, Any], path: str) -> Any:
+    cur: Any = obj
+    for key in path.split("."):
+        cur = cur.get(key) if isinstance(cur, Mapping) else None
+    return cur
 
 
 def _worst_case(xr: Mapping[str, Any] | None, domain: str) -> float | None:

@@ -11,7 +11,8 @@ content-addressed revision, `nodegroup-<on-demand|spot>-<h>` (AWS name `<env>-<p
 `h` hashing everything but what EKS updates in place (IN_PLACE: scaling, labels, taints, tags, Kubernetes
 and AMI release versions). A change creates the new node group while the old one keeps its nodes; once the
 new one is Ready the old one is deleted (EKS drains it). Scaling and version changes stay in-place updates of
-the same revision. A node group of a release before revisions (`nodegroup-on-demand`, `nodegroup-spot`) is
+the same revision. A change of `capacity` keeps the node groups of the purchase option it drops until those
+that take over are Ready. A node group of a release before revisions (`nodegroup-on-demand`, `nodegroup-spot`) is
 adopted as it is while its ForceNew fields still match, so upgrading aiplane replaces nothing.
 """
 
@@ -62,13 +63,23 @@ def decide(request: Request) -> Outcome:
             ensure(node_group, "spec", "initProvider", "scalingConfig")["desiredSize"] = base
     wanted = {"onDemand": (ON_DEMAND,), "spot": (SPOT,), "mixed": (ON_DEMAND, SPOT)}[capacity]
     status: dict[str, Any] = {}
+    currents, dropped = [], []
     for base_name in (ON_DEMAND, SPOT):
         node_group = desired.pop(base_name, None)
         if node_group is not None:
-            status.update(_roll_out(base_name, node_group, desired, request))
+            current, report = _roll_out(base_name, node_group, desired, request)
+            currents.append(current)
+            status.update(report)
         elif base_name in wanted:
             # P&T left it out (a Required input is missing): keep what exists rather than let Crossplane
             # delete a node group with running nodes.
+            desired.update(superseded(request.observed, base_name, ""))
+        else:
+            dropped.append(base_name)
+    # A capacity change (spot to onDemand, say) drops a purchase option: its node groups keep their nodes
+    # until every node group that takes over is Ready.
+    if not all(ready(request.observed.get(name)) for name in currents):
+        for base_name in dropped:
             desired.update(superseded(request.observed, base_name, ""))
     return Outcome(desired, status, warnings)
 
@@ -82,7 +93,9 @@ def _matches(observed: Any, wanted: Object) -> bool:
     return content_hash(restricted, IN_PLACE) == content_hash(wanted, IN_PLACE)
 
 
-def _roll_out(base_name: str, node_group: Object, desired: dict[str, Object], request: Request) -> dict[str, Any]:
+def _roll_out(
+    base_name: str, node_group: Object, desired: dict[str, Object], request: Request
+) -> tuple[str, dict[str, Any]]:
     """Place the node group P&T composed as its current revision, keep superseded revisions until it is
     Ready, and report the serving revision's status."""
     observed = request.observed
@@ -109,4 +122,4 @@ def _roll_out(base_name: str, node_group: Object, desired: dict[str, Object], re
     desired_size = get(at_provider, "scalingConfig", "desiredSize")
     if isinstance(desired_size, int | float):
         report["desiredSize"] = int(desired_size)
-    return {STATUS_KEY[base_name]: report} if report else {}
+    return current, ({STATUS_KEY[base_name]: report} if report else {})
