@@ -18,6 +18,9 @@ from aiplane.catalog.instances import (
     SAGEMAKER_INSTANCES_FILE,
     Catalog,
     Ec2InstanceType,
+    NotOfferedInRegion,
+    PricedEc2Instance,
+    RegionNotCatalogued,
     UnknownInstanceType,
     UnknownQuota,
     load_catalog,
@@ -46,8 +49,7 @@ def catalog() -> Catalog:
 def valid_ec2_entry(**overrides: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "name": "g5.xlarge", "vcpus": 4, "accelerator_count": 1, "accelerator_name": "NVIDIA A10G",
-        "accelerator_memory_gib": 22.3515625, "manufacturer": "nvidia", "on_demand_usd_per_hour": 1.0,
-        "spot_usd_per_hour_low": 0.4, "spot_usd_per_hour_high": 0.6, "quota_class": "g",
+        "accelerator_memory_gib": 22.3515625, "manufacturer": "nvidia", "quota_class": "g",
         "architecture": "x86_64", "default_ami_type": "AL2023_x86_64_NVIDIA",
     }  # fmt: skip
     entry.update(overrides)
@@ -84,42 +86,86 @@ def test_the_catalog_is_loaded_once_per_process() -> None:
     assert load_catalog() is load_catalog()
 
 
-# --- prices ----------------------------------------------------------------------------------------
+# --- prices: per region, only through the region -------------------------------------------------------
 
 
-def test_every_price_is_positive(catalog: Catalog) -> None:
-    for name in catalog.ec2_instance_names():
-        ec2 = catalog.ec2_instance(name)
-        assert ec2.on_demand_usd_per_hour > 0, name
-        if ec2.spot_usd_per_hour_low is not None:
-            assert ec2.spot_usd_per_hour_high is not None
-            assert 0 < ec2.spot_usd_per_hour_low <= ec2.spot_usd_per_hour_high <= ec2.on_demand_usd_per_hour
-    for name in catalog.sagemaker_instance_names():
-        assert catalog.sagemaker_instance(name).on_demand_usd_per_hour > 0, name
+def test_every_price_is_positive_and_spot_stays_below_on_demand(catalog: Catalog) -> None:
+    for region in catalog.regions():
+        regional = catalog.in_region(region)
+        for name, ec2 in regional.ec2_instances.items():
+            assert ec2.on_demand_usd_per_hour > 0, (region, name)
+            if ec2.spot is not None:
+                assert 0 < ec2.spot.low <= ec2.spot.median <= ec2.spot.high <= ec2.on_demand_usd_per_hour
+        for name, hosting in regional.sagemaker_instances.items():
+            assert hosting.on_demand_usd_per_hour > 0, (region, name)
+
+
+def test_the_shipped_regions_price_every_catalogued_ec2_type_or_say_it_is_not_offered(catalog: Catalog) -> None:
+    assert catalog.regions("ec2") == ["eu-west-1", "us-east-1", "us-west-2"]
+    for region in catalog.regions("ec2"):
+        price_file = catalog.price_files[("ec2", region)].price_file
+        assert set(price_file.instances) | set(price_file.not_offered) == set(catalog.ec2_instance_names())
+    # us-east-1 and us-west-2 offer every catalogued type.
+    assert set(catalog.in_region("us-west-2").ec2_instances) == set(catalog.ec2_instance_names())
 
 
 def test_p5_48xlarge_matches_the_reference_figures(catalog: Catalog) -> None:
-    p5 = catalog.ec2_instance("p5.48xlarge")
+    p5 = catalog.in_region("us-east-1").ec2_instance("p5.48xlarge")
     assert (p5.vcpus, p5.accelerator_count, p5.on_demand_usd_per_hour) == (192, 8, 55.04)
     assert p5.accelerator_name == "NVIDIA H100"
     assert p5.accelerator_memory_gib == 80
-    assert (p5.manufacturer, p5.quota_class, p5.family) == ("nvidia", "p", "p5")
+    assert (p5.manufacturer, p5.quota_class, p5.family, p5.region) == ("nvidia", "p", "p5", "us-east-1")
+    # Reference section 5: spot 17.63-25.75 over the AZs that discount; use1-az1/az4 quote on-demand.
+    assert p5.spot is not None and (p5.spot.low, p5.spot.high) == (17.6289, 25.7522)
+    assert set(p5.spot.excluded) == {"use1-az1", "use1-az4", "use1-atl2-az1"}
 
 
-def test_expected_spot_discount_is_derived_from_the_spot_midpoint(catalog: Catalog) -> None:
-    p5 = catalog.ec2_instance("p5.48xlarge")
-    assert p5.spot_usd_per_hour_low is not None and p5.spot_usd_per_hour_high is not None
-    midpoint = (p5.spot_usd_per_hour_low + p5.spot_usd_per_hour_high) / 2
-    assert p5.expected_spot_discount == pytest.approx(1 - midpoint / 55.04)
+def test_expected_spot_discount_is_derived_from_the_spot_median(catalog: Catalog) -> None:
+    p5 = catalog.in_region("us-east-1").ec2_instance("p5.48xlarge")
+    assert p5.spot is not None and p5.expected_spot_discount is not None
+    assert p5.expected_spot_discount == pytest.approx(1 - p5.spot.median / 55.04)
     # Reference section 8: p5 spot saves roughly 53-68% where it is offered.
     assert 0.53 <= p5.expected_spot_discount <= 0.68
 
 
-def test_a_type_without_spot_prices_has_no_expected_discount() -> None:
-    no_spot = Ec2InstanceType.model_validate(
-        valid_ec2_entry(spot_usd_per_hour_low=None, spot_usd_per_hour_high=None)
-    )
+def test_a_type_without_spot_prices_has_no_expected_discount(catalog: Catalog) -> None:
+    g5 = catalog.in_region("us-east-1").ec2_instance("g5.xlarge")
+    no_spot = PricedEc2Instance.model_validate({**g5.model_dump(), "spot": None})
     assert no_spot.expected_spot_discount is None
+
+
+def test_the_same_type_costs_what_its_own_region_charges(catalog: Catalog) -> None:
+    east = catalog.in_region("us-east-1").ec2_instance("g5.xlarge")
+    ireland = catalog.in_region("eu-west-1").ec2_instance("g5.xlarge")
+    assert (east.on_demand_usd_per_hour, ireland.on_demand_usd_per_hour) == (1.006, 1.123)
+
+
+def test_an_uncatalogued_region_is_refused_with_the_command_that_fetches_it(catalog: Catalog) -> None:
+    with pytest.raises(RegionNotCatalogued) as raised:
+        catalog.in_region("ap-south-1")
+    assert "aiplane catalog refresh --region ap-south-1" in str(raised.value)
+    assert "eu-west-1, us-east-1, us-west-2" in str(raised.value)
+
+
+def test_a_type_the_region_does_not_offer_is_refused_never_priced_elsewhere(catalog: Catalog) -> None:
+    ireland = catalog.in_region("eu-west-1")
+    with pytest.raises(NotOfferedInRegion, match=r"p5\.48xlarge is not offered in eu-west-1"):
+        ireland.ec2_instance("p5.48xlarge")
+    assert ireland.refusal("ec2", "g5.xlarge") is None
+    # No SageMaker prices there at all: refused with the refresh command, not us-east-1's figure.
+    message = ireland.refusal("sagemaker", "ml.g5.xlarge")
+    assert message is not None
+    assert "aiplane catalog refresh --region eu-west-1 --service sagemaker" in message
+
+
+def test_a_recording_view_notes_the_uncertain_prices_a_computation_used(catalog: Catalog) -> None:
+    view = catalog.in_region("us-east-1").recording()
+    view.ec2_instance("g5.xlarge")
+    assert view.uncertain_prices() == []
+    view.sagemaker_instance("ml.g5.xlarge")
+    view.sagemaker_instance("ml.g5.xlarge")
+    assert len(view.uncertain_prices()) == 1
+    assert view.uncertain_prices()[0].startswith("SageMaker ml.g5.xlarge in us-east-1: ")
 
 
 def test_sagemaker_types_describe_the_same_hardware_as_their_ec2_equivalent(catalog: Catalog) -> None:
@@ -237,11 +283,9 @@ def test_every_ec2_type_uses_the_ami_and_quota_of_its_maker_and_family(catalog: 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"spot_usd_per_hour_high": 2.0}, "low <= high <= on_demand"),
         ({"default_ami_type": "AL2_x86_64_GPU"}, "must be AL2023_x86_64_NVIDIA"),
         ({"quota_class": "p"}, "belongs to quota class g"),
-        ({"on_demand_usd_per_hour": 0}, "greater than 0"),
-        ({"uncertain": True}, "must say why"),
+        ({"vcpus": 0}, "greater than 0"),
     ],
 )
 def test_inconsistent_entries_are_rejected(overrides: dict[str, Any], message: str) -> None:
@@ -261,13 +305,17 @@ def test_every_data_file_has_a_source_block_with_a_retrieval_date(file: str) -> 
 
 
 def test_sources_summarise_each_file_for_reports(catalog: Catalog) -> None:
-    assert set(catalog.sources) == set(DATA_FILES)
+    price_files = {f"prices/{region}/{service}.yaml" for service, region in catalog.price_files}
+    assert set(catalog.sources) == set(DATA_FILES) | price_files
+    assert "prices/eu-west-1/ec2.yaml" in catalog.sources
     assert all("retrieved 20" in summary for summary in catalog.sources.values())
 
 
 def test_every_uncertain_entry_explains_itself(catalog: Catalog) -> None:
     entries = catalog.uncertain_entries()
     assert any(entry.startswith("quota trn/onDemand L-2C3B7624") for entry in entries)
+    assert any(entry.startswith("SageMaker ml.g5.xlarge in us-east-1: ") for entry in entries)
+    assert "EC2 p4d.24xlarge spot in eu-west-1: spot from a single AZ (euw1-az2): a point, not a range" in entries
     assert all(not entry.endswith(": None") for entry in entries)
 
 

@@ -144,9 +144,10 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
     help="Compare with the environments at this git revision (e.g. origin/main) for review.",
 )
 def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
-    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog
-    (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at on-demand prices;
-    expected: spot capacity at the environment's expected discount.
+    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog at each
+    environment's region (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at
+    on-demand prices; expected: spot capacity at the environment's expected discount. A figure resting on
+    an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices). Exit 0, 2 bad input or REF.
     """
     from aiplane.commands import cost as command
 
@@ -192,6 +193,61 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
     from aiplane.commands import audit as command
 
     _run(command.run, env=env, fmt=fmt, deadline=deadline)
+
+
+@main.group()
+def catalog() -> None:
+    """The price catalog: prices and availability per region, where they come from, and how to refresh them.
+
+    Costs always use the environment's region; a region without prices, or an instance type the region does not
+    offer, is refused at its line (see `aiplane catalog status` for what is catalogued).
+    """
+
+
+@catalog.command("refresh")
+@click.option("--region", required=True, metavar="REGION", help="The AWS region to fetch prices for, e.g. eu-west-1.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    type=click.Choice(["ec2", "sagemaker"]),
+    help="Only this service (repeatable; default: both).",
+)
+@click.option(
+    "--window-days",
+    type=click.FloatRange(min=0, min_open=True, max=90),
+    default=7.0,
+    show_default=True,
+    help="Spot price history window, in days before now, summarized per AZ as low/median/high.",
+)
+@click.option(
+    "--output", metavar="DIR", help="Prices folder to write into (default: [tool.aiplane] prices, `prices/`)."
+)
+def catalog_refresh(region: str, services: tuple[str, ...], window_days: float, output: str | None) -> None:
+    """Fetch one region's on-demand prices (AWS Price List API: Linux, shared tenancy, capacity Used, no
+    pre-installed software; SageMaker real-time hosting), spot price history and instance type offerings, and
+    write them dated and sourced to <prices>/<region>/<service>.yaml, which replace the shipped prices there.
+
+    Read-only boto3 calls; honours AWS_PROFILE and the usual AWS variables. Exit 0 written, 2 unknown region,
+    credentials, endpoint or input errors (nothing written).
+    """
+    from aiplane.commands import catalog_refresh as command
+
+    _run(command.run, region=region, services=list(services), window_days=window_days, output=output)
+
+
+@catalog.command("status")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def catalog_status(fmt: str) -> None:
+    """List the price files in force per region and service (shipped or the project's own), their sources and
+    retrieval dates, and every entry still marked uncertain; warn about files older than
+    [tool.aiplane] price-max-age-days (default 90).
+
+    Exit 0 all fresh, 1 a price file is older than the configured age, 2 bad input.
+    """
+    from aiplane.commands import catalog_status as command
+
+    _run(command.run, fmt=fmt)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ DEFAULT_MONITOR_IMAGE = f"ghcr.io/aiplane/ethics-monitor:{__version__}"
 DEFAULT_FUNCTION_PACKAGE = "ghcr.io/aiplane/function-aiplane"
 # `aiplane audit` stops after this many seconds overall, whatever AWS (or AWS_ENDPOINT_URL) does.
 DEFAULT_AUDIT_DEADLINE = 120.0
+# `aiplane catalog status` warns about price files older than this many days.
+DEFAULT_PRICE_MAX_AGE_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Settings:
     manifests: Path = Path("manifests")
     crds: tuple[Path, ...] = field(default_factory=tuple)
     audit_deadline: float = DEFAULT_AUDIT_DEADLINE
+    # The project's own price files (`aiplane catalog refresh` writes <prices>/<region>/<service>.yaml).
+    prices: Path = Path("prices")
+    price_max_age_days: int = DEFAULT_PRICE_MAX_AGE_DAYS
 
     def label(self, key: str) -> str:
         """A label or annotation key in aiplane's domain, e.g. `aiplane.io/environment`."""
@@ -84,6 +89,8 @@ def load_settings(start: Path | None = None) -> Settings:
         "manifests",
         "crds",
         "audit-deadline",
+        "prices",
+        "price-max-age-days",
     }
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -103,6 +110,7 @@ def load_settings(start: Path | None = None) -> Settings:
         for key in ("xrds", "compositions", "environments", "manifests")
     }
     _refuse_overlap(folders, str(pyproject))
+    prices = inside_project(root, raw.get("prices", "prices"), "[tool.aiplane] prices", str(pyproject))
     return Settings(
         root=root,
         group=raw.get("group", DEFAULT_GROUP),
@@ -115,6 +123,8 @@ def load_settings(start: Path | None = None) -> Settings:
         manifests=folders["manifests"],
         crds=tuple(_project_relative(root, p, "[tool.aiplane] crds", str(pyproject)) for p in crds),
         audit_deadline=_seconds(raw.get("audit-deadline", DEFAULT_AUDIT_DEADLINE), pyproject),
+        prices=prices,
+        price_max_age_days=_days(raw.get("price-max-age-days", DEFAULT_PRICE_MAX_AGE_DAYS), pyproject),
     )
 
 
@@ -124,6 +134,15 @@ def _seconds(value: Any, source: Path) -> float:
         return float(value)
     raise InputError.single(
         str(source), f"[tool.aiplane] audit-deadline must be a positive number of seconds, not {value!r}"
+    )
+
+
+def _days(value: Any, source: Path) -> int:
+    """A positive whole number of days (no booleans, no strings, no fractions)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise InputError.single(
+        str(source), f"[tool.aiplane] price-max-age-days must be a positive whole number of days, not {value!r}"
     )
 
 

@@ -23,7 +23,7 @@ from aiplane.cli import main
 
 Client = Callable[[str], Any]
 ROOT = Path(__file__).resolve().parents[2]
-P4D = load_catalog().ec2_instance("p4d.24xlarge").on_demand_usd_per_hour
+P4D = load_catalog().in_region("us-east-1").ec2_instance("p4d.24xlarge").on_demand_usd_per_hour
 
 
 def aiplane_audit(*args: str) -> Result:

@@ -109,8 +109,8 @@ def test_untagged_gpu_capacity_outside_git_is_a_priced_cost_leak(aws: Client, de
     assert "price unknown (g4dn.xlarge not in the catalog)" in leaks[unpriced].message
     assert leaks["adhoc-llm"].usd_per_hour == 2 * 1.52
     assert "1 x" not in leaks["adhoc-llm"].message and "2 x ml.g5.2xlarge" in leaks["adhoc-llm"].message
-    assert report.leaked_usd_per_hour() == round(5.672 + 2 * 1.52 + load_catalog().ec2_instance(
-        "g6.12xlarge").on_demand_usd_per_hour, 4)
+    assert report.leaked_usd_per_hour() == round(5.672 + 2 * 1.52 + load_catalog().in_region(
+        "us-east-1").ec2_instance("g6.12xlarge").on_demand_usd_per_hour, 4)
 
 
 def add_endpoint_without_tags(aws: Client) -> None:

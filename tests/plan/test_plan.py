@@ -13,6 +13,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
 from project_copy import copy_project, run_aiplane
 
+from aiplane.catalog.instances import load_catalog
+from aiplane.catalog.prices import dump_price_file
 from aiplane.crossplane.plan import changed_fields
 
 FAKE_HISTORY = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
@@ -138,6 +140,12 @@ def test_changed_fields_are_leaf_paths_and_lists_whole() -> None:
 def test_a_change_of_an_immutable_field_is_refused_by_design(tmp_path: Path) -> None:
     """The XRD says `self == oldSelf` for region: the API server would refuse the XR's update itself."""
     project = _repo(tmp_path)
+    # dev's endpoint needs a SageMaker price in us-west-2, which aiplane does not ship: the project brings its
+    # own (test data: us-east-1's figures under us-west-2), as `aiplane catalog refresh` would write it.
+    shipped = load_catalog().price_files[("sagemaker", "us-east-1")].price_file
+    own = project / "prices/us-west-2/sagemaker.yaml"
+    own.parent.mkdir(parents=True)
+    own.write_text(dump_price_file(shipped.model_copy(update={"region": "us-west-2"}), "test data"))
     _edit(project, "dev", "region: us-east-1", "region: us-west-2")
     code, plan = _plan(project)
     assert code == 1

@@ -72,8 +72,8 @@ WHERE: dict[str, tuple[str, str]] = {
     "spot-eligibility/fail-production-critical-plain-spot.yaml": ("spec.capacity", "onDemandBaseSize >= 1"),
     "spot-eligibility/fail-tier-not-allowed.yaml": ("spec.finops.tier", "does not allow tier production on spot"),
     "spot-eligibility/fail-no-environment-record.yaml": ("metadata.namespace", "no aiplane-environment record"),
-    "spot-savings-opportunity/fail.yaml": ("spec.capacity", "spot would save about $2.59/h"),
-    "spot-savings-opportunity/fail-on-demand-batch.yaml": ("spec.capacity", "spot would save about $33.26/h"),
+    "spot-savings-opportunity/fail.yaml": ("spec.capacity", "spot would save about $2.55/h"),
+    "spot-savings-opportunity/fail-on-demand-batch.yaml": ("spec.capacity", "spot would save about $27.92/h"),
 }
 
 

@@ -49,6 +49,7 @@ def test_diff_shows_what_a_change_costs_against_a_git_revision(tmp_path: Path) -
             "worstCaseBefore": 43.9153,
             "worstCaseAfter": 65.8729,
             "delta": 21.9576,
+            "uncertainPrices": [],  # p4d.24xlarge's on-demand price comes from the SkyPilot rows: firm
         }
     ]
     text = run_aiplane(project, "cost", "--diff", "HEAD", "--env", "prod").stdout

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from aiplane.audit.findings import ENDPOINT, INSTANCE, Finding, ResourceRef
 from aiplane.audit.live import LiveEndpoint, LiveInstance
 from aiplane.authoring.composing import COST_ALLOCATION_TAG_KEYS
-from aiplane.catalog.instances import Catalog, quota_class_for_family
+from aiplane.catalog.instances import RegionalCatalog, quota_class_for_family
 
 ACCELERATED_CLASSES = frozenset({"p", "g", "inf", "trn"})
 # The cost-allocation keys; managed-by and xr-name are aiplane's own bookkeeping, not ownership.
@@ -38,10 +38,12 @@ def unmanaged_instances(
     instances: Iterable[LiveInstance],
     tags_by_arn: Mapping[str, Mapping[str, str]],
     managed_node_groups: set[tuple[str, str]],
-    catalog: Catalog,
+    catalog: RegionalCatalog | None,
 ) -> list[Finding]:
-    """Accelerated instances outside declared node groups that lack a cost-allocation tag."""
+    """Accelerated instances outside declared node groups that lack a cost-allocation tag, priced at their
+    region's catalog (`catalog`: None when the catalog has no prices for that region)."""
     found: list[Finding] = []
+    priced = catalog.ec2_instances if catalog is not None else {}
     for instance in instances:
         if not is_accelerated(instance.instance_type):
             continue
@@ -51,7 +53,7 @@ def unmanaged_instances(
         missing = missing_cost_tags(tags)
         if not missing:
             continue
-        known = catalog.ec2_instances.get(instance.instance_type)
+        known = priced.get(instance.instance_type)
         usd = known.on_demand_usd_per_hour if known else None
         price = _price_text(usd, [] if known else [instance.instance_type])
         found.append(
@@ -67,10 +69,12 @@ def unmanaged_instances(
 
 
 def unmanaged_endpoints(
-    endpoints: Iterable[LiveEndpoint], declared: set[str], catalog: Catalog
+    endpoints: Iterable[LiveEndpoint], declared: set[str], catalog: RegionalCatalog | None
 ) -> list[Finding]:
-    """Endpoints Git does not declare that lack a cost-allocation tag, priced by their variants."""
+    """Endpoints Git does not declare that lack a cost-allocation tag, priced by their variants at their
+    region's catalog (None when it has no prices for that region)."""
     found: list[Finding] = []
+    priced = catalog.sagemaker_instances if catalog is not None else {}
     for endpoint in endpoints:
         if endpoint.name in declared:
             continue
@@ -80,13 +84,13 @@ def unmanaged_endpoints(
         unknown = [
             v.instance_type or "?"
             for v in endpoint.variants
-            if v.instance_type not in catalog.sagemaker_instances
+            if v.instance_type not in priced
         ]
         usd: float | None = None
         if endpoint.variants and not unknown:
             usd = round(
                 sum(
-                    catalog.sagemaker_instances[str(v.instance_type)].on_demand_usd_per_hour
+                    priced[str(v.instance_type)].on_demand_usd_per_hour
                     * (v.instance_count or 1)
                     for v in endpoint.variants
                 ),

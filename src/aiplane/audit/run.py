@@ -141,8 +141,9 @@ def _audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> Audit
         wanted = [e for e in declared.endpoints if e.region == region]
         for endpoint_decl in wanted:
             findings += compare_endpoint(endpoint_decl, endpoints.get(endpoint_decl.name))
-        findings += unmanaged_endpoints(endpoints.values(), {e.name for e in wanted}, catalog)
-        findings += unmanaged_instances(read_instances(clients, region, account), tags, managed, catalog)
+        regional = catalog.in_region(region) if region in catalog.regions() else None
+        findings += unmanaged_endpoints(endpoints.values(), {e.name for e in wanted}, regional)
+        findings += unmanaged_instances(read_instances(clients, region, account), tags, managed, regional)
 
     for quota in sorted(declared.quotas, key=lambda q: (q.region, q.code)):
         applied = read_applied_quota(clients, quota.service_code, quota.code, quota.region)

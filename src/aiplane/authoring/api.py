@@ -7,12 +7,13 @@ the environment file's item model and the validation of XRs all derive from that
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from aiplane.authoring.formats import LabelValue
+from aiplane.catalog.instances import Catalog
 
 Tier = Literal["production-critical", "production", "batch", "experimental"]
 TIERS: tuple[Tier, ...] = ("production-critical", "production", "batch", "experimental")
@@ -120,6 +121,9 @@ class HourlyCost:
 
     worst_case: float
     expected: float
+    # The uncertain prices (with why) the figure rests on; filled by `priced_hourly_cost`, not by the hooks.
+    uncertain: tuple[str, ...] = ()
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,14 @@ class PlatformAPI:
     @property
     def version(self) -> str:
         return "v1alpha1"
+
+
+def priced_hourly_cost(api: PlatformAPI, spec: Any, catalog: Catalog, spot_discount: float) -> HourlyCost | None:
+    """An item's cost at the prices of its own region (`spec.region`), noting every uncertain price it rests
+    on; None for APIs that cost nothing by themselves. A region or type the catalog cannot price raises
+    (RegionNotCatalogued, NotOfferedInRegion): never another region's price, never $0."""
+    if api.hourly_cost is None:
+        return None
+    view = catalog.in_region(spec.region).recording()
+    cost = api.hourly_cost(spec, view, spot_discount)
+    return replace(cost, uncertain=tuple(view.uncertain_prices()), region=spec.region)

@@ -1,12 +1,61 @@
-"""pydantic field types backed by the instance catalog: the XRD enum and the Python check share one list."""
+"""pydantic field types backed by the instance catalog: the XRD enum and the Python check share one list.
+The EC2 and SageMaker instance type fields also carry a marker, so the engine finds every instance type a
+spec names (`instance_types_in`) and checks it against the catalog of the spec's region, for any API."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin
 
-from pydantic import AfterValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, WithJsonSchema
 
 from aiplane.catalog.instances import load_catalog
+
+
+@dataclass(frozen=True)
+class InstanceTypeField:
+    """Marks a field whose value is an instance type of `service` (ec2 or sagemaker) priced per region."""
+
+    service: str
+
+
+FieldPath = tuple[str | int, ...]
+
+
+def instance_types_in(model: BaseModel) -> list[tuple[FieldPath, str, str]]:
+    """(path by field alias, service, instance type) of every marked field value in a validated model."""
+    found: list[tuple[FieldPath, str, str]] = []
+    for name, info in type(model).model_fields.items():
+        key = info.alias or name
+        value = getattr(model, name)
+        marker = next((m for m in info.metadata if isinstance(m, InstanceTypeField)), None)
+        found += _walk(value, info.annotation, marker, (key,))
+    return found
+
+
+def _walk(value: Any, annotation: Any, marker: InstanceTypeField | None, path: FieldPath) -> list[Any]:
+    if isinstance(value, BaseModel):
+        return [((*path, *sub), service, name) for sub, service, name in instance_types_in(value)]
+    marker = marker or _marker(annotation)
+    if isinstance(value, str):
+        return [(path, marker.service, value)] if marker else []
+    if isinstance(value, (list, tuple)):
+        inner = _item_annotation(annotation)
+        return [hit for i, item in enumerate(value) for hit in _walk(item, inner, marker, (*path, i))]
+    if isinstance(value, dict):
+        return [hit for k, item in value.items() for hit in _walk(item, None, None, (*path, str(k)))]
+    return []
+
+
+def _marker(annotation: Any) -> InstanceTypeField | None:
+    return next((m for m in getattr(annotation, "__metadata__", ()) if isinstance(m, InstanceTypeField)), None)
+
+
+def _item_annotation(annotation: Any) -> Any:
+    if get_origin(annotation) in (list, tuple):
+        args = get_args(annotation)
+        return args[0] if args else None
+    return annotation
 
 
 def _enum(names: list[str], description: str) -> WithJsonSchema:
@@ -26,12 +75,14 @@ def _known_sagemaker(name: str) -> str:
 
 Ec2InstanceTypeName = Annotated[
     str,
+    InstanceTypeField("ec2"),
     AfterValidator(_known_ec2),
     _enum(load_catalog().ec2_instance_names(), "EC2 accelerated instance type from aiplane's catalog."),
 ]
 
 SageMakerInstanceTypeName = Annotated[
     str,
+    InstanceTypeField("sagemaker"),
     AfterValidator(_known_sagemaker),
     _enum(load_catalog().sagemaker_instance_names(), "SageMaker hosting instance type from aiplane's catalog."),
 ]

@@ -1,7 +1,11 @@
-"""Price and capacity catalog: EC2 accelerated instances, SageMaker hosting instances, EC2 vCPU quotas.
+"""Price and capacity catalog: EC2 accelerated and SageMaker hosting instance types (hardware), their prices
+and availability per region, and the EC2 vCPU and SageMaker endpoint quota codes.
 
-One catalog serves the cost policy, the cost report and the quota rule, so every $/h and quota code
-has one source. The data lives in `aiplane/data/catalog/*.yaml`, each file with its own `source:` block.
+One catalog serves the cost policy, the cost report, the quota rule and the audit, so every $/h and quota
+code has one source. The data lives in `aiplane/data/catalog/` (hardware and quotas) and
+`aiplane/data/catalog/prices/<region>/<service>.yaml` (prices, aiplane.catalog.prices), each file with its own
+`source:` block; a project's own price files (`aiplane catalog refresh`) replace the shipped ones for their
+region and service. Prices are only ever read for a region (`Catalog.in_region`): never another region's.
 """
 
 from __future__ import annotations
@@ -12,10 +16,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from aiplane.catalog.prices import (
+    PRICES_FOLDER,
+    SERVICES,
+    Ec2Price,
+    PriceFile,
+    PriceFileError,
+    SageMakerPrice,
+    SpotSummary,
+    parse_price_file,
+    price_file_path,
+)
 
 CATALOG_PACKAGE = "aiplane"
 CATALOG_FOLDER = "data/catalog"
@@ -38,7 +55,7 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class CatalogError(Exception):
-    """A shipped catalog file is missing, unreadable or does not match its schema: a packaging bug."""
+    """A shipped or project catalog file is missing, unreadable or does not match its schema."""
 
 
 class UnknownInstanceType(KeyError, ValueError):
@@ -59,6 +76,41 @@ class UnknownInstanceType(KeyError, ValueError):
         if self.suggestions:
             return f"{message}; did you mean {', '.join(self.suggestions)}?"
         return f"{message}; known types: {', '.join(self.known)}"
+
+
+def refresh_command(region: str, service: str | None = None) -> str:
+    """The command that fetches a region's prices from AWS, for messages that send the user there."""
+    return f"aiplane catalog refresh --region {region}" + (f" --service {service}" if service else "")
+
+
+class RegionNotCatalogued(KeyError, ValueError):
+    """A region the catalog holds no prices for: costs there are refused, never taken from another region."""
+
+    def __init__(self, region: str, catalogued: Iterable[str]) -> None:
+        self.region = region
+        self.catalogued = sorted(catalogued)
+        super().__init__(region)
+
+    def __str__(self) -> str:
+        return (
+            f"the price catalog has no data for region {self.region} (it has: "
+            f"{', '.join(self.catalogued) or 'none'}); run `{refresh_command(self.region)}` to fetch its "
+            "prices from AWS"
+        )
+
+
+class NotOfferedInRegion(KeyError, ValueError):
+    """A catalogued instance type its region does not offer, or that the region's price data does not cover."""
+
+    def __init__(self, kind: str, name: str, region: str, message: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.region = region
+        self.message = message
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class UnknownQuota(KeyError, ValueError):
@@ -96,19 +148,8 @@ class SourceBlock(_Frozen):
     uncertain: str | None = None
 
 
-class _Uncertainty(_Frozen):
-    uncertain: bool = False
-    notes: str | None = None
-
-    @model_validator(mode="after")
-    def _uncertain_needs_a_note(self) -> _Uncertainty:
-        if self.uncertain and not self.notes:
-            raise ValueError("an entry marked uncertain must say why in `notes`")
-        return self
-
-
-class Ec2InstanceType(_Uncertainty):
-    """An EC2 accelerated instance type with its us-east-1 Linux prices and the quota it consumes."""
+class Ec2InstanceType(_Frozen):
+    """An EC2 accelerated instance type: its hardware and the quota it consumes (the same in every region)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
     vcpus: int = Field(gt=0)
@@ -116,20 +157,12 @@ class Ec2InstanceType(_Uncertainty):
     accelerator_name: str
     accelerator_memory_gib: float = Field(gt=0)
     manufacturer: Manufacturer
-    on_demand_usd_per_hour: float = Field(gt=0)
-    spot_usd_per_hour_low: float | None = Field(default=None, gt=0)
-    spot_usd_per_hour_high: float | None = Field(default=None, gt=0)
     quota_class: QuotaClass
     architecture: Literal["x86_64"]
     default_ami_type: str
 
     @model_validator(mode="after")
     def _consistent(self) -> Ec2InstanceType:
-        low, high = self.spot_usd_per_hour_low, self.spot_usd_per_hour_high
-        if (low is None) != (high is None):
-            raise ValueError("give both spot_usd_per_hour_low and spot_usd_per_hour_high, or neither")
-        if low is not None and high is not None and not low <= high <= self.on_demand_usd_per_hour:
-            raise ValueError("spot range must satisfy low <= high <= on_demand_usd_per_hour")
         if self.default_ami_type != DEFAULT_AMI_TYPE[self.manufacturer]:
             raise ValueError(
                 f"default_ami_type for {self.manufacturer} accelerators must be "
@@ -146,31 +179,58 @@ class Ec2InstanceType(_Uncertainty):
     def family(self) -> str:
         return self.name.split(".", 1)[0]
 
-    @property
-    def expected_spot_discount(self) -> float | None:
-        """1 - midpoint(spot range) / on-demand; None when the catalog has no spot price for the type."""
-        if self.spot_usd_per_hour_low is None or self.spot_usd_per_hour_high is None:
-            return None
-        midpoint = (self.spot_usd_per_hour_low + self.spot_usd_per_hour_high) / 2
-        return 1 - midpoint / self.on_demand_usd_per_hour
 
-
-class SageMakerInstanceType(_Uncertainty):
-    """A SageMaker real-time inference (`ml.*`) instance type; hosting has no spot price."""
+class SageMakerInstanceType(_Frozen):
+    """A SageMaker real-time inference (`ml.*`) instance type's hardware; hosting has no spot price."""
 
     name: str = Field(pattern=r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
     ec2_equivalent: str | None = None
     vcpus: int = Field(gt=0)
     accelerator_count: int = Field(ge=0)
     accelerator_name: str | None = None
-    on_demand_usd_per_hour: float = Field(gt=0)
-    price_source: str
 
     @model_validator(mode="after")
     def _accelerator_named(self) -> SageMakerInstanceType:
         if (self.accelerator_count > 0) != (self.accelerator_name is not None):
             raise ValueError("accelerator_name is required exactly when accelerator_count > 0")
         return self
+
+
+class PricedEc2Instance(Ec2InstanceType):
+    """An EC2 type as one region offers it: its hardware and that region's Linux prices."""
+
+    region: str
+    on_demand_usd_per_hour: float = Field(gt=0)
+    spot: SpotSummary | None = None
+    uncertain: bool = False
+    notes: str | None = None
+    source: str = ""
+
+    @property
+    def spot_usd_per_hour_low(self) -> float | None:
+        return self.spot.low if self.spot else None
+
+    @property
+    def spot_usd_per_hour_high(self) -> float | None:
+        return self.spot.high if self.spot else None
+
+    @property
+    def expected_spot_discount(self) -> float | None:
+        """1 - median spot / on-demand in this region; None when the catalog has no spot price here."""
+        if self.spot is None:
+            return None
+        return 1 - self.spot.median / self.on_demand_usd_per_hour
+
+
+class PricedSageMakerInstance(SageMakerInstanceType):
+    """A SageMaker hosting type as one region prices it."""
+
+    region: str
+    on_demand_usd_per_hour: float = Field(gt=0)
+    price_source: str
+    uncertain: bool = False
+    notes: str | None = None
+    source: str = ""
 
 
 class QuotaCode(_Frozen):
@@ -196,15 +256,12 @@ class _QuotaClassEntry(_Frozen):
 class _Ec2File(_Frozen):
     source: SourceBlock
     units: dict[str, str]
-    region: Literal["us-east-1"]
-    operating_system: Literal["Linux"]
     instances: list[Ec2InstanceType] = Field(min_length=1)
 
 
 class _SageMakerFile(_Frozen):
     source: SourceBlock
     units: dict[str, str]
-    region: Literal["us-east-1"]
     instances: list[SageMakerInstanceType] = Field(min_length=1)
 
 
@@ -237,8 +294,17 @@ def _normalise_purchase(purchase: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class PriceFileInfo:
+    """One loaded price file and where it was read from (the package's data or the project's folder)."""
+
+    price_file: PriceFile
+    origin: str
+
+
+@dataclass(frozen=True)
 class Catalog:
-    """The loaded catalog; look types up by name, never guess a price."""
+    """The loaded catalog: hardware and quotas for every type, prices per region. Look types up by name,
+    never guess a price; prices only through `in_region`."""
 
     ec2_instances: Mapping[str, Ec2InstanceType]
     sagemaker_instances: Mapping[str, SageMakerInstanceType]
@@ -246,6 +312,10 @@ class Catalog:
     source_blocks: Mapping[str, SourceBlock]
     # SageMaker "<type> for endpoint usage" quotas, by instance type: only codes a cited source states.
     endpoint_quotas: Mapping[str, QuotaCode] = field(default_factory=dict)
+    # (service, region) -> the price file in force for it.
+    price_files: Mapping[tuple[str, str], PriceFileInfo] = field(default_factory=dict)
+    # Priced entries built so far, by (service, region, name): rules look the same types up for every XR.
+    _priced: dict[tuple[str, str, str], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def endpoint_quota(self, instance_type: str) -> QuotaCode | None:
         """The confirmed SageMaker endpoint quota of an instance type, or None (unmanaged)."""
@@ -287,24 +357,155 @@ class Catalog:
     def quota_for_instance(self, name: str, purchase: str) -> QuotaCode:
         return self.quota(self.ec2_instance(name).quota_class, purchase)
 
+    def regions(self, service: str | None = None) -> list[str]:
+        """Regions with price data (for one service, or any)."""
+        return sorted({r for s, r in self.price_files if service is None or s == service})
+
+    def in_region(self, region: str) -> RegionalCatalog:
+        """The catalog as seen from one region; RegionNotCatalogued when it has no prices there at all."""
+        if region not in self.regions():
+            raise RegionNotCatalogued(region, self.regions())
+        return RegionalCatalog(self, region)
+
     @property
     def sources(self) -> dict[str, str]:
         """File name -> one-line source summary with its retrieval date, for reports."""
-        return {
+        out = {
             file: f"{block.summary} (retrieved {block.retrieved.isoformat()})"
-            for file, block in sorted(self.source_blocks.items())
+            for file, block in self.source_blocks.items()
         }
+        for (service, region), info in self.price_files.items():
+            source = info.price_file.source
+            out[f"{PRICES_FOLDER}/{price_file_path(region, service)}"] = (
+                f"{source.summary} (retrieved {source.retrieved.isoformat()})"
+            )
+        return dict(sorted(out.items()))
 
     def uncertain_entries(self) -> list[str]:
         """Human-readable list of every entry marked uncertain, for reports and reviews."""
-        found = [f"EC2 {i.name}: {i.notes}" for i in self.ec2_instances.values() if i.uncertain]
-        found += [f"SageMaker {i.name}: {i.notes}" for i in self.sagemaker_instances.values() if i.uncertain]
+        found: list[str] = []
+        for (service, region), info in sorted(self.price_files.items()):
+            kind = "EC2" if service == "ec2" else "SageMaker"
+            for name, price in sorted(info.price_file.instances.items()):
+                if price.uncertain:
+                    found.append(f"{kind} {name} in {region}: {price.notes}")
+                spot = price.spot if isinstance(price, Ec2Price) else None
+                if spot is not None and spot.uncertain:
+                    found.append(f"{kind} {name} spot in {region}: {spot.notes}")
         found += [
-            f"quota {q.quota_class}/{q.purchase} {q.code}: {q.note}"
-            for q in self.quotas.values()
-            if q.uncertain
+            f"quota {q.quota_class}/{q.purchase} {q.code}: {q.note}" for q in self.quotas.values() if q.uncertain
         ]
         return sorted(found)
+
+
+@dataclass(frozen=True)
+class RegionalCatalog:
+    """The catalog seen from one region: the types that region offers, with its prices. Lookups of a type it
+    does not offer or price raise NotOfferedInRegion; `recording()` gives a view that notes every uncertain
+    on-demand price a computation used, so a cost resting on one can say so."""
+
+    catalog: Catalog
+    region: str
+    _consulted: list[str] | None = field(default=None, compare=False, repr=False)
+
+    def recording(self) -> RegionalCatalog:
+        return RegionalCatalog(self.catalog, self.region, [])
+
+    def uncertain_prices(self) -> list[str]:
+        """Uncertain on-demand prices this view handed out (each once, in order), `recording()` views only."""
+        return list(dict.fromkeys(self._consulted or []))
+
+    def _file(self, service: str) -> PriceFileInfo | None:
+        return self.catalog.price_files.get((service, self.region))
+
+    def ec2_instance(self, name: str) -> PricedEc2Instance:
+        key = ("ec2", self.region, name)
+        priced = self.catalog._priced.get(key)
+        if priced is None:
+            hardware = self.catalog.ec2_instance(name)
+            info = self._file("ec2")
+            price = info.price_file.instances.get(name) if info else None
+            if info is None or not isinstance(price, Ec2Price):
+                raise NotOfferedInRegion("EC2", name, self.region, self._refusal("ec2", name))
+            priced = self.catalog._priced[key] = PricedEc2Instance(
+                **hardware.model_dump(),
+                region=self.region,
+                on_demand_usd_per_hour=price.on_demand_usd_per_hour,
+                spot=price.spot,
+                uncertain=price.uncertain,
+                notes=price.notes,
+                source=info.origin,
+            )
+        self._note(priced.uncertain, f"EC2 {name} in {self.region}: {priced.notes}")
+        return priced
+
+    def sagemaker_instance(self, name: str) -> PricedSageMakerInstance:
+        key = ("sagemaker", self.region, name)
+        priced = self.catalog._priced.get(key)
+        if priced is None:
+            hardware = self.catalog.sagemaker_instance(name)
+            info = self._file("sagemaker")
+            price = info.price_file.instances.get(name) if info else None
+            if info is None or not isinstance(price, SageMakerPrice):
+                raise NotOfferedInRegion("SageMaker", name, self.region, self._refusal("sagemaker", name))
+            priced = self.catalog._priced[key] = PricedSageMakerInstance(
+                **hardware.model_dump(),
+                region=self.region,
+                on_demand_usd_per_hour=price.on_demand_usd_per_hour,
+                price_source=price.price_source,
+                uncertain=price.uncertain,
+                notes=price.notes,
+                source=info.origin,
+            )
+        self._note(priced.uncertain, f"SageMaker {name} in {self.region}: {priced.notes}")
+        return priced
+
+    def _note(self, uncertain: bool, text: str) -> None:
+        if uncertain and self._consulted is not None:
+            self._consulted.append(text)
+
+    def _priced(self, service: str) -> list[str]:
+        info = self._file(service)
+        known = self.catalog.ec2_instances if service == "ec2" else self.catalog.sagemaker_instances
+        return sorted(n for n in (info.price_file.instances if info else {}) if n in known)
+
+    @property
+    def ec2_instances(self) -> dict[str, PricedEc2Instance]:
+        """The catalogued EC2 types this region offers and prices."""
+        return {n: self.ec2_instance(n) for n in self._priced("ec2")}
+
+    @property
+    def sagemaker_instances(self) -> dict[str, PricedSageMakerInstance]:
+        """The catalogued SageMaker types this region prices."""
+        return {n: self.sagemaker_instance(n) for n in self._priced("sagemaker")}
+
+    def offers(self, service: str, name: str) -> bool:
+        return name in self._priced(service)
+
+    def refusal(self, service: str, name: str) -> str | None:
+        """Why `name` cannot be used here (not offered, or no price data), with what to do; None when it can."""
+        return None if self.offers(service, name) else self._refusal(service, name)
+
+    def _refusal(self, service: str, name: str) -> str:
+        kind = "EC2" if service == "ec2" else "SageMaker"
+        info = self._file(service)
+        offered = ", ".join(self._priced(service)) or "none"
+        if info is not None and name in info.price_file.not_offered:
+            return f"{kind} instance type {name} is not offered in {self.region} (offered there: {offered})"
+        return (
+            f"the price catalog has no {kind} price for {name} in {self.region}; run "
+            f"`{refresh_command(self.region, service)}` to fetch it from AWS"
+        )
+
+    # Quotas are the same in every region: the regional view answers for the catalog.
+    def endpoint_quota(self, instance_type: str) -> QuotaCode | None:
+        return self.catalog.endpoint_quota(instance_type)
+
+    def quota(self, quota_class: str, purchase: str) -> QuotaCode:
+        return self.catalog.quota(quota_class, purchase)
+
+    def quota_for_instance(self, name: str, purchase: str) -> QuotaCode:
+        return self.catalog.quota_for_instance(name, purchase)
 
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -356,9 +557,60 @@ def _quota_table(quota_file: _QuotaFile) -> dict[tuple[str, str], QuotaCode]:
     return table
 
 
+def _price_file(text: str, where: str, region: str, service: str) -> PriceFile:
+    try:
+        price_file = parse_price_file(text, where)
+    except PriceFileError as err:
+        raise CatalogError(str(err)) from None
+    if (price_file.region, price_file.service) != (region, service):
+        raise CatalogError(
+            f"{where}: holds {price_file.service} prices for {price_file.region}, but its path says "
+            f"{service} in {region}"
+        )
+    return price_file
+
+
+def _shipped_price_files() -> dict[tuple[str, str], PriceFileInfo]:
+    folder = resources.files(CATALOG_PACKAGE).joinpath(CATALOG_FOLDER).joinpath(PRICES_FOLDER)
+    found: dict[tuple[str, str], PriceFileInfo] = {}
+    if not folder.is_dir():
+        return found
+    for region_dir in sorted(folder.iterdir(), key=lambda p: p.name):
+        for service in SERVICES:
+            resource = region_dir.joinpath(f"{service}.yaml")
+            if not resource.is_file():
+                continue
+            where = f"{CATALOG_FOLDER}/{PRICES_FOLDER}/{price_file_path(region_dir.name, service)}"
+            text = resource.read_text(encoding="utf-8")
+            found[(service, region_dir.name)] = PriceFileInfo(
+                _price_file(text, where, region_dir.name, service), "shipped"
+            )
+    return found
+
+
+def project_price_files(folder: Path, shown: str) -> dict[tuple[str, str], PriceFileInfo]:
+    """The price files a project keeps (`aiplane catalog refresh` writes them): `<folder>/<region>/<service>.yaml`."""
+    found: dict[tuple[str, str], PriceFileInfo] = {}
+    if not folder.is_dir():
+        return found
+    for region_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for service in SERVICES:
+            path = region_dir / f"{service}.yaml"
+            if not path.is_file():
+                continue
+            where = f"{shown}/{price_file_path(region_dir.name, service)}"
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise CatalogError(f"{where}: cannot read: {err}") from None
+            found[(service, region_dir.name)] = PriceFileInfo(
+                _price_file(text, where, region_dir.name, service), where
+            )
+    return found
+
+
 @functools.cache
-def load_catalog() -> Catalog:
-    """Load and validate the shipped catalog once per process."""
+def _shipped_catalog() -> Catalog:
     ec2 = _parse(_Ec2File, EC2_INSTANCES_FILE)
     sagemaker = _parse(_SageMakerFile, SAGEMAKER_INSTANCES_FILE)
     quotas = _parse(_QuotaFile, QUOTAS_FILE)
@@ -377,6 +629,7 @@ def load_catalog() -> Catalog:
             name: code.model_copy(update={"service_code": "sagemaker", "quota_class": name, "purchase": "endpoint"})
             for name, code in endpoint_quotas.instances.items()
         },
+        price_files=_shipped_price_files(),
     )
     unpriced = sorted(set(catalog.endpoint_quotas) - set(catalog.sagemaker_instances))
     if unpriced:
@@ -390,3 +643,20 @@ def load_catalog() -> Catalog:
             f"{CATALOG_FOLDER}/{QUOTAS_FILE}: no quota codes for class(es) {', '.join(missing)}"
         )
     return catalog
+
+
+def load_catalog(prices: Path | None = None, shown: str | None = None) -> Catalog:
+    """The shipped catalog (validated once, cached per process), with a project's own price files from
+    `prices` (`[tool.aiplane] prices`) replacing the shipped ones for their region and service."""
+    shipped = _shipped_catalog()
+    own = project_price_files(prices, shown or str(prices)) if prices is not None else {}
+    if not own:
+        return shipped
+    return Catalog(
+        ec2_instances=shipped.ec2_instances,
+        sagemaker_instances=shipped.sagemaker_instances,
+        quotas=shipped.quotas,
+        source_blocks=shipped.source_blocks,
+        endpoint_quotas=shipped.endpoint_quotas,
+        price_files={**shipped.price_files, **own},
+    )

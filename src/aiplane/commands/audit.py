@@ -14,7 +14,6 @@ from aiplane.audit.declared import DeclaredState, from_synthesis
 from aiplane.audit.live import AwsAccessError, Clients, access_problem
 from aiplane.audit.report import render_json, render_text
 from aiplane.audit.run import AccountMismatch, run_audit_within
-from aiplane.catalog.instances import load_catalog
 from aiplane.crossplane.render import RenderError
 from aiplane.errors import InputError, Problem
 from aiplane.project import load_settings
@@ -38,7 +37,7 @@ def run(env: str, fmt: str, deadline: float | None = None) -> int:
         raise InputError.single(f"environments/{env}", f"cannot render what Git declares: {err}") from None
     check_region(declared)
     try:
-        report = run_audit_within(declared, Clients(), load_catalog(), seconds, started)
+        report = run_audit_within(declared, Clients(), synthesis.project.catalog, seconds, started)
     except AccountMismatch as err:
         raise InputError([Problem(declared.source, str(err), field="accountId")]) from None
     except AwsAccessError as err:

@@ -1,5 +1,6 @@
 """Cost of environments by workload and cost-center, from the catalog and the APIs' cost hooks (the
-same numbers the max-cost-per-hour guardrail and the XR annotations use)."""
+same numbers the max-cost-per-hour guardrail and the XR annotations use), always at each workload's own
+region's prices, with the uncertain prices each figure rests on."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.m
 
 @dataclass(frozen=True)
 class WorkloadCost:
-    """One XR that costs money by itself, with its FinOps ownership and USD per hour."""
+    """One XR that costs money by itself, with its FinOps ownership, region and USD per hour, and the
+    uncertain prices (with why) that figure rests on."""
 
     kind: str
     name: str
@@ -24,6 +26,8 @@ class WorkloadCost:
     tier: str
     worst_case: float
     expected: float
+    region: str = ""
+    uncertain: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,12 @@ class EnvironmentCost:
     environment: str
     budget_per_hour: float
     workloads: list[WorkloadCost] = field(default_factory=list)
+    region: str = ""
+
+    @property
+    def uncertain(self) -> list[str]:
+        """Every uncertain price some workload's figure rests on, each once."""
+        return list(dict.fromkeys(u for w in self.workloads for u in w.uncertain))
 
     @property
     def worst_case(self) -> float:
@@ -62,9 +72,13 @@ def environment_costs(environments: Iterable[Environment], catalog: Catalog) -> 
                         item.spec.finops.costCenter,
                         item.spec.finops.owner,
                         item.spec.finops.tier,
-                        cost[0],
-                        cost[1],
+                        cost.worst_case,
+                        cost.expected,
+                        cost.region,
+                        cost.uncertain,
                     )
                 )
-        out.append(EnvironmentCost(env.settings.name, env.settings.finops.budgetPerHour, workloads))
+        out.append(
+            EnvironmentCost(env.settings.name, env.settings.finops.budgetPerHour, workloads, env.settings.region)
+        )
     return out

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aiplane.catalog.instances import load_catalog
 from aiplane.policy.config import DEFAULT_CONFIG, load_config, resolve
 from aiplane.policy.context import RuleContext
 from aiplane.policy.engine import check_resource, check_stack, run_rules
@@ -44,7 +43,7 @@ def default_context(settings: Settings) -> RuleContext:
     return RuleContext(
         settings=settings,
         apis=project.apis,
-        catalog=load_catalog(),
+        catalog=project.catalog,
         registry=SchemaRegistry.default(extra=list(settings.crds)),
     )
 

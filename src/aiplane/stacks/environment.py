@@ -14,7 +14,6 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
-from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError
 from aiplane.finops.costing import HOURS_PER_MONTH, EnvironmentCost, WorkloadCost, environment_costs
 from aiplane.project import MANAGER, Settings, load_settings
@@ -91,7 +90,7 @@ def load_stack_environment(env_name: str, start: Path | None = None) -> StackEnv
     environment = next((e for e in synthesis.environments if e.settings.name == env_name), None)
     if environment is None:  # load_environments already refuses unknown names; keep mypy and readers sure
         raise InputError.single(str(settings.environments), f"no environment named {env_name}")
-    workloads = environment_costs([environment], load_catalog())[0].workloads
+    workloads = environment_costs([environment], synthesis.project.catalog)[0].workloads
     return StackEnvironment(settings, environment, synthesis.for_environment(env_name), workloads)
 
 

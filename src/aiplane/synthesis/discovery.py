@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import Any, Protocol, cast
 
 from aiplane.authoring.api import PlatformAPI
+from aiplane.catalog.instances import Catalog, CatalogError, load_catalog
 from aiplane.errors import InputError
 from aiplane.project import Settings
 
@@ -31,10 +32,24 @@ class CompositionModule(Protocol):
 
 @dataclass(frozen=True)
 class Project:
-    """The platform APIs by kind and the composition modules of one project."""
+    """The platform APIs by kind, the composition modules and the price catalog of one project."""
 
     apis: dict[str, PlatformAPI]
     compositions: tuple[CompositionModule, ...]
+    # The shipped catalog with the project's own price files (`[tool.aiplane] prices`) in force.
+    catalog: Catalog = field(default_factory=load_catalog)
+
+
+def project_catalog(settings: Settings) -> Catalog:
+    """The shipped catalog with the project's own price files; a broken one is the user's input error."""
+    try:
+        shown = settings.prices.relative_to(settings.root).as_posix()
+    except ValueError:
+        shown = str(settings.prices)
+    try:
+        return load_catalog(settings.prices, shown)
+    except CatalogError as err:
+        raise InputError.single(shown, f"bad price file: {err}") from None
 
 
 def _import_file(path: Path, package: str) -> ModuleType:
@@ -97,4 +112,4 @@ def discover(settings: Settings) -> Project:
         if module.KIND not in apis:
             raise InputError.single(origin, f"composes {module.KIND}, which no platform API defines")
         compositions.append(cast(CompositionModule, module))
-    return Project(apis, tuple(compositions))
+    return Project(apis, tuple(compositions), project_catalog(settings))

@@ -36,7 +36,8 @@ from aiplane.authoring.api import (
     Tier,
 )
 from aiplane.authoring.formats import LabelKey, LabelValue
-from aiplane.catalog.instances import load_catalog
+from aiplane.catalog.fields import instance_types_in
+from aiplane.catalog.instances import RegionNotCatalogued, load_catalog
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
@@ -264,6 +265,10 @@ def load_environment(path: Path, project: Project) -> Environment:
         raise InputError(
             [_at(source, _unknown_region(settings.region), positions.locate(("region",)), "region")]
         )
+    if settings.region not in project.catalog.regions():
+        # No silent fallback: costs and availability here would be another region's.
+        message = str(RegionNotCatalogued(settings.region, project.catalog.regions()))
+        raise InputError([_at(source, message, positions.locate(("region",)), "region")])
 
     env = Environment(settings, source, project)
     env._positions = positions
@@ -403,6 +408,10 @@ def _load_items(
                 _at(env.source, _unknown_region(region), positions.locate(where), format_path(where))
             )
             continue
+        refused = _not_offered(env, spec, item_path, positions)
+        if refused:
+            problems += refused
+            continue
         if api.identity is not None:
             identity = api.identity(spec)
             if identity in identities:
@@ -418,6 +427,25 @@ def _load_items(
                 continue
             identities[identity] = index
         env.items.append(Item(api, name, spec, derived))
+    return problems
+
+
+def _not_offered(env: Environment, spec: CommonSpec, item_path: Path_, positions: Positions) -> list[Problem]:
+    """Every instance type the item names that its region does not offer, or has no price for, at its line:
+    an item in a region whose prices the catalog lacks would be priced as another region's, so it is refused."""
+    catalog = env.project.catalog
+    region = spec.region
+    if region not in catalog.regions():
+        where = (*item_path, "region")
+        message = str(RegionNotCatalogued(region, catalog.regions()))
+        return [_at(env.source, message, positions.locate(where), format_path(where))]
+    regional = catalog.in_region(region)
+    problems = []
+    for path, service, name in instance_types_in(spec):
+        refusal = regional.refusal(service, name)
+        if refusal is not None:
+            where = (*item_path, *path)
+            problems.append(_at(env.source, refusal, positions.locate(where), format_path(where)))
     return problems
 
 

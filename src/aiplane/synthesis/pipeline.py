@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
-from aiplane.catalog.instances import load_catalog
 from aiplane.errors import InputError
 from aiplane.project import Settings
 from aiplane.synthesis.cdk8s_app import synthesize_charts
@@ -106,7 +105,7 @@ def file_name(obj: dict[str, Any]) -> str:
 def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
     """Build everything in memory: platform layers, then each (or each named) environment."""
     project = discover(settings)
-    catalog = load_catalog()
+    catalog = project.catalog
     ctx = CompositionContext(settings, project.apis, catalog)
     platform = build_platform(project, ctx)
     envs = load_environments(settings.environments, project, env_names, root=settings.root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from aiplane.authoring.api import HourlyCost, priced_hourly_cost
 from aiplane.catalog.instances import Catalog
 from aiplane.crossplane.render import select_composition
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
@@ -14,12 +15,10 @@ from aiplane.synthesis.provider_config import environment_provider_config
 from aiplane.synthesis.subnets import observed_subnet
 
 
-def item_cost(item: Item, env: Environment, catalog: Catalog) -> tuple[float, float] | None:
-    """(worst case, expected) USD/h of an item, or None for APIs that cost nothing by themselves."""
-    if item.api.hourly_cost is None:
-        return None
-    cost = item.api.hourly_cost(item.spec, catalog, env.settings.finops.spot.expectedDiscount)
-    return cost.worst_case, cost.expected
+def item_cost(item: Item, env: Environment, catalog: Catalog) -> HourlyCost | None:
+    """An item's worst-case and expected USD/h at its region's prices (with the uncertain prices it rests on),
+    or None for APIs that cost nothing by themselves."""
+    return priced_hourly_cost(item.api, item.spec, catalog, env.settings.finops.spot.expectedDiscount)
 
 
 def build_xr(
@@ -42,8 +41,8 @@ def build_xr(
     cost = item_cost(item, env, catalog)
     if cost is not None:
         metadata["annotations"] = {
-            settings.label("worst-case-usd-per-hour"): f"{cost[0]:.2f}",
-            settings.label("expected-usd-per-hour"): f"{cost[1]:.2f}",
+            settings.label("worst-case-usd-per-hour"): f"{cost.worst_case:.2f}",
+            settings.label("expected-usd-per-hour"): f"{cost.expected:.2f}",
         }
     spec: dict[str, Any] = item.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     labels_wanted = item.api.composition_labels(item.spec) if item.api.composition_labels else {}

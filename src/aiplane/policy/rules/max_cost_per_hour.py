@@ -1,13 +1,15 @@
 """max-cost-per-hour: a workload's worst-case cost stays under its maxCostPerHour, an environment's
 under its budgetPerHour. Worst case = max scale, on-demand prices (spot can fall back to on-demand);
-expected = spot capacity at a discount. Prices come from the one catalog; an unknown type is an error."""
+expected = spot capacity at a discount. Prices come from the one catalog, at the XR's own region; an
+unknown type, or a region or type the catalog cannot price there, is an error, and a finding whose figure
+rests on an uncertain price says which."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
 
-from aiplane.authoring.api import HourlyCost
+from aiplane.authoring.api import HourlyCost, priced_hourly_cost
 from aiplane.policy.config import Fraction, finite
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
@@ -17,9 +19,16 @@ from aiplane.synthesis.environment_record import is_environment_record
 
 def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:
     api = ctx.api_of(obj)
-    if api is None or api.hourly_cost is None:
+    if api is None:
         return None
-    return api.hourly_cost(ctx.spec_of(obj), ctx.catalog, spot_discount)
+    return priced_hourly_cost(api, ctx.spec_of(obj), ctx.catalog, spot_discount)
+
+
+def uncertain_note(cost: HourlyCost) -> str:
+    """What a finding adds when its figure rests on uncertain prices (empty when it does not)."""
+    if not cost.uncertain:
+        return ""
+    return f"; the figure rests on uncertain price(s): {'; '.join(cost.uncertain)}"
 
 
 def _expected_note(obj: Manifest, cost: HourlyCost, ctx: RuleContext) -> str:
@@ -44,7 +53,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         if ctx.params["requireMaxCostPerHour"]:
             yield Finding(
                 obj,
-                f"no spec.finops.maxCostPerHour (worst case ${cost.worst_case:.2f}/h)",
+                f"no spec.finops.maxCostPerHour (worst case ${cost.worst_case:.2f}/h){uncertain_note(cost)}",
                 "spec.finops.maxCostPerHour",
             )
         return
@@ -61,7 +70,8 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         yield Finding(
             obj,
             f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h"
-            + _expected_note(obj, cost, ctx),
+            + _expected_note(obj, cost, ctx)
+            + uncertain_note(cost),
             "spec.finops.maxCostPerHour",
             fix="lower scaling.maxSize or instanceCount, pick a cheaper type, or raise the ceiling",
         )
@@ -72,6 +82,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
     records = ctx.environment_records()
     worst: dict[str, float] = defaultdict(float)
     expected: dict[str, float] = defaultdict(float)
+    uncertain: dict[str, list[str]] = defaultdict(list)
     for obj in ctx.xrs():
         namespace = str(obj["metadata"].get("namespace", ""))
         record = records.get(namespace)
@@ -80,6 +91,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
         if cost is not None:
             worst[namespace] += cost.worst_case
             expected[namespace] += cost.expected
+            uncertain[namespace] += cost.uncertain
     # One pass for the records' objects (a scan per namespace made this quadratic at thousands of them).
     anchors: dict[str, Manifest] = {}
     for o in objects:
@@ -103,7 +115,8 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
             yield Finding(
                 anchor,
                 f"environment {record.name}: worst case ${total:.2f}/h exceeds budgetPerHour "
-                f"${record.budget_per_hour:.2f}/h (expected ${expected[namespace]:.2f}/h)",
+                f"${record.budget_per_hour:.2f}/h (expected ${expected[namespace]:.2f}/h)"
+                + uncertain_note(HourlyCost(total, expected[namespace], tuple(dict.fromkeys(uncertain[namespace])))),
                 "data.budgetPerHour",
                 fix="shrink the pools or endpoints, or raise finops.budgetPerHour",
             )

@@ -1,5 +1,5 @@
 """spot-savings-opportunity (advisory): a spot-eligible, non-production pool running on-demand, with
-the USD per hour spot would save at the catalog's observed discount."""
+the USD per hour spot would save at the catalog's observed discount in the pool's region."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     finops = spec["finops"]
     if spec["capacity"] != "onDemand" or not finops["spotEligible"] or finops["tier"] not in NON_PRODUCTION:
         return
-    types = [ctx.catalog.ec2_instance(t) for t in spec["instanceTypes"]]
+    types = [ctx.catalog.in_region(spec["region"]).ec2_instance(t) for t in spec["instanceTypes"]]
     discounts = [t.expected_spot_discount for t in types if t.expected_spot_discount is not None]
+    shaky = [f"{t.name}: {t.spot.notes}" for t in types if t.spot is not None and t.spot.uncertain]
     if not discounts:
         yield Finding(
             obj,
@@ -34,7 +35,8 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     yield Finding(
         obj,
         f"spot-eligible {finops['tier']} pool runs on-demand; spot would save about "
-        f"${saving:.2f}/h at max scale ({min(discounts):.0%} catalog discount)",
+        f"${saving:.2f}/h at max scale ({min(discounts):.0%} catalog discount in {spec['region']})"
+        + (f"; uncertain spot price: {'; '.join(shaky)}" if shaky else ""),
         "spec.capacity",
         fix="capacity: spot",
     )
