@@ -39,7 +39,9 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
         raise InputError.single(where, "no such file") from None
-    except (OSError, ValueError, pd.errors.ParserError, ImportError) as err:
+    except ImportError:
+        raise InputError.single(where, "reading Parquet needs pyarrow: install aiplane[parquet]") from None
+    except (OSError, ValueError, pd.errors.ParserError) as err:
         kind = "Parquet" if path.suffix.lower() in PARQUET_SUFFIXES else "CSV"
         raise InputError.single(where, f"cannot read it as {kind}: {str(err).splitlines()[0]}") from None
 
