@@ -120,13 +120,14 @@ def ground_truth_record(event_id: str, label: bool) -> dict[str, Any]:
 
 
 def traffic(
-    rows: list[tuple[str, str, bool, bool]], start: datetime, minutes: int
+    rows: list[tuple[str, str, bool, bool]], start: datetime, minutes: int, events: str = "evt"
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Capture records spread evenly over `minutes` from `start`, and their ground truth."""
+    """Capture records spread evenly over `minutes` from `start` (event ids `<events>-<n>`), and their
+    ground truth."""
     step = timedelta(minutes=minutes) / max(len(rows), 1)
     captures, labels = [], []
     for i, (gender, band, prediction, label) in enumerate(rows):
-        event = f"evt-{i:06d}"
+        event = f"{events}-{i:06d}"
         score = 0.83 if prediction else 0.21
         captures.append(
             capture_record(event, start + step * i, f"{gender},{band},{i % 7},0.5", {"score": score})

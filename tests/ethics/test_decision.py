@@ -15,6 +15,7 @@ from ethics_traffic import (
     VARIANT,
     capture_files,
     decisions,
+    ground_truth_files,
     monitor_spec,
     traffic,
     write_tree,
@@ -186,3 +187,27 @@ def test_a_clean_run_publishes_zeros_and_every_datum_matches_its_definition(tmp_
 def test_datum_refuses_dimensions_other_than_its_definitions() -> None:
     with pytest.raises(ValueError, match="takes dimensions Endpoint, Variant, Severity"):
         FAIRNESS_BREACH.datum(1, {"Endpoint": "e", "Variant": "v"}, datetime(2025, 1, 1, tzinfo=UTC))
+
+
+def test_with_a_label_delay_equalized_odds_judges_the_earlier_window(tmp_path: Path) -> None:
+    # 13:00–14:00 a biased model, labelled at 14:30; 14:00–15:00 a fair one, not labelled yet. At 15:00 with
+    # labels an hour late: parity on 14–15 (fair), equalized odds on 13–14 (biased: gaps 4/21).
+    biased = decisions({"F": 200, "M": 200}, {"F": 3, "M": 7})
+    earlier, labels = traffic(biased, datetime(2025, 3, 1, 13, tzinfo=UTC), 60, "old")
+    current, _ = traffic(
+        decisions({"F": 200, "M": 200}, {"F": 5, "M": 5}), datetime(2025, 3, 1, 14, tzinfo=UTC), 60, "new"
+    )
+    write_tree(tmp_path, capture_files([*earlier, *current], f"{CAPTURE_PREFIX}/{ENDPOINT}/{VARIANT}"))
+    write_tree(tmp_path, ground_truth_files(labels, "gt", datetime(2025, 3, 1, 14, 30, tzinfo=UTC)))
+    spec = EthicsMonitorSpec.model_validate(
+        monitor_spec(groundTruth={"prefix": "gt", "labelDelayMinutes": 60})
+    )
+    end = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
+    run = evaluate(LocalSource(tmp_path), CAPTURE_PREFIX, ENDPOINT, VARIANT, spec, end)
+    document = report(run, ENDPOINT, VARIANT, spec, "aiplane test")
+    assert document["window"] == {"start": "2025-03-01T14:00:00Z", "end": "2025-03-01T15:00:00Z"}
+    assert document["equalizedOddsWindow"] == {"start": "2025-03-01T13:00:00Z", "end": "2025-03-01T14:00:00Z"}
+    assert (document["records"]["rows"], document["records"]["labeledRows"]) == (400, 400)
+    gender = {m["name"]: m["value"] for m in document["attributes"][0]["metrics"]}
+    assert gender["demographicParityDifference"] == 0.0
+    assert gender["equalizedOddsDifference"] == pytest.approx(4 / 21, abs=1e-6)

@@ -50,10 +50,11 @@ def environment(spec: dict[str, Any], **extra: str) -> dict[str, str]:
     return env
 
 
-def evaluate(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def evaluate(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CONSOLE_SCRIPT, "ethics", "evaluate", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
@@ -69,10 +70,15 @@ def bucket_copy(root: Path, rates: dict[str, int], per_group: int = 200) -> Path
 
 
 def test_a_dry_run_over_a_local_copy_prints_the_verdict_and_the_report(tmp_path: Path) -> None:
-    root = bucket_copy(tmp_path, {"F": 3, "M": 7})
+    root = bucket_copy(tmp_path / "bucket", {"F": 3, "M": 7})
     spec = monitor_spec(groundTruth={"prefix": GROUND_TRUTH_PREFIX})
-    done = evaluate(environment(spec), "--captures", str(root), "--window-end", END, "--dry-run")
+    # The image's settings: HOME and TMPDIR on the /tmp volume, no bytecode written.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = environment(spec, HOME=str(scratch), TMPDIR=str(scratch), PYTHONDONTWRITEBYTECODE="1")
+    done = evaluate(env, "--captures", str(root), "--window-end", END, "--dry-run", cwd=scratch)
     assert done.returncode == 0, done.stderr  # a breach is reported through metrics, not a failed Job
+    assert list(scratch.iterdir()) == []  # nothing written, not even to the writable volume
     lines = done.stdout.splitlines()
     assert (
         lines[0]

@@ -39,4 +39,3 @@ def client(service: str, region: str) -> Any:
     """A boto3 client; AWS_ENDPOINT_URL and the usual credential chain are honoured by boto3 itself."""
     with calling(f"creating the {service} client"):
         return boto3.client(service, region_name=region, config=_CONFIG)
-

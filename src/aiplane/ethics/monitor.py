@@ -80,11 +80,12 @@ class Run:
     verdict: Verdict
 
 
-def _rows(records: list[CapturedRecord], spec: EthicsMonitorSpec, counts: Records) -> list[Row]:
-    rows: list[Row] = []
-    for record in records:
+def _rows(records: list[CapturedRecord], spec: EthicsMonitorSpec, counts: Records) -> dict[int, list[Row]]:
+    """Each readable record's rows, by its position in `records`; the others counted as skipped."""
+    rows: dict[int, list[Row]] = {}
+    for i, record in enumerate(records):
         try:
-            rows += rows_of(record, spec)
+            rows[i] = rows_of(record, spec)
         except Skipped as why:
             counts.skipped[str(why)] += 1
     return rows
@@ -120,20 +121,24 @@ def evaluate(
     earliest = min(windows.parity.start, windows.odds.start if windows.odds else windows.parity.start)
     reading = read_captures(captures, join_prefix(capture_prefix, endpoint, variant), earliest, end)
     counts = Records(files=reading.files, skipped=Counter(reading.skipped))
-    in_parity = [r for r in reading.records if windows.parity.holds(r.inference_time)]
-    counts.captured = len(in_parity)
-    parity_rows = _rows(in_parity, spec, counts)
+    # Every record of either window read once (the windows overlap unless labels are delayed by a window).
+    rows = _rows(reading.records, spec, counts)
+
+    def rows_in(window: Window) -> list[Row]:
+        return [
+            row
+            for i, r in enumerate(reading.records)
+            if window.holds(r.inference_time)
+            for row in rows.get(i, [])
+        ]
+
+    counts.captured = sum(windows.parity.holds(r.inference_time) for r in reading.records)
+    parity_rows = rows_in(windows.parity)
     counts.rows = len(parity_rows)
     odds_rows: list[tuple[Row, int]] | None = None
     if windows.odds is not None:
-        odds_window = windows.odds
-        labels = _labels(captures, spec, odds_window, end, counts)
-        in_odds = [r for r in reading.records if odds_window.holds(r.inference_time)]
-        # Rows of records already counted above are not skipped twice.
-        scratch = Records() if odds_window == windows.parity else counts
-        odds_rows = [
-            (row, labels[row.join_key]) for row in _rows(in_odds, spec, scratch) if row.join_key in labels
-        ]
+        labels = _labels(captures, spec, windows.odds, end, counts)
+        odds_rows = [(row, labels[row.join_key]) for row in rows_in(windows.odds) if row.join_key in labels]
         counts.labeled_rows = len(odds_rows)
     results = []
     for attribute in spec.sensitiveAttributes:
