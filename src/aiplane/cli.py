@@ -250,5 +250,104 @@ def catalog_status(fmt: str) -> None:
     _run(command.run, fmt=fmt)
 
 
+@main.group()
+def ethics() -> None:
+    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md)."""
+
+
+@ethics.command()
+@click.option(
+    "--window-end",
+    "window_end",
+    metavar="TIME",
+    help="End of the evaluated window, ISO 8601 (default: now, UTC, to the minute).",
+)
+@click.option(
+    "--captures",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Read captures and ground truth from a local copy of the capture bucket instead of S3.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the report; write nothing to S3, publish no metric.")
+def evaluate(window_end: str | None, captures: str | None, dry_run: bool) -> None:
+    """Evaluate an endpoint's captured traffic of the last window: fairness per sensitive attribute, the
+    report in S3 and the metrics in CloudWatch. The ethics monitor image's entry point; configured by
+    AIPLANE_ENDPOINT_NAME, AIPLANE_VARIANT_NAME, AIPLANE_CAPTURE_S3_URI, AIPLANE_MONITOR_SPEC,
+    AIPLANE_REPORT_S3_URI (optional) and AWS_REGION.
+
+    Exit 0 evaluated (ok, insufficient data or breach: the metrics tell), 1 AWS refused or unreachable,
+    2 bad configuration.
+    """
+    from aiplane.commands import ethics_evaluate as command
+
+    _run(command.run, window_end_text=window_end, captures=captures, dry_run=dry_run)
+
+
+@ethics.command()
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.")
+@click.option("--endpoint", required=True, metavar="NAME", help="The ModelEndpoint whose thresholds apply.")
+@click.option(
+    "--data", required=True, type=click.Path(dir_okay=False), metavar="FILE", help="Evaluation set (CSV or Parquet)."
+)
+@click.option("--prediction-column", default="prediction", show_default=True, help="Column of the predictions.")
+@click.option("--label-column", default="label", show_default=True, help="Column of the true labels.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, sarif for code scanning, markdown for PRs.",
+)
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Where a passing report goes (default: ethics-reports/ in the project).",
+)
+@click.option(
+    "--spec",
+    "spec_file",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="The monitor's spec (YAML/JSON) instead of the endpoint's ethicsMonitor.",
+)
+@click.option("--image", metavar="URI", help="The candidate's image (default: the endpoint's).")
+@click.option("--model-data-url", metavar="S3URI", help="The candidate's model artifacts (default: the endpoint's).")
+def gate(
+    env: str,
+    endpoint: str,
+    data: str,
+    prediction_column: str,
+    label_column: str,
+    fmt: str,
+    report_dir: str | None,
+    spec_file: str | None,
+    image: str | None,
+    model_data_url: str | None,
+) -> None:
+    """Judge a candidate model's predictions on an evaluation set against the endpoint's fairness thresholds
+    before deployment. Fails closed: a point estimate beyond a critical bound fails, and so does a group below
+    minGroupSize. A pass writes ethics-reports/<env>/<endpoint>/<sha256 of image and model>.json.
+
+    Exit 0 passes, 1 breach or insufficient data, 2 bad input.
+    """
+    from aiplane.commands import ethics_gate as command
+
+    _run(
+        command.run,
+        env=env,
+        endpoint=endpoint,
+        data=data,
+        prediction_column=prediction_column,
+        label_column=label_column,
+        fmt=fmt,
+        report_dir=report_dir,
+        spec_file=spec_file,
+        image=image,
+        model_data_url=model_data_url,
+    )
+
+
 if __name__ == "__main__":
     main()

@@ -67,11 +67,13 @@ def as_json(violations: Sequence[Violation], invalid: Sequence[ValidationFinding
     )
 
 
-def as_markdown(violations: Sequence[Violation], invalid: Sequence[ValidationFinding]) -> str:
+def as_markdown(
+    violations: Sequence[Violation], invalid: Sequence[ValidationFinding], title: str = "aiplane check"
+) -> str:
     s = summary(violations, invalid)
     status = "❌ blocked" if s["mandatory"] or s["invalid"] else "✅ passes"
     lines = [
-        f"### aiplane check: {status}",
+        f"### {title}: {status}",
         "",
         f"{s['mandatory']} mandatory violations, {s['advisory']} advisories, {s['invalid']} invalid objects",
         "",
