@@ -56,6 +56,24 @@ def test_service_quota_needs_its_value(reg: SchemaRegistry) -> None:
     ]
 
 
+def test_a_property_named_by_a_cel_keyword_is_reached_by_its_escaped_name(reg: SchemaRegistry) -> None:
+    """Kubernetes escapes such properties (`namespace` → `__namespace__`): the provider's rule
+    `has(self.forProvider.__namespace__)` holds when forProvider.namespace is set, and only then."""
+    association: dict[str, Any] = {
+        "apiVersion": "eks.aws.m.upbound.io/v1beta1",
+        "kind": "PodIdentityAssociation",
+        "metadata": {"name": "monitor", "namespace": "ai-dev"},
+        "spec": {"forProvider": {"region": "us-east-1", "clusterName": "ai-dev", "namespace": "ai-dev",
+                                 "serviceAccount": "sentiment-ethics-monitor",
+                                 "roleArn": "arn:aws:iam::111122223333:role/monitor"}},
+    }
+    assert validate_object(association, reg) == []
+    del association["spec"]["forProvider"]["namespace"]
+    assert failing(validate_object(association, reg)) == [
+        ("spec", "spec.forProvider.namespace is a required parameter")
+    ]
+
+
 def test_package_reference_must_be_fully_qualified(reg: SchemaRegistry) -> None:
     fn = fixture("packages.yaml", 0)
     fn["spec"]["package"] = "function-patch-and-transform:v0.10.8"

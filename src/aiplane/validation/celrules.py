@@ -263,6 +263,27 @@ def check_rules(
             path.pop()
 
 
+# CEL reserved words: a schema property with one of these names is reached in a rule as `__<name>__`
+# (k8s.io/apiextensions-apiserver pkg/apiserver/schema/cel/model/escaping.go), e.g. the provider's
+# `has(self.forProvider.__namespace__)`.
+_CEL_RESERVED = frozenset(
+    {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
+     "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
+)
+
+
+def _escaped(value: Any) -> Any:
+    """The value with each property named by a CEL reserved word also reachable by its escaped name."""
+    if isinstance(value, dict):
+        out = {k: _escaped(v) for k, v in value.items()}
+        for key in [k for k in value if k in _CEL_RESERVED]:
+            out.setdefault(f"__{key}__", out[key])
+        return out
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def _evaluate(
     plan: RulePlan, value: Any, path: tuple[str | int, ...], out: list[Outcome], budget: list[int]
 ) -> None:
@@ -314,9 +335,13 @@ def _evaluate(
             continue
         budget[0] -= cost
         try:
-            if context is None:
-                context = cel.Context(variables={"self": value}, functions=plan.functions)
-            result = compiled.program.execute(context)
+            if "__" in rule.rule:  # names an escaped property: evaluate on the escaped value
+                result = compiled.program.execute(
+                    cel.Context(variables={"self": _escaped(value)}, functions=plan.functions))
+            else:
+                if context is None:
+                    context = cel.Context(variables={"self": value}, functions=plan.functions)
+                result = compiled.program.execute(context)
         except Exception as err:  # any evaluation failure is reported, never counted as a pass
             out.append(
                 (
