@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: venv synth test lint bench clean conformance conformance-tools function-package
+.PHONY: venv synth test lint bench clean conformance conformance-tools function-package monitor-image
 
 venv: $(STAMP)
 
@@ -44,6 +44,13 @@ function-package: $(STAMP)
 	docker build -f function/Dockerfile -t function-aiplane-runtime:v$(VERSION) .
 	crossplane xpkg build -f function/package --embed-runtime-image=function-aiplane-runtime:v$(VERSION) -o .tools/function-aiplane-v$(VERSION).xpkg
 	crossplane xpkg push -f .tools/function-aiplane-v$(VERSION).xpkg $(FUNCTION_PACKAGE):v$(VERSION)
+
+# The ethics monitor's image, pushed where [tool.aiplane] ethics-monitor-image points (what the composed
+# CronJob runs). Needs Docker; not run by CI. See docs/ethics.md.
+MONITOR_IMAGE = $(shell $(BIN)/python -c 'from aiplane.project import load_settings; print(load_settings().ethics_monitor_image)')
+monitor-image: $(STAMP)
+	docker build -f images/ethics-monitor/Dockerfile -t $(MONITOR_IMAGE) .
+	docker push $(MONITOR_IMAGE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engines.py

@@ -2,8 +2,10 @@
 
 Composes an execution role scoped to the model data and the capture bucket, the Model, an
 EndpointConfiguration with data capture (input and output) to the capture bucket, the Endpoint, and
-the ethics monitor: a ConfigMap with thresholds and sensitive attributes, a CronJob evaluating the
-captured data on schedule, and a CloudWatch alarm on the monitor's breach metric.
+the ethics monitor (docs/ethics.md): a ConfigMap with the evaluator's configuration, a CronJob running the
+ethics-monitor image on schedule as a service account that EKS Pod Identity binds to a least-privilege role,
+and warning and critical CloudWatch alarms on the breach metric the evaluator publishes (aiplane.ethics.metrics,
+the one definition of its names), combined so that one incident pages once.
 
 Every Endpoint is deployed blue/green with auto-rollback on three alarms with fixed names: invocation 5xx
 errors and p99 model latency of the production variant (one-minute datapoints, so they decide within the
@@ -15,6 +17,7 @@ place), so it never depends on the spec; the thresholds and the bake window are 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aiplane.authoring.composing import CompositionContext
@@ -33,8 +36,31 @@ from aiplane.authoring.pt import (
     to_xr,
     trim_prefix,
 )
+from aiplane.ethics.job import (
+    CAPTURE_S3_URI,
+    DEFAULT_REPORT_PREFIX,
+    ENDPOINT_NAME,
+    MONITOR_SPEC,
+    REGION,
+    REPORT_S3_URI,
+    TMP_VOLUME_MOUNT,
+    VARIANT_NAME,
+)
+from aiplane.ethics.metrics import (
+    CRITICAL,
+    FAIRNESS_BREACH,
+    NAMESPACE,
+    ROLLBACK_REQUESTED,
+    SEVERITY,
+    WARNING,
+    Severity,
+)
+from aiplane.ethics.metrics import ENDPOINT as ENDPOINT_DIMENSION
+from aiplane.ethics.metrics import VARIANT as VARIANT_DIMENSION
 from aiplane.function.modelendpoint import (
     ENDPOINT,
+    FAIRNESS_DATAPOINTS,
+    FAIRNESS_EVALUATION_PERIODS,
     KIND,
     ROLLBACK_ALARM_DATAPOINTS,
     ROLLBACK_ALARM_EVALUATION_PERIODS,
@@ -43,12 +69,8 @@ from aiplane.function.modelendpoint import (
 
 DEFAULT_VARIANT = "sagemaker"
 SAGEMAKER = "sagemaker.aws.m.upbound.io/v1beta1"
-# The metric the ethics monitor publishes: 1 per evaluation that breaches a threshold, else 0.
-MONITOR_NAMESPACE = "aiplane/EthicsMonitor"
-MONITOR_METRIC = "FairnessThresholdBreached"
-# 1 when an evaluation breaches a threshold and the endpoint's action is rollback; the monitor publishes it
-# under no other action, so the rollback alarm on it stays OK (missing data is not breaching).
-MONITOR_ROLLBACK_METRIC = "RollbackRequested"
+# Where the monitor writes its reports in the capture bucket: `reports/<endpoint>/...` (aiplane.ethics.job).
+REPORTS_PREFIX = DEFAULT_REPORT_PREFIX
 # The production variant keeps one name across deployments: the rollback alarms' dimension.
 PRODUCTION_VARIANT = "primary"
 # SageMaker endpoint invocation metrics (Amazon SageMaker AI Developer Guide, "Amazon SageMaker AI metrics
@@ -155,6 +177,21 @@ def describe_alarms_policy_fmt(endpoint_fmt: str) -> str:
     )
 
 
+# EKS Pod Identity: the pods.eks.amazonaws.com principal assumes the role and tags the session (EKS User
+# Guide, "Create an IAM role for a Pod Identity association").
+POD_IDENTITY_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    },
+    sort_keys=True,
+)
 RUNTIME_POLICY_FMT = json.dumps(
     {
         "Version": "2012-10-17",
@@ -417,23 +454,33 @@ def rollback_alarms(ctx: CompositionContext) -> list[ComposedResource]:
             ctx,
             "fairness-rollback",
             {
-                "namespace": MONITOR_NAMESPACE,
-                "metricName": MONITOR_ROLLBACK_METRIC,
-                "statistic": "Maximum",
+                "namespace": NAMESPACE,
+                "metricName": ROLLBACK_REQUESTED.name,
+                "statistic": ROLLBACK_REQUESTED.statistic,
+                "dimensions": {VARIANT_DIMENSION: PRODUCTION_VARIANT},
                 "threshold": 0,
                 # The monitor's datapoint arrives once per run: ALARM on the first breach.
                 "evaluationPeriods": 1,
                 "datapointsToAlarm": 1,
                 "alarmDescription": "aiplane ethics monitor: a fairness breach under action rollback; rolls a deployment back",
             },
-            combine_from_xr(fmt, paths, "spec.forProvider.dimensions[Endpoint]"),
+            combine_from_xr(fmt, paths, f"spec.forProvider.dimensions[{ENDPOINT_DIMENSION}]"),
         ),
     ]
 
 
+def _policy(statements: list[dict[str, Any]], fields: dict[str, str]) -> tuple[str, list[str]]:
+    """An IAM policy document as a P&T Format string and the XR paths of its placeholders, in the order they
+    appear: each `{marker}` in the statements (the keys of `fields`) becomes `%s`. Keys are sorted, so the
+    order is the document's, whatever order the statements were written in."""
+    text = json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+    order = re.findall(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", text)
+    return re.sub(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", "%s", text), [fields[m] for m in order]
+
+
 def monitor_config(ctx: CompositionContext) -> ComposedResource:
-    """Thresholds and attributes the monitor reads (one key each, so the CronJob maps them to env vars)."""
-    thresholds = "spec.ethicsMonitor.thresholds"
+    """The evaluator's whole configuration, as the environment variables it reads (aiplane.ethics.job),
+    which the CronJob takes with envFrom."""
     fmt, paths = endpoint_name(ctx)
     return ctx.kubernetes_resource(
         "ethics-monitor-config",
@@ -443,35 +490,32 @@ def monitor_config(ctx: CompositionContext) -> ComposedResource:
             "metadata": {
                 "labels": {**ctx.part_labels("ethics-monitor"), "app.kubernetes.io/name": "ethics-monitor"}
             },
-            "data": {"metric-namespace": MONITOR_NAMESPACE, "metric-name": MONITOR_METRIC},
+            "data": {VARIANT_NAME: PRODUCTION_VARIANT},
         },
         combine_from_xr("%s-ethics-monitor", ["metadata.name"], "metadata.name"),
-        combine_from_xr(fmt, paths, "data[endpoint-name]"),
+        combine_from_xr(fmt, paths, f"data[{ENDPOINT_NAME}]"),
         combine_from_xr(
-            "s3://%s/%s", ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"], "data[capture-s3-uri]"
-        ),
-        from_xr("spec.ethicsMonitor.sensitiveAttributes", "data[sensitive-attributes]", to_json()),
-        from_xr(
-            f"{thresholds}.demographicParityDifference",
-            "data[demographic-parity-difference]",
-            convert("string"),
+            "s3://%s/%s", ["spec.bucketRef.bucketName", "spec.dataCapture.prefix"], f"data[{CAPTURE_S3_URI}]"
         ),
         from_xr(
-            f"{thresholds}.equalizedOddsDifference", "data[equalized-odds-difference]", convert("string")
+            "spec.bucketRef.bucketName",
+            f"data[{REPORT_S3_URI}]",
+            string_format(f"s3://%s/{REPORTS_PREFIX}"),
         ),
-        from_xr(f"{thresholds}.disparateImpactRatio", "data[disparate-impact-ratio]", convert("string")),
-        from_xr("spec.ethicsMonitor.action", "data[action]"),
-        from_xr("spec.region", "data[aws-region]"),
+        from_xr("spec.ethicsMonitor", f"data[{MONITOR_SPEC}]", to_json(), required=True),
+        from_xr("spec.region", f"data[{REGION}]"),
     )
 
 
 def monitor_cronjob(ctx: CompositionContext) -> ComposedResource:
-    """Evaluates the captured inference data on schedule and publishes the breach metric."""
+    """Runs the evaluator on schedule: the image's entry point with no arguments, configured by the
+    ConfigMap, as the service account Pod Identity binds to the monitor's role; read-only root filesystem
+    with a writable /tmp."""
     container = {
         "name": "ethics-monitor",
         "image": ctx.settings.ethics_monitor_image,
-        "args": ["evaluate"],
         "envFrom": [{"configMapRef": {}}],
+        "volumeMounts": [{"name": "tmp", "mountPath": TMP_VOLUME_MOUNT}],
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -495,13 +539,13 @@ def monitor_cronjob(ctx: CompositionContext) -> ComposedResource:
                 "failedJobsHistoryLimit": 3,
                 "jobTemplate": {
                     "spec": {
+                        # Exit 1 is AWS refusing or unreachable: worth a retry; a breach exits 0.
                         "backoffLimit": 2,
                         "template": {
                             "spec": {
-                                # serviceAccountName is patched: Pod Identity (or IRSA) on the composed service account
-                                # grants read access to the captures.
                                 "restartPolicy": "Never",
                                 "containers": [container],
+                                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
                             }
                         },
                     }
@@ -528,7 +572,7 @@ def monitor_cronjob(ctx: CompositionContext) -> ComposedResource:
 
 
 def monitor_service_account(ctx: CompositionContext) -> ComposedResource:
-    """The identity the monitor runs as; associate it with an IAM role that reads the capture bucket."""
+    """The identity the monitor runs as; the Pod Identity association binds it to the monitor's role."""
     return ctx.kubernetes_resource(
         "ethics-monitor-sa",
         {
@@ -542,37 +586,153 @@ def monitor_service_account(ctx: CompositionContext) -> ComposedResource:
     )
 
 
-def monitor_alarm(ctx: CompositionContext) -> ComposedResource:
+def monitor_role(ctx: CompositionContext) -> ComposedResource:
+    """The monitor's least privilege: list and read the endpoint's captures (and its ground truth, when the
+    spec names a prefix: function-aiplane drops that policy otherwise), write its reports, the capture
+    bucket's key only through S3, publish metrics only in the monitor's namespace."""
+    fmt, paths = endpoint_name(ctx)
+    endpoint = fmt.replace("%s", "{env}", 1).replace("%s", "{name}", 1)
+    fields = {"bucket": "spec.bucketRef.bucketName", "prefix": "spec.dataCapture.prefix",
+              "env": paths[0], "name": paths[1], "truth": "spec.ethicsMonitor.groundTruth.prefix",
+              "region": "spec.region"}
+
+    def read(sid: str, prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"Sid": f"List{sid}", "Effect": "Allow", "Action": ["s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::{bucket}"], "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*"]}}},
+            {"Sid": f"Read{sid}", "Effect": "Allow", "Action": ["s3:GetObject"],
+             "Resource": [f"arn:aws:s3:::{{bucket}}/{prefix}/*"]},
+        ]
+
+    captures = _policy(read("Captures", "{prefix}/" + endpoint), fields)
+    truth = _policy(read("GroundTruth", "{truth}"), fields)
+    reports = _policy(
+        [{"Sid": "WriteReports", "Effect": "Allow", "Action": ["s3:PutObject"],
+          "Resource": [f"arn:aws:s3:::{{bucket}}/{REPORTS_PREFIX}/{endpoint}/*"]}],
+        fields,
+    )
+    # ModelBuckets are SSE-KMS with S3 Bucket Keys: S3 asks KMS with the context aws:s3:arn = the bucket's ARN
+    # (S3 User Guide, SSE-KMS "Encryption context"), as for the endpoint's execution role above.
+    bucket_key = _policy(
+        [{"Sid": "CaptureBucketKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+          "Resource": ["*"], "Condition": {"StringEquals": {
+              "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::{bucket}",
+              "kms:ViaService": "s3.{region}.amazonaws.com"}}}],
+        fields,
+    )
+    # PutMetricData has no resource; the cloudwatch:namespace condition key limits it (CloudWatch User Guide,
+    # "Using condition keys to limit access to CloudWatch namespaces").
+    metrics_policy = json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Sid": "PublishMonitorMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
+             "Resource": ["*"], "Condition": {"StringEquals": {"cloudwatch:namespace": NAMESPACE}}}]},
+        sort_keys=True,
+    )
+    return ctx.aws_resource(
+        "ethics-monitor-role",
+        managed_resource(
+            "iam.aws.m.upbound.io/v1beta1",
+            "Role",
+            {
+                "assumeRolePolicy": POD_IDENTITY_TRUST,
+                "inlinePolicy": [
+                    {"name": "read-captures"},
+                    {"name": "read-ground-truth"},
+                    {"name": "write-reports"},
+                    {"name": "capture-bucket-key"},
+                    {"name": "publish-metrics", "policy": metrics_policy},
+                ],
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("ethics-monitor-role"),
+        ),
+        combine_from_xr(captures[0], captures[1], "spec.forProvider.inlinePolicy[0].policy"),
+        # Optional: without a ground-truth prefix the policy stays unfilled, and function-aiplane drops it.
+        combine_from_xr(truth[0], truth[1], "spec.forProvider.inlinePolicy[1].policy", required=False),
+        combine_from_xr(reports[0], reports[1], "spec.forProvider.inlinePolicy[2].policy"),
+        combine_from_xr(bucket_key[0], bucket_key[1], "spec.forProvider.inlinePolicy[3].policy"),
+        regional=False,
+    )
+
+
+def monitor_pod_identity(ctx: CompositionContext) -> ComposedResource:
+    """Binds the monitor's service account, in the XR's namespace on the environment's cluster, to its role
+    (EKS Pod Identity; the cluster needs the eks-pod-identity-agent add-on, which the foundation stack
+    installs)."""
+    return ctx.aws_resource(
+        "ethics-monitor-identity",
+        managed_resource(
+            "eks.aws.m.upbound.io/v1beta1",
+            "PodIdentityAssociation",
+            {"roleArnSelector": ctx.sibling("ethics-monitor-role"), "tags": ctx.aws_tags()},
+            labels=ctx.part_labels("ethics-monitor-identity"),
+        ),
+        from_xr("spec.clusterName", "spec.forProvider.clusterName", required=True),
+        from_xr("metadata.namespace", "spec.forProvider.namespace", required=True),
+        combine_from_xr("%s-ethics-monitor", ["metadata.name"], "spec.forProvider.serviceAccount"),
+    )
+
+
+def _fairness_alarm(ctx: CompositionContext, severity: Severity, *patches: dict[str, Any]) -> ComposedResource:
+    """FairnessBreach of one severity, M of N (function-aiplane sizes the period to the schedule's longest gap:
+    one datapoint per run): one breaching run does not alarm, two of the last three do. Missing data (no run,
+    or insufficient data, which publishes no breach datapoint) is not breaching, and notifies nobody."""
     fmt, paths = endpoint_name(ctx)
     return ctx.aws_resource(
-        "ethics-alarm",
+        f"fairness-{severity}",
         managed_resource(
             "cloudwatch.aws.m.upbound.io/v1beta1",
             "MetricAlarm",
             {
-                "namespace": MONITOR_NAMESPACE,
-                "metricName": MONITOR_METRIC,
-                "statistic": "Maximum",
+                "namespace": NAMESPACE,
+                "metricName": FAIRNESS_BREACH.name,
+                "statistic": FAIRNESS_BREACH.statistic,
+                "dimensions": {VARIANT_DIMENSION: PRODUCTION_VARIANT, SEVERITY: severity},
                 "period": 3600,
-                "evaluationPeriods": 1,
+                "evaluationPeriods": FAIRNESS_EVALUATION_PERIODS,
+                "datapointsToAlarm": FAIRNESS_DATAPOINTS,
                 "threshold": 0,
                 "comparisonOperator": "GreaterThanThreshold",
-                # No data means the monitor did not run: INSUFFICIENT_DATA notifies the alert target
-                # (insufficientDataActions) without firing alarmActions, so a silent monitor is reported
-                # but never rolls an endpoint back by itself.
-                "treatMissingData": "missing",
-                "alarmDescription": "aiplane ethics monitor: fairness threshold breached",
+                "treatMissingData": "notBreaching",
+                "alarmDescription": f"aiplane ethics monitor: {severity} fairness bounds breached",
                 "tags": ctx.aws_tags(),
             },
-            labels=ctx.part_labels("ethics-alarm"),
+            labels=ctx.part_labels(f"fairness-{severity}"),
         ),
-        ctx.external_name(f"{fmt}-fairness", *paths),
-        combine_from_xr(fmt, paths, "spec.forProvider.dimensions[Endpoint]"),
-        from_xr("spec.ethicsMonitor.alertTarget", "spec.forProvider.alarmActions[0]", required=True),
-        from_xr(
-            "spec.ethicsMonitor.alertTarget", "spec.forProvider.insufficientDataActions[0]", required=True
-        ),
+        ctx.external_name(f"{fmt}-fairness-{severity}", *paths),
+        combine_from_xr(fmt, paths, f"spec.forProvider.dimensions[{ENDPOINT_DIMENSION}]"),
+        *patches,
     )
+
+
+def monitor_alarms(ctx: CompositionContext) -> list[ComposedResource]:
+    """Critical pages alertTarget; warning notifies warningTarget only while critical is not in ALARM
+    (a CompositeAlarm), so one incident pages once."""
+    fmt, paths = endpoint_name(ctx)
+    critical = _fairness_alarm(
+        ctx, CRITICAL,
+        from_xr("spec.ethicsMonitor.alertTarget", "spec.forProvider.alarmActions[0]", required=True),
+    )
+    warning = _fairness_alarm(ctx, WARNING)
+    rule = f'ALARM("{fmt}-fairness-{WARNING}") AND NOT ALARM("{fmt}-fairness-{CRITICAL}")'
+    escalation = ctx.aws_resource(
+        "fairness-warning-only",
+        managed_resource(
+            "cloudwatch.aws.m.upbound.io/v1beta1",
+            "CompositeAlarm",
+            {
+                "alarmDescription": "aiplane ethics monitor: warning bounds breached, critical ones not",
+                "tags": ctx.aws_tags(),
+            },
+            labels=ctx.part_labels("fairness-warning-only"),
+        ),
+        ctx.external_name(f"{fmt}-fairness-warning-only", *paths),
+        combine_from_xr(rule, [*paths, *paths], "spec.forProvider.alarmRule"),
+        # warningTarget, else alertTarget: the second patch wins when it applies.
+        from_xr("spec.ethicsMonitor.alertTarget", "spec.forProvider.alarmActions[0]", required=True),
+        from_xr("spec.ethicsMonitor.warningTarget", "spec.forProvider.alarmActions[0]"),
+    )
+    return [critical, warning, escalation]
 
 
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
@@ -584,7 +744,9 @@ def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
         monitor_config(ctx),
         monitor_service_account(ctx),
         monitor_cronjob(ctx),
-        monitor_alarm(ctx),
+        monitor_role(ctx),
+        monitor_pod_identity(ctx),
+        *monitor_alarms(ctx),
         *rollback_alarms(ctx),
     ]
     return [ctx.composition(KIND, DEFAULT_VARIANT, resources)]

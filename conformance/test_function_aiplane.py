@@ -36,6 +36,12 @@ def _agree(rendered: Rendered, case: Case, observed: list[dict[str, Any]] = ()) 
         assert differences(desired_state(r.obj), desired_state(real[r.name])) == [], r.name
     for key, value in ours.status.items():
         assert rendered.xr["status"].get(key) == value, (key, rendered.xr["status"])
+    real_conditions = {c["type"]: c for c in rendered.xr["status"].get("conditions") or []}
+    for condition in ours.conditions:
+        real = real_conditions.get(condition["type"])
+        assert real is not None, (condition, sorted(real_conditions))
+        assert {k: real.get(k) for k in ("status", "reason", "message")} == {
+            k: condition.get(k) for k in ("status", "reason", "message")}, (condition, real)
 
 
 @pytest.mark.parametrize(("capacity", "types"), [("onDemand", ["ON_DEMAND"]), ("spot", ["SPOT"]), ("mixed", ["ON_DEMAND", "SPOT"])])
@@ -252,6 +258,28 @@ def test_a_capacity_change_keeps_the_old_node_groups_until_the_new_ones_are_read
     done = engine.render(xr, comp, xrd, observed=observed)
     _agree(done, case, observed)
     assert groups(done) == [on_demand]
+
+
+def test_the_monitor_reports_whether_it_has_evaluated_and_its_alarms_fit_its_schedule(engine: Engine) -> None:
+    """MonitorReported, a custom XR condition, follows the CronJob's last successful run; the fairness alarms'
+    period is the schedule's longest gap (one datapoint per run), 2 of 3."""
+    case = _case("ModelEndpoint")
+    xr, comp, xrd = case.xr(), case.composition_object(), case.xrd()
+    xr["spec"]["ethicsMonitor"]["schedule"] = "*/30 * * * *"
+    first = engine.render(xr, comp, xrd)
+    _agree(first, case)
+    condition = {c["type"]: c for c in first.xr["status"]["conditions"]}["MonitorReported"]
+    assert (condition["status"], condition["reason"]) == ("False", "NotYetEvaluated")
+    critical = first.by_resource_name()["fairness-critical"]["spec"]["forProvider"]
+    assert (critical["period"], critical["evaluationPeriods"], critical["datapointsToAlarm"]) == (1800, 3, 2)
+    observed = _ready(first)
+    for obj in observed:
+        if obj["kind"] == "CronJob":
+            obj["status"]["lastSuccessfulTime"] = "2026-12-02T03:30:12Z"
+    again = engine.render(xr, comp, xrd, observed=observed)
+    _agree(again, case, observed)
+    condition = {c["type"]: c for c in again.xr["status"]["conditions"]}["MonitorReported"]
+    assert (condition["status"], condition["reason"]) == ("True", "Evaluated")
 
 
 def test_the_function_package_metadata_builds_with_the_real_cli(tmp_path: Path) -> None:

@@ -34,6 +34,8 @@ def from_openapi(schema: Mapping[str, Any]) -> st.SearchStrategy[Any]:
     if "enum" in schema:
         return st.sampled_from(list(schema["enum"]))
     typ = schema.get("type")
+    if schema.get("x-kubernetes-int-or-string"):
+        return st.one_of(st.integers(min_value=-1000, max_value=1000), st.text(min_size=1, max_size=12))
     if typ == "object":
         props = schema.get("properties") or {}
         if not props:

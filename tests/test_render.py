@@ -106,8 +106,11 @@ def test_transforms_of_the_real_compositions(prod: Prod) -> None:
     out = rendered(prod, xr(prod, "ModelEndpoint", "fraud-scoring"))
     config = out["ethics-monitor-config"].obj
     assert config["metadata"]["name"] == "fraud-scoring-ethics-monitor"
-    assert json.loads(config["data"]["sensitive-attributes"]) == ["age_band", "gender", "postcode_region"]
-    assert config["data"]["demographic-parity-difference"] == "0.08"  # convert float64 → string
+    # ToJson of the whole spec.ethicsMonitor: what the evaluator reads (AIPLANE_MONITOR_SPEC).
+    monitor = json.loads(config["data"]["AIPLANE_MONITOR_SPEC"])
+    assert [a["name"] for a in monitor["sensitiveAttributes"]] == ["age_band", "gender", "postcode_region"]
+    assert monitor["thresholds"]["critical"]["demographicParityDifference"] == 0.08
+    assert config["data"]["AIPLANE_CAPTURE_S3_URI"] == "s3://prod-captures-777788889999/fraud-scoring"
     assert out["ethics-monitor"].obj["spec"]["suspend"] is False  # convert bool → string, then map
     # TrimPrefix then Format into a JSON policy document.
     policy = json.loads(out["execution-role"].for_provider["inlinePolicy"][0]["policy"])

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from aiplane.authoring.api import (
     CommonSpec,
-    FairnessThresholds,
     HourlyCost,
     PlatformAPI,
     PrinterColumn,
     QuotaAmount,
     Spec,
+    immutable,
 )
 from aiplane.authoring.formats import (
     ECR_IMAGE_REPOSITORY,
@@ -26,31 +26,22 @@ from aiplane.authoring.formats import (
 from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
+from aiplane.ethics.spec import EthicsMonitorSpec
 from aiplane.function.modelendpoint import ROLLBACK_ALARM_EVALUATION_PERIODS, ROLLBACK_ALARM_PERIOD_SECONDS
 
 # An object, not a bucket: the model artifact (and the role's grants are cut out of it).
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$"
-SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 # Five-field cron (minute hour day-of-month month day-of-week), as Kubernetes CronJob takes it; CronSchedule
 # checks each field's syntax and range.
 CRON_PATTERN = r"^(\S+\s+){4}\S+$"
 
 
-class EthicsMonitor(Spec):
-    """Scheduled fairness evaluation of the endpoint's captured data, with an alarm on breach."""
+class EthicsMonitor(EthicsMonitorSpec):
+    """Scheduled fairness evaluation of the endpoint's captured traffic (aiplane ethics evaluate, in the
+    ethics-monitor image), with warning and critical alarms on a proven breach."""
 
-    enabled: bool = True
-    """Run the monitor (the ethics-monitor-attached guardrail requires it)."""
-    sensitiveAttributes: list[str] = Field(min_length=1)
-    """Request fields holding the protected attributes the metrics are computed over."""
-    thresholds: FairnessThresholds
-    """Bounds (the environment's defaults fill what the endpoint leaves out)."""
     schedule: CronSchedule = Field(default="0 * * * *", pattern=CRON_PATTERN)
-    """Cron schedule of the evaluation."""
-    action: Literal["alert", "rollback", "block-promotion"] = "alert"
-    """On breach: alert, roll the endpoint back (SageMaker auto-rollback on the alarm) or block promotion."""
-    alertTarget: str = Field(pattern=SNS_ARN_PATTERN)
-    """SNS topic ARN the breach alarm notifies."""
+    """Cron schedule of the evaluation (five fields, as a Kubernetes CronJob takes it)."""
 
 
 def _ecr_image(value: str) -> str:
@@ -120,6 +111,11 @@ class ModelEndpointSpec(CommonSpec):
     """Capture settings (capture is always on: the monitor needs it)."""
     ethicsMonitor: EthicsMonitor
     """The fairness monitor attached to this endpoint."""
+    clusterName: str = Field(
+        min_length=1, max_length=100, json_schema_extra=immutable("the monitor's Pod Identity association names it")
+    )
+    """EKS cluster the ethics monitor's CronJob runs in (its Pod Identity association); aiplane synth fills it
+    from the environment's clusterName."""
     rollout: RolloutPolicy = Field(default_factory=RolloutPolicy, json_schema_extra={"default": {}})
     """Deployment of a new model or serving configuration: bake window and rollback alarm thresholds."""
 
@@ -178,16 +174,25 @@ def quota_demand(spec: ModelEndpointSpec, catalog: Catalog) -> list[QuotaAmount]
 
 
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:
-    """Fill thresholds from the environment's ethics defaults and resolve the capture bucket."""
+    """Fill thresholds from the environment's ethics defaults (per severity), the monitor's cluster from the
+    environment's, and resolve the capture bucket."""
+    item.setdefault("clusterName", env.clusterName)
     monitor = item.get("ethicsMonitor")
     if isinstance(monitor, dict) and env.ethics is not None:
         thresholds = monitor.get("thresholds")
-        defaults = env.ethics.thresholds.model_dump()
+        defaults = env.ethics.thresholds.model_dump(exclude_none=True)
         # Only a missing value takes the defaults; a value of the wrong type stays, for the model to refuse.
         if thresholds is None:
             monitor["thresholds"] = defaults
         elif isinstance(thresholds, dict):
-            monitor["thresholds"] = {**defaults, **thresholds}
+            merged = dict(thresholds)
+            for severity, bounds in defaults.items():
+                own = thresholds.get(severity)
+                if own is None:
+                    merged[severity] = bounds
+                elif isinstance(own, dict):
+                    merged[severity] = {**bounds, **own}
+            monitor["thresholds"] = merged
     ref = item.get("bucketRef")
     if isinstance(ref, dict) and "name" in ref:
         bucket = env.find_item("buckets", ref["name"])
@@ -227,6 +232,8 @@ API = PlatformAPI(
         PrinterColumn("INSTANCE", ".spec.instanceType"),
         PrinterColumn("COUNT", ".spec.instanceCount", "integer"),
         PrinterColumn("ACTION", ".spec.ethicsMonitor.action"),
+        # function-aiplane's condition: Evaluated, NotYetEvaluated or Disabled.
+        PrinterColumn("MONITOR", ".status.conditions[?(@.type=='MonitorReported')].reason"),
         PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour"),
     ),
     complete=complete,

@@ -57,6 +57,14 @@ MR_PERMISSIONS: dict[tuple[str, str], MRPermissions] = {
         passes_role_to=("eks.amazonaws.com",),
         service_linked_roles=("eks-nodegroup.amazonaws.com",),
     ),
+    # The ethics monitor's binding: EKS checks that the caller may pass the role to Pod Identity (EKS User
+    # Guide, "Assign an IAM role to a Kubernetes service account": iam:PassRole; iam:GetRole comes with Role).
+    ("eks", "PodIdentityAssociation"): MRPermissions(
+        ("eks:CreatePodIdentityAssociation", "eks:DescribePodIdentityAssociation",
+         "eks:UpdatePodIdentityAssociation", "eks:DeletePodIdentityAssociation", "eks:ListPodIdentityAssociations",
+         *_TAGGING["eks"]),
+        passes_role_to=("pods.eks.amazonaws.com",),
+    ),
     ("iam", "Role"): MRPermissions(
         ("iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRole",
          "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags", "iam:ListAttachedRolePolicies",
@@ -105,6 +113,10 @@ MR_PERMISSIONS: dict[tuple[str, str], MRPermissions] = {
     ),
     ("cloudwatch", "MetricAlarm"): MRPermissions(
         ("cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
+         *_TAGGING["cloudwatch"]),
+    ),
+    ("cloudwatch", "CompositeAlarm"): MRPermissions(
+        ("cloudwatch:PutCompositeAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
          *_TAGGING["cloudwatch"]),
     ),
     ("servicequotas", "ServiceQuota"): MRPermissions(

@@ -22,9 +22,11 @@ from aiplane.crossplane.render import select_composition, settle
 ENV = "e" * (ENVIRONMENT_NAME_MAX - 2) + "-x"
 LONGEST = {"nodePools": 28, "buckets": 29, "endpoints": 37}
 # AWS name limits of the external names the Compositions derive (EKS CreateNodegroup, S3 bucket naming
-# rules, SageMaker CreateEndpoint/EndpointConfig/Model, IAM CreateRole, CloudWatch PutMetricAlarm).
+# rules, SageMaker CreateEndpoint/EndpointConfig/Model, IAM CreateRole, CloudWatch PutMetricAlarm and PutCompositeAlarm).
 EXTERNAL_NAME_LIMITS = {"NodeGroup": 63, "Bucket": 63, "Endpoint": 63, "EndpointConfiguration": 63,
                         "Model": 63, "Role": 64, "MetricAlarm": 255,
+                        # PutCompositeAlarm AlarmName: 1–255 (Amazon CloudWatch API Reference).
+                        "CompositeAlarm": 255,
                         # `<service_code>/<quota_code>`: 1–63 and 1–128 characters (terraform-provider-aws
                         # servicequotas/service_quota.go ValidateFunc).
                         "ServiceQuota": 63 + 1 + 128}

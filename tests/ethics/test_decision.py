@@ -30,6 +30,7 @@ from aiplane.ethics.metrics import (
     FAIRNESS_BREACH,
     INSUFFICIENT_DATA,
     NAMESPACE,
+    ROLLBACK_REQUESTED,
 )
 from aiplane.ethics.monitor import evaluate, report
 from aiplane.ethics.report import metric_data
@@ -211,3 +212,16 @@ def test_with_a_label_delay_equalized_odds_judges_the_earlier_window(tmp_path: P
     gender = {m["name"]: m["value"] for m in document["attributes"][0]["metrics"]}
     assert gender["demographicParityDifference"] == 0.0
     assert gender["equalizedOddsDifference"] == pytest.approx(4 / 21, abs=1e-6)
+
+
+def test_only_a_rollback_monitor_publishes_the_rollback_request_and_it_is_the_critical_breach(tmp_path: Path) -> None:
+    """The Endpoint's rollback alarm list is fixed; the action decides whether its fairness alarm has data."""
+    run, _document, data = run_over(tmp_path, {"F": 300, "M": 300}, {"F": 2, "M": 8})
+    end = datetime(2025, 3, 1, 14, 0, tzinfo=UTC)
+    assert [d for d in data if d["MetricName"] == ROLLBACK_REQUESTED.name] == []
+    with_rollback = metric_data(run.verdict, ENDPOINT, VARIANT, run.records.rows, end, rollback=True)
+    [request] = [d for d in with_rollback if d["MetricName"] == ROLLBACK_REQUESTED.name]
+    [critical] = [d for d in with_rollback if d["MetricName"] == FAIRNESS_BREACH.name
+                  and {"Name": "Severity", "Value": "critical"} in d["Dimensions"]]
+    assert request["Value"] == critical["Value"] == 1.0
+    assert {x["Name"] for x in request["Dimensions"]} == set(ROLLBACK_REQUESTED.dimensions)

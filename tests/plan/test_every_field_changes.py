@@ -94,11 +94,38 @@ CHANGES: dict[str, dict[str, dict[str, Any]]] = {
         "dataCapture.samplingPercent": {"dataCapture.samplingPercent": 50},
         "dataCapture.prefix": {"dataCapture.prefix": "chat-assistant-v2"},
         "ethicsMonitor.enabled": {"ethicsMonitor.enabled": False},
-        "ethicsMonitor.sensitiveAttributes": {"ethicsMonitor.sensitiveAttributes": ["language"]},
-        "ethicsMonitor.thresholds.demographicParityDifference": {
-            "ethicsMonitor.thresholds.demographicParityDifference": 0.04},
-        "ethicsMonitor.thresholds.equalizedOddsDifference": {"ethicsMonitor.thresholds.equalizedOddsDifference": 0.05},
-        "ethicsMonitor.thresholds.disparateImpactRatio": {"ethicsMonitor.thresholds.disparateImpactRatio": 0.9},
+        "ethicsMonitor.sensitiveAttributes": {"ethicsMonitor.sensitiveAttributes": [
+            {"name": "language", "jsonPath": "metadata.language"}]},
+        "ethicsMonitor.prediction.csvColumn": {"ethicsMonitor.prediction.jsonPath": None,
+                                               "ethicsMonitor.prediction.csvColumn": 0},
+        "ethicsMonitor.prediction.jsonPath": {"ethicsMonitor.prediction.jsonPath": "moderation.flagged"},
+        "ethicsMonitor.prediction.source": {"ethicsMonitor.prediction.source": "input"},
+        "ethicsMonitor.prediction.scoreThreshold": {"ethicsMonitor.prediction.jsonPath": "score",
+                                                    "ethicsMonitor.prediction.scoreThreshold": 0.7},
+        "ethicsMonitor.prediction.positiveLabel": {"ethicsMonitor.prediction.positiveLabel": "yes"},
+        "ethicsMonitor.groundTruth.prefix": {"ethicsMonitor.groundTruth.prefix": "ground-truth/chat"},
+        "ethicsMonitor.groundTruth.jsonPath": {"ethicsMonitor.groundTruth.prefix": "ground-truth/chat",
+                                               "ethicsMonitor.groundTruth.jsonPath": "label"},
+        "ethicsMonitor.groundTruth.labelDelayMinutes": {"ethicsMonitor.groundTruth.prefix": "ground-truth/chat",
+                                                        "ethicsMonitor.groundTruth.labelDelayMinutes": 720},
+        "ethicsMonitor.thresholds.critical.demographicParityDifference": {
+            "ethicsMonitor.thresholds.critical.demographicParityDifference": 0.045},
+        "ethicsMonitor.thresholds.critical.demographicParityRatio": {
+            "ethicsMonitor.thresholds.critical.demographicParityRatio": 0.82},
+        "ethicsMonitor.thresholds.critical.equalizedOddsDifference": {
+            "ethicsMonitor.thresholds.critical.equalizedOddsDifference": 0.09},
+        "ethicsMonitor.thresholds.warning.demographicParityDifference": {
+            "ethicsMonitor.thresholds.warning.demographicParityDifference": 0.03},
+        "ethicsMonitor.thresholds.warning.demographicParityRatio": {
+            "ethicsMonitor.thresholds.warning.demographicParityRatio": 0.9},
+        "ethicsMonitor.thresholds.warning.equalizedOddsDifference": {
+            "ethicsMonitor.thresholds.warning.equalizedOddsDifference": 0.05},
+        "ethicsMonitor.minGroupSize": {"ethicsMonitor.minGroupSize": 50},
+        "ethicsMonitor.confidence": {"ethicsMonitor.confidence": 0.9},
+        "ethicsMonitor.bootstrapSamples": {"ethicsMonitor.bootstrapSamples": 2000},
+        "ethicsMonitor.windowMinutes": {"ethicsMonitor.windowMinutes": 120},
+        "ethicsMonitor.warningTarget": {"ethicsMonitor.warningTarget": "arn:aws:sns:us-east-1:777788889999:ml-fyi"},
+        "clusterName": {"clusterName": "ai-prod-blue"},
         "ethicsMonitor.schedule": {"ethicsMonitor.schedule": "*/30 * * * *"},
         "ethicsMonitor.action": {"ethicsMonitor.action": "rollback", "ethicsMonitor.schedule": "*/5 * * * *"},
         "ethicsMonitor.alertTarget": {"ethicsMonitor.alertTarget": "arn:aws:sns:us-east-1:777788889999:ml-oncall"},
@@ -122,7 +149,7 @@ CHANGES: dict[str, dict[str, dict[str, Any]]] = {
 IMMUTABLE = {
     "GPUNodePool": {"region", "clusterName"},
     "ModelBucket": {"region", "bucketName"},
-    "ModelEndpoint": {"region"},
+    "ModelEndpoint": {"region", "clusterName"},
     "AcceleratorQuota": {"region", "service", "class", "purchase", "instanceType"},
 }
 # Fields of the sagemaker quota form, changed on the shipped SageMaker quota instead.

@@ -47,7 +47,7 @@ def test_a_mandatory_violation_exits_1_and_names_object_field_and_fix(tmp_path: 
     assert result.exit_code == 1, result.output
     out = result.stdout
     assert "dev:\n  ModelEndpoint/ai-dev/sentiment\n" in out
-    assert ("✗ ethics-monitor-attached [mandatory] spec.ethicsMonitor.thresholds.demographicParityDifference: "
+    assert ("✗ ethics-monitor-attached [mandatory] spec.ethicsMonitor.thresholds.critical.demographicParityDifference: "
             "demographicParityDifference threshold 0.1 is looser than the organisation's bound 0.01") in out
     assert "fix: set demographicParityDifference to 0.01 or stricter" in out
     assert out.splitlines()[-1] == "1 mandatory violations, 0 advisories, 0 invalid objects"

@@ -42,9 +42,10 @@ WHERE: dict[str, tuple[str, str]] = {
         "spec.pipeline[0].input.resources[3].base.spec.forProvider.blockPublicPolicy", "not patchable"),
     "bucket-security/fail-sse-s3.yaml": (
         "spec.pipeline[0].input.resources[2].base.spec.forProvider.rule", "SSE-KMS"),
+    "ethics-gate-passed/fail.yaml": ("spec.image", "no passing ethics gate report for image"),
     "ethics-monitor-attached/fail.yaml": ("spec.ethicsMonitor.enabled", "enabled is not true"),
     "ethics-monitor-attached/fail-loose-threshold.yaml": (
-        "spec.ethicsMonitor.thresholds.demographicParityDifference", "0.25 is looser than the organisation's bound 0.1"),
+        "spec.ethicsMonitor.thresholds.critical.demographicParityDifference", "0.25 is looser than the organisation's bound 0.1"),
     "ethics-monitor-attached/fail-composition-without-monitor.yaml": ("spec.pipeline", "evaluation CronJob"),
     "ethics-monitor-attached/fail-composition-capture-off.yaml": (
         "spec.pipeline[0].input.resources[2].base.spec.forProvider.dataCaptureConfig.enableCapture",

@@ -16,7 +16,7 @@ from aiplane.policy import RuleContext, run_rules
 NON_FINITE_TEXT = st.sampled_from(["nan", "NaN", "-nan", "inf", "+inf", "-inf", "Infinity", "-Infinity",
                                    "INF", "1e999", "-1e999"])
 NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
-THRESHOLDS = ["demographicParityDifference", "equalizedOddsDifference", "disparateImpactRatio"]
+THRESHOLDS = ["demographicParityDifference", "equalizedOddsDifference", "demographicParityRatio"]
 
 
 def blocking(objects: list[dict[str, Any]], ctx: RuleContext, rule: str) -> list[Any]:
@@ -50,9 +50,9 @@ def test_a_workload_ceiling_that_is_not_finite_blocks(ceiling: float, rule_ctx: 
 def test_a_fairness_threshold_that_is_not_finite_blocks(name: str, value: float, rule_ctx: RuleContext) -> None:
     objects = fixture("ethics-monitor-attached", "pass.yaml")
     endpoint = next(o for o in objects if o["kind"] == "ModelEndpoint")
-    endpoint["spec"]["ethicsMonitor"]["thresholds"][name] = value
+    endpoint["spec"]["ethicsMonitor"]["thresholds"]["critical"][name] = value
     found = blocking(objects, rule_ctx, "ethics-monitor-attached")
-    assert [v.field for v in found] == [f"spec.ethicsMonitor.thresholds.{name}"], found
+    assert [v.field for v in found] == [f"spec.ethicsMonitor.thresholds.critical.{name}"], found
 
 
 @settings(max_examples=10, deadline=None)

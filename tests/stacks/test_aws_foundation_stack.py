@@ -257,7 +257,7 @@ def test_provider_policy_scopes_iam_to_the_account_and_regional_services_to_the_
     by_sid = {st["Sid"]: st for st in _policy(run)["Statement"]}
     assert by_sid["CrossplaneIam"]["Resource"] == [f"arn:aws:iam::{account}:role/*"]
     assert by_sid["CrossplanePassComposedRoles"]["Condition"]["StringEquals"]["iam:PassedToService"] == \
-        ["eks.amazonaws.com", "sagemaker.amazonaws.com"]
+        ["eks.amazonaws.com", "pods.eks.amazonaws.com", "sagemaker.amazonaws.com"]
     assert by_sid["CrossplaneIamAttachComposedPolicies"]["Condition"]["ArnEquals"]["iam:PolicyARN"] == [
         "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
         "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",

@@ -15,7 +15,7 @@ AIPLANE = str(Path(sys.executable).with_name("aiplane"))
 
 def copy_project(dest: Path) -> Path:
     shutil.copy2(REPO / "pyproject.toml", dest / "pyproject.toml")
-    for folder in ("xrds", "compositions", "environments"):
+    for folder in ("xrds", "compositions", "environments", "ethics-reports"):
         shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 

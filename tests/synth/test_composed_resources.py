@@ -132,7 +132,8 @@ def test_model_endpoint_compositions_compose_the_ethics_monitor_and_data_capture
     endpoint_comps = [c for c in compositions(synthesis) if composite_kind(c) == "ModelEndpoint"]
     assert len(endpoint_comps) == 1
     for comp in endpoint_comps:
-        kinds = {r.kind: r for r in composed_resources(comp) if not r.name.startswith("rollback-")}
+        kinds = {r.kind: r for r in composed_resources(comp)
+                 if not r.name.startswith(("rollback-", "fairness-warning"))}
         assert {"ConfigMap", "CronJob", "MetricAlarm", "ServiceAccount", "EndpointConfiguration"} <= set(
             kinds
         )

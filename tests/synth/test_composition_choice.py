@@ -3,6 +3,7 @@ in Git changes what Crossplane composes (or, for the action, only what the monit
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -49,4 +50,4 @@ def test_changing_the_ethics_action_to_rollback_leaves_the_endpoint_as_it_is(tmp
     assert run_aiplane(project, "synth").returncode == 0
     after = {o["kind"]: o for o in _composed(project, "modelendpoint-chat-assistant.yaml")}
     assert after["Endpoint"] == before["Endpoint"]
-    assert after["ConfigMap"]["data"]["action"] == "rollback"
+    assert json.loads(after["ConfigMap"]["data"]["AIPLANE_MONITOR_SPEC"])["action"] == "rollback"

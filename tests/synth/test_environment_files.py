@@ -61,13 +61,14 @@ def test_item_values_win_and_the_environment_fills_the_rest(prod: Environment) -
 
 def test_endpoint_thresholds_merge_over_the_environment_defaults(prod: Environment) -> None:
     chat = item(prod, "ModelEndpoint", "chat-assistant")["ethicsMonitor"]["thresholds"]
+    # Per severity, field by field: the endpoint's own values over the environment's.
     assert chat == {
-        "demographicParityDifference": 0.05,
-        "equalizedOddsDifference": 0.1,
-        "disparateImpactRatio": 0.8,
+        "critical": {"demographicParityDifference": 0.05, "demographicParityRatio": 0.8, "equalizedOddsDifference": 0.1},
+        "warning": {"demographicParityDifference": 0.04, "demographicParityRatio": 0.85, "equalizedOddsDifference": 0.07},
     }
     fraud = item(prod, "ModelEndpoint", "fraud-scoring")
-    assert fraud["ethicsMonitor"]["thresholds"]["demographicParityDifference"] == 0.08
+    assert fraud["ethicsMonitor"]["thresholds"]["critical"]["demographicParityDifference"] == 0.08
+    assert fraud["clusterName"] == "ai-prod"  # the monitor's Pod Identity association
     assert fraud["bucketRef"] == {"name": "captures", "bucketName": "prod-captures-777788889999"}
 
 
@@ -91,17 +92,17 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceType: [p4d.24xlarge]",
-            "prod.yaml:36:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
+            "prod.yaml:37:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
         ),
         (
             "scaling: {minSize: 0, maxSize: 2}\n    taints",
             "scaling: {minSize: 3, maxSize: 2}\n    taints",
-            "prod.yaml:38:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
+            "prod.yaml:39:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
         ),
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceTypes: [p4d.24xlarg]",
-            "prod.yaml:36:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
+            "prod.yaml:37:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
         ),
         (
             "  - name: neuron-inference",

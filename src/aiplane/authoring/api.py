@@ -57,17 +57,6 @@ class FinOps(Spec):
     """Ceiling of the worst-case cost in USD per hour; aiplane check refuses more."""
 
 
-class FairnessThresholds(Spec):
-    """Fairness bounds on captured inference data (fairlearn / AIF360 definitions)."""
-
-    demographicParityDifference: float = Field(ge=0, le=1)
-    """Max − min selection rate across groups; 0 is parity. Breach when above."""
-    equalizedOddsDifference: float = Field(ge=0, le=1)
-    """Larger of the TPR and FPR gaps across groups. Breach when above."""
-    disparateImpactRatio: float = Field(ge=0, le=1)
-    """Min / max selection rate; the four-fifths rule is 0.8. Breach when below."""
-
-
 def labels_match(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     """Kubernetes `matchLabels` semantics: every selector label present with the same value."""
     return all(labels.get(key) == value for key, value in selector.items())

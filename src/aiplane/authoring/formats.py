@@ -7,12 +7,14 @@ wrong (None when nothing is)."""
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import re
 from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator
+
+from aiplane.function.cron import cron_max_gap_minutes as cron_max_gap_minutes  # for xrds/ (public)
+from aiplane.function.cron import cron_problem
 
 # S3 general purpose bucket naming rules, as AWS documents them: Amazon S3 User Guide, "General purpose
 # bucket naming rules" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
@@ -83,82 +85,6 @@ def label_value_problem(value: str) -> str | None:
             "with '-', '_' and '.' between"
         )
     return None
-
-
-# Kubernetes CronJob schedules: the standard five fields as robfig/cron v3's ParseStandard reads them
-# (k8s.io/kubernetes/pkg/apis/batch/validation: validateScheduleFormat); TZ/CRON_TZ are refused there.
-_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, {m: i + 1 for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}),
-    ("day of week", 0, 6, {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}),
-)
-
-
-def _cron_value(text: str, low: int, high: int, names: dict[str, int], what: str) -> int:
-    value = names.get(text.lower())
-    if value is None:
-        if not text.isdigit():
-            raise ValueError(f"{what} {text!r} is not a number")
-        value = int(text)
-    if not low <= value <= high:
-        raise ValueError(f"{what} {value} is outside {low}-{high}")
-    return value
-
-
-def _cron_field(text: str, what: str, low: int, high: int, names: dict[str, int]) -> set[int]:
-    """The values a field matches (robfig/cron: `*`, `?`, lists, ranges, `/step`; a step on a single value
-    runs from it to the field's end)."""
-    values: set[int] = set()
-    for part in text.split(","):
-        span, slash, step = part.partition("/")
-        if slash and (not step.isdigit() or int(step) == 0):
-            raise ValueError(f"{what} step {step!r} must be a positive number")
-        if span in ("*", "?"):
-            start, end = low, high
-        else:
-            first, dash, last = span.partition("-")
-            start = _cron_value(first, low, high, names, what)
-            end = _cron_value(last, low, high, names, what) if dash else (high if slash else start)
-            if start > end:
-                raise ValueError(f"{what} range {span!r} starts after it ends")
-        values.update(range(start, end + 1, int(step) if slash else 1))
-    return values
-
-
-def cron_problem(schedule: str) -> str | None:
-    """What makes a schedule one a Kubernetes CronJob refuses (or one that can never fire), or None."""
-    if schedule.upper().startswith(("TZ=", "CRON_TZ=")):
-        return "schedule must not set a time zone (TZ= or CRON_TZ=)"
-    fields = schedule.split()
-    if len(fields) != 5:
-        return f"schedule {schedule!r} needs 5 fields (minute hour day-of-month month day-of-week), has {len(fields)}"
-    for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
-        try:
-            _cron_field(text, what, low, high, names)
-        except ValueError as err:
-            return f"schedule {schedule!r}: {err}"
-    return None
-
-
-MINUTES_PER_WEEK = 7 * 24 * 60
-
-
-def cron_max_gap_minutes(schedule: str) -> int | None:
-    """The longest time between two runs of a valid schedule, in minutes; None when the schedule does not
-    run every day (a day-of-month or month restriction), where the gap is days or more."""
-    fields = schedule.split()
-    if fields[2] not in ("*", "?") or fields[3] not in ("*", "?"):
-        return None
-    minutes, hours, _, _, days = (
-        _cron_field(text, what, low, high, names)
-        for text, (what, low, high, names) in zip(fields, _CRON_FIELDS, strict=True)
-    )
-    runs = sorted(day * 1440 + hour * 60 + minute for day in days for hour in hours for minute in minutes)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(runs)]
-    return max([*gaps, runs[0] + MINUTES_PER_WEEK - runs[-1]])
 
 
 # The distribution/reference grammar (github.com/distribution/reference, reference.go) that Docker,

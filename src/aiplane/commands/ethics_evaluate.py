@@ -84,7 +84,8 @@ def run(window_end_text: str | None, captures: str | None, dry_run: bool) -> int
         )
         result = evaluate(source, config.capture_prefix, config.endpoint, config.variant, spec, end)
         document = report(result, config.endpoint, config.variant, spec, f"aiplane {__version__}")
-        data = metric_data(result.verdict, config.endpoint, config.variant, result.records.rows, end)
+        data = metric_data(result.verdict, config.endpoint, config.variant, result.records.rows, end,
+                           rollback=config.spec.action == "rollback")
         verdict = result.verdict
         click.echo(
             f"ethics monitor {where}, window {iso(result.windows.parity.start)} – {iso(end)}: "

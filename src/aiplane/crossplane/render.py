@@ -137,6 +137,8 @@ class Rendering:
     # XR status fields and warnings from function-aiplane's step.
     status: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Custom XR status conditions function-aiplane sets (type, status, reason, message).
+    conditions: list[dict[str, str]] = field(default_factory=list)
 
 
 def render(xr: Mapping[str, Any], composition: Mapping[str, Any]) -> list[RenderedResource]:
@@ -161,11 +163,13 @@ def render_composition(
     skipped: list[SkippedResource] = []
     status: dict[str, Any] = {}
     warnings: list[str] = []
+    conditions: list[dict[str, str]] = []
     for step in (composition.get("spec") or {}).get("pipeline") or []:
         fn_input = step.get("input") or {}
         if ((step.get("functionRef") or {}).get("name")) == FUNCTION_AIPLANE:
             outcome = run_function_aiplane(Request(xr, desired, observed))
             desired, status, warnings = outcome.desired, {**status, **outcome.status}, [*warnings, *outcome.warnings]
+            conditions = [*conditions, *outcome.conditions]
             continue
         if fn_input.get("apiVersion") != PT_FUNCTION_INPUT:
             continue
@@ -187,7 +191,7 @@ def render_composition(
                 continue
             desired[name] = obj
     resources = [RenderedResource(name, obj) for name, obj in desired.items()]
-    return Rendering(resources, skipped, status, warnings)
+    return Rendering(resources, skipped, status, warnings, conditions)
 
 
 def settle(

@@ -11,6 +11,9 @@ What a run publishes (all datapoints stamped with the end of the evaluated windo
   NO datum when nothing breaches but something could not be judged (too few records). Insufficient data is
   never a 1, and never a reassuring 0 either. Warning bounds are as strict as the critical ones or stricter,
   so Severity=warning is 1 whenever Severity=critical is.
+- `RollbackRequested` {Endpoint, Variant}, only under `action: rollback`: the critical `FairnessBreach` value.
+  The Endpoint's auto-rollback alarm list is fixed (ForceNew), so what the action decides is whether this
+  metric exists: under any other action its alarm never leaves OK.
 - `InsufficientData` {Endpoint, Variant}: 1 when some attribute (or, with ground truth, equalized odds)
   could not be judged for lack of records, else 0.
 - `DemographicParityDifference`, `DemographicParityRatio`, `EqualizedOddsDifference`
@@ -100,6 +103,14 @@ INSUFFICIENT_DATA = MetricDefinition(
     "Maximum",
     "1: some attribute could not be judged (a group below minGroupSize, or no records)",
 )
+ROLLBACK_REQUESTED = MetricDefinition(
+    "RollbackRequested",
+    "None",
+    (ENDPOINT, VARIANT),
+    "Maximum",
+    "published only under action rollback: the critical FairnessBreach value, which the endpoint's "
+    "fairness-rollback alarm (one of its fixed auto-rollback alarms) watches",
+)
 DEMOGRAPHIC_PARITY_DIFFERENCE = MetricDefinition(
     "DemographicParityDifference",
     "None",
@@ -134,6 +145,7 @@ ALL_METRICS: tuple[MetricDefinition, ...] = (
     RECORDS_EVALUATED,
     FAIRNESS_BREACH,
     INSUFFICIENT_DATA,
+    ROLLBACK_REQUESTED,
     DEMOGRAPHIC_PARITY_DIFFERENCE,
     DEMOGRAPHIC_PARITY_RATIO,
     EQUALIZED_ODDS_DIFFERENCE,

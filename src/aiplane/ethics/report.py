@@ -23,12 +23,14 @@ from aiplane.ethics.decision import AttributeVerdict, MetricVerdict, Verdict
 from aiplane.ethics.fairness import GroupCounts
 from aiplane.ethics.metrics import (
     BY_BOUND,
+    CRITICAL,
     ENDPOINT,
     EVALUATIONS,
     FAIRNESS_BREACH,
     INSUFFICIENT_DATA,
     NAMESPACE,
     RECORDS_EVALUATED,
+    ROLLBACK_REQUESTED,
     SENSITIVE_ATTRIBUTE,
     SEVERITIES,
     SEVERITY,
@@ -104,7 +106,7 @@ def settings_json(spec: EthicsMonitorSpec) -> dict[str, Any]:
 
 
 def metric_data(
-    verdict: Verdict, endpoint: str, variant: str, rows: int, timestamp: datetime
+    verdict: Verdict, endpoint: str, variant: str, rows: int, timestamp: datetime, rollback: bool = False
 ) -> list[dict[str, Any]]:
     """The run's datapoints (aiplane.ethics.metrics says what each means)."""
     base = {ENDPOINT: endpoint, VARIANT: variant}
@@ -117,6 +119,8 @@ def metric_data(
         value = verdict.breach_value(severity)
         if value is not None:  # cannot tell: no datum, never a 1 (nor a reassuring 0)
             data.append(FAIRNESS_BREACH.datum(value, {**base, SEVERITY: severity}, timestamp))
+            if rollback and severity == CRITICAL:
+                data.append(ROLLBACK_REQUESTED.datum(value, base, timestamp))
     for attribute in verdict.attributes:
         dims = {**base, SENSITIVE_ATTRIBUTE: attribute.attribute}
         data.append(SMALLEST_GROUP_SIZE.datum(attribute.smallest_group, dims, timestamp))

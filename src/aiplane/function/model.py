@@ -30,11 +30,13 @@ class Request:
 @dataclass
 class Outcome:
     """The composed resources to keep (a name missing here is deleted by Crossplane), XR status fields to
-    set, and warnings (Crossplane records them as events on the XR)."""
+    set, warnings (Crossplane records them as events on the XR), and custom status conditions of the XR
+    (`type`, `status` True|False|Unknown, `reason`, `message`; Crossplane sets them, never Ready)."""
 
     desired: dict[str, Object]
     status: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    conditions: list[dict[str, str]] = field(default_factory=list)
 
 
 def get(obj: Mapping[str, Any] | None, *path: str) -> Any:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiplane.function.cron import cron_max_gap_minutes, cron_problem
 from aiplane.function.model import Object, Outcome, Request, ensure, get
 from aiplane.function.revisions import (
     EXTERNAL_NAME,
@@ -48,6 +49,15 @@ ROLLBACK_ALARM_PERIOD_SECONDS = 60
 ROLLBACK_ALARM_EVALUATION_PERIODS = 3
 ROLLBACK_ALARM_DATAPOINTS = 2
 AUTO_ROLLBACK = "autoRollbackConfiguration"
+# The fairness alarms: M of N datapoints, one datapoint per monitor run (the period is the schedule's
+# longest gap), within CloudWatch's limit of one day for period × evaluation periods.
+FAIRNESS_EVALUATION_PERIODS = 3
+FAIRNESS_DATAPOINTS = 2
+FAIRNESS_ALARMS = ("fairness-critical", "fairness-warning")
+MAX_EVALUATION_SECONDS = 86_400
+MONITOR_ROLE = "ethics-monitor-role"
+MONITOR_CRONJOB = "ethics-monitor"
+MONITOR_REPORTED = "MonitorReported"
 
 
 def decide(request: Request) -> Outcome:
@@ -55,12 +65,15 @@ def decide(request: Request) -> Outcome:
     observed = request.observed
     endpoint = desired.get(ENDPOINT)
     warnings = _keep_live_rollback_alarms(endpoint, observed.get(ENDPOINT))
+    _size_fairness_alarms(desired, get(request.spec, "ethicsMonitor", "schedule"))
+    _drop_unfilled_policies(desired.get(MONITOR_ROLE))
+    conditions = [_monitor_reported(request.spec, observed.get(MONITOR_CRONJOB))]
     model = desired.pop(MODEL, None)
     config = desired.pop(ENDPOINT_CONFIG, None)
     endpoint_name = external_name(endpoint)
     if model is None or config is None or endpoint is None or endpoint_name is None:
         # P&T left one out (a Required input is missing): compose nothing of the rollout rather than half.
-        return Outcome(desired, warnings=warnings)
+        return Outcome(desired, warnings=warnings, conditions=conditions)
 
     model_hash = content_hash(model)
     model_key, model_name = f"{MODEL}-{model_hash}", f"{endpoint_name}-{model_hash}"
@@ -86,7 +99,7 @@ def decide(request: Request) -> Outcome:
             # An endpoint is created only with a configuration that exists.
             desired.pop(ENDPOINT, None)
             return Outcome(
-                desired, {"rollout": {"model": model_name, "endpointConfig": config_name}}, warnings
+                desired, {"rollout": {"model": model_name, "endpointConfig": config_name}}, warnings, conditions
             )
         for_provider["endpointConfigName"] = config_name
     else:
@@ -103,8 +116,41 @@ def decide(request: Request) -> Outcome:
                "serving": get(live, "status", "atProvider", "endpointConfigName")}
     if warnings:
         rollout["rollbackAlarms"] = "kept"
-    return Outcome(desired, {"rollout": rollout}, warnings)
+    return Outcome(desired, {"rollout": rollout}, warnings, conditions)
 
+
+def _size_fairness_alarms(desired: dict[str, Object], schedule: Any) -> None:
+    """One datapoint per monitor run: the fairness alarms' period is the schedule's longest gap between
+    runs, evaluated M of N within a day (a schedule that does not run daily: one datapoint a day, 1 of 1)."""
+    gap = cron_max_gap_minutes(schedule) if isinstance(schedule, str) and cron_problem(schedule) is None else None
+    period = min(gap * 60, MAX_EVALUATION_SECONDS) if gap is not None else MAX_EVALUATION_SECONDS
+    periods = min(FAIRNESS_EVALUATION_PERIODS, MAX_EVALUATION_SECONDS // period)
+    for name in FAIRNESS_ALARMS:
+        alarm = get(desired.get(name), "spec", "forProvider")
+        if isinstance(alarm, dict):
+            alarm.update(period=period, evaluationPeriods=periods, datapointsToAlarm=min(FAIRNESS_DATAPOINTS, periods))
+
+
+def _drop_unfilled_policies(role: Object | None) -> None:
+    """An inline policy whose document P&T could not fill (the ground truth's, without a ground-truth
+    prefix) grants nothing: leave it out rather than ask IAM for a policy without a document."""
+    for_provider = get(role, "spec", "forProvider")
+    if isinstance(for_provider, dict) and isinstance(for_provider.get("inlinePolicy"), list):
+        for_provider["inlinePolicy"] = [p for p in for_provider["inlinePolicy"] if isinstance(p, dict) and "policy" in p]
+
+
+def _monitor_reported(spec: Mapping[str, Any], cronjob: Mapping[str, Any] | None) -> dict[str, str]:
+    """Whether the monitor has evaluated yet (the CronJob's last successful run), as a condition of its own:
+    the monitor's objects are Ready once created, so the XR's readiness never waits hours for a first run."""
+    if get(spec, "ethicsMonitor", "enabled") is False:
+        return {"type": MONITOR_REPORTED, "status": "False", "reason": "Disabled",
+                "message": "the ethics monitor is disabled (spec.ethicsMonitor.enabled: false)"}
+    last = get(cronjob, "status", "lastSuccessfulTime")
+    if isinstance(last, str):
+        return {"type": MONITOR_REPORTED, "status": "True", "reason": "Evaluated",
+                "message": f"last successful evaluation {last}"}
+    return {"type": MONITOR_REPORTED, "status": "False", "reason": "NotYetEvaluated",
+            "message": "no successful evaluation yet: the first runs on the monitor's schedule"}
 
 def _keep_live_rollback_alarms(endpoint: Object | None, live: Mapping[str, Any] | None) -> list[str]:
     """Leave an existing Endpoint's auto-rollback alarms as they are when they differ from the composed

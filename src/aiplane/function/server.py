@@ -44,5 +44,10 @@ class FunctionRunner(grpcv1.FunctionRunnerServiceServicer):  # type: ignore[misc
             rsp.desired.composite.resource.CopyFrom(resource.dict_to_struct(composite))
         for warning in outcome.warnings:
             response.warning(rsp, warning)
+        response.set_conditions(
+            rsp,
+            *(resource.Condition(typ=c["type"], status=c["status"], reason=c.get("reason"), message=c.get("message"))
+              for c in outcome.conditions),
+        )
         self.log.debug("ran", kind=xr.get("kind"), kept=sorted(outcome.desired), warnings=len(outcome.warnings))
         return rsp

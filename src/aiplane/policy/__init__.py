@@ -4,7 +4,8 @@ their configuration (config), the one evaluation both adapters call (engine), th
 (report) and the CrossGuard adapter (crossguard); callers start from `default_context(settings)`,
 `load_policy_config(settings)` and `run_rules(manifests, ctx, config)` re-exported here. Rules judge plain
 manifests, so they sit above the synthesis whose output they read. May import: `aiplane`,
-`aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`, `aiplane.function`,
+`aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`, `aiplane.ethics`,
+`aiplane.function`,
 `aiplane.project`, `aiplane.synthesis`, `aiplane.validation`."""
 
 from __future__ import annotations

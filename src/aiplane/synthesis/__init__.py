@@ -5,4 +5,4 @@ environment record ConfigMap (environment_record), building the shared platform 
 (pipeline), and writing or checking manifests/ atomically (manifest_tree). Every consumer of synthesized
 objects — validation of the output, the guardrails, cost, the audit, the Pulumi stacks — sits above it.
 May import: `aiplane`, `aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`,
-`aiplane.function`, `aiplane.project`, `aiplane.validation`, `aiplane.yamlio`."""
+`aiplane.ethics`, `aiplane.function`, `aiplane.project`, `aiplane.validation`, `aiplane.yamlio`."""

@@ -28,7 +28,6 @@ from aiplane.authoring.api import (
     REGION_PATTERN,
     SUBNET_ID_PATTERN,
     CommonSpec,
-    FairnessThresholds,
     PlatformAPI,
     ProviderConfigRef,
     QuotaAmount,
@@ -39,6 +38,7 @@ from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.fields import instance_types_in
 from aiplane.catalog.instances import RegionNotCatalogued, load_catalog
 from aiplane.errors import InputError, ItemError, Problem
+from aiplane.ethics.spec import MonitorThresholds
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
@@ -74,7 +74,9 @@ class EnvironmentFinOps(Spec):
 class Ethics(Spec):
     """Organisation defaults for every endpoint's ethics monitor."""
 
-    thresholds: FairnessThresholds
+    thresholds: MonitorThresholds
+    """Bounds per severity (critical, and optionally stricter warning ones) every endpoint's monitor starts
+    from; an endpoint's own thresholds override them field by field."""
 
 
 class ObservedSubnet(Spec):

@@ -62,12 +62,12 @@ def environment_record(env: Environment, settings: Settings) -> dict[str, Any]:
         "spotExpectedDiscount": f"{s.finops.spot.expectedDiscount:g}",
     }
     if s.ethics is not None:
-        t = s.ethics.thresholds
+        t = s.ethics.thresholds.critical
         data.update(
             {
                 "ethicsDemographicParityDifference": f"{t.demographicParityDifference:g}",
+                "ethicsDemographicParityRatio": f"{t.demographicParityRatio:g}",
                 "ethicsEqualizedOddsDifference": f"{t.equalizedOddsDifference:g}",
-                "ethicsDisparateImpactRatio": f"{t.disparateImpactRatio:g}",
             }
         )
     return {

@@ -1,21 +1,28 @@
 """ethics-monitor-attached: every model endpoint is watched by an ethics monitor — enabled, with data
-capture on, an alert target and fairness thresholds no looser than the organisation's bounds — and every
-Composition that fulfils ModelEndpoint composes that monitor (ConfigMap + CronJob + alarm) and enables
-data capture, so a composition that drops the monitor is refused too."""
+capture on, an alert target and critical fairness thresholds no looser than the organisation's bounds — and
+every Composition that fulfils ModelEndpoint composes a monitor that can work: its configuration (the
+spec handed to the evaluator), the CronJob running as a service account that a Pod Identity association binds
+to an IAM role, and a critical alarm on the breach metric the evaluator publishes (aiplane.ethics.metrics)
+that notifies the alert target; and it enables data capture. A composition that drops or unwires any of
+it is refused too."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.crossplane.composed import composed_resources, composite_kind
+from aiplane.crossplane.composed import ComposedView, composed_resources, composite_kind
+from aiplane.ethics import job, metrics
 from aiplane.policy.config import Fraction, finite
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
 ENDPOINT_KIND = "ModelEndpoint"
 MONITOR_PARTS = {
-    "ConfigMap": "thresholds ConfigMap",
+    "ConfigMap": "configuration ConfigMap",
     "CronJob": "evaluation CronJob",
+    "ServiceAccount": "service account",
+    "Role": "IAM role",
+    "PodIdentityAssociation": "Pod Identity association (the IAM binding)",
     "MetricAlarm": "CloudWatch breach alarm",
 }
 
@@ -38,15 +45,18 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     sampling = capture.get("samplingPercent", 100)
     if not finite(sampling) or sampling <= 0:
         yield Finding(obj, "data capture samples nothing: the monitor would be blind", "spec.dataCapture")
-    thresholds = monitor.get("thresholds") or {}
+    if not isinstance(monitor.get("prediction"), dict):
+        yield Finding(obj, "ethicsMonitor says nowhere where the prediction is", "spec.ethicsMonitor.prediction")
+    thresholds = (monitor.get("thresholds") or {}).get("critical") or {}
+    # The disparate impact ratio is fairlearn's demographic parity ratio (smallest / largest selection rate).
     bounds = (
         ("demographicParityDifference", "maxDemographicParityDifference", "above"),
         ("equalizedOddsDifference", "maxEqualizedOddsDifference", "above"),
-        ("disparateImpactRatio", "minDisparateImpactRatio", "below"),
+        ("demographicParityRatio", "minDisparateImpactRatio", "below"),
     )
     for name, param, looser in bounds:
         value, bound = thresholds.get(name), ctx.params[param]
-        field = f"spec.ethicsMonitor.thresholds.{name}"
+        field = f"spec.ethicsMonitor.thresholds.critical.{name}"
         if value is None:
             yield Finding(obj, f"no {name} threshold", field)
         elif not finite(value):
@@ -73,6 +83,7 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
                 "spec.pipeline",
                 fix="compose the monitor (see compositions/modelendpoint_sagemaker.py)",
             )
+    yield from _wiring(obj, resources)
     configs = [r for r in resources if r.kind == "EndpointConfiguration"]
     if not configs:
         yield Finding(obj, "composes no EndpointConfiguration, so no data capture", "spec.pipeline")
@@ -96,6 +107,39 @@ def _check_composition(obj: Manifest) -> Iterator[Finding]:
             )
 
 
+def _wiring(obj: Manifest, resources: list[ComposedView]) -> Iterator[Finding]:
+    """The parts are connected: what runs is told the spec, runs with the role, and breaches page someone."""
+    fix = "wire the monitor as compositions/modelendpoint_sagemaker.py does"
+    for res in resources:
+        if res.kind == "ConfigMap" and not res.writes(f"data[{job.MONITOR_SPEC}]"):
+            yield Finding(obj, f"ConfigMap {res.name!r} does not hand the evaluator spec.ethicsMonitor "
+                          f"(data[{job.MONITOR_SPEC}])", f"{res.field_prefix}.patches", fix)
+        if res.kind == "CronJob" and not res.writes("spec.jobTemplate.spec.template.spec.serviceAccountName"):
+            yield Finding(obj, f"CronJob {res.name!r} does not run as the monitor's service account",
+                          f"{res.field_prefix}.patches", fix)
+        if res.kind == "PodIdentityAssociation" and not (
+            res.writes("spec.forProvider.serviceAccount")
+            and (res.base_value("spec.forProvider.roleArnSelector") or res.writes("spec.forProvider.roleArn"))
+        ):
+            yield Finding(obj, f"PodIdentityAssociation {res.name!r} binds no service account to a role",
+                          f"{res.field_prefix}.base.spec.forProvider", fix)
+    critical = [
+        r for r in resources
+        if r.kind == "MetricAlarm"
+        and r.base_value("spec.forProvider.namespace") == metrics.NAMESPACE
+        and r.base_value("spec.forProvider.metricName") == metrics.FAIRNESS_BREACH.name
+        and r.base_value(f"spec.forProvider.dimensions.{metrics.SEVERITY}") == metrics.CRITICAL
+    ]
+    if not critical:
+        yield Finding(obj, f"no MetricAlarm on {metrics.NAMESPACE} {metrics.FAIRNESS_BREACH.name} "
+                      f"({metrics.SEVERITY}={metrics.CRITICAL}), the metric the evaluator publishes",
+                      "spec.pipeline", fix)
+    for res in critical:
+        if not res.writes("spec.forProvider.alarmActions[0]"):
+            yield Finding(obj, f"critical alarm {res.name!r} notifies nobody (alarmActions from alertTarget)",
+                          f"{res.field_prefix}.patches", fix)
+
+
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.api_of(obj) is not None and obj.get("kind") == ENDPOINT_KIND:
         yield from _check_endpoint(obj, ctx)
@@ -109,7 +153,8 @@ RULE = Rule(
     severity="critical",
     enforcement="mandatory",
     kinds=(ENDPOINT_KIND, "Composition"),
-    fix="attach ethicsMonitor (enabled, sensitiveAttributes, thresholds, alertTarget) with data capture on",
+    fix="attach ethicsMonitor (enabled, sensitiveAttributes, prediction, thresholds.critical, alertTarget) "
+    "with data capture on",
     check=check,
     params={
         "maxDemographicParityDifference": 0.1,
