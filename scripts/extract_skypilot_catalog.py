@@ -26,13 +26,13 @@ from aiplane.catalog.instances import load_catalog
 from aiplane.catalog.prices import (
     Ec2Price,
     PriceFile,
-    PriceSource,
-    Reference,
     SageMakerPrice,
     dump_price_file,
     price_file_path,
     summarize_spot,
 )
+from aiplane.catalog.sources import Reference
+from aiplane.catalog.sources import Source as PriceSource
 
 VMS_CSV = "catalogs/v8/aws/vms.csv"
 REPOSITORY = "skypilot-org/skypilot-catalog"

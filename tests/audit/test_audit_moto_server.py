@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,32 +14,16 @@ from typing import Any
 import boto3
 import pytest
 from audit_fixtures import ACCOUNT, REGION, prod_account, run_instance, seed
-from moto.server import ThreadedMotoServer
+from moto_local import serving_moto
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def moto_server(fake_credentials: None, sagemaker_g5: None) -> Iterator[str]:
     """A moto server in this process (so prod's account id and the ml.g5 workaround apply to it)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
-    urllib.request.urlopen(reset).close()
-    try:
+    with serving_moto() as url:
         yield url
-    finally:
-        urllib.request.urlopen(reset).close()
-        server.stop()
 
 
 def run_audit_process(url: str, *args: str) -> subprocess.CompletedProcess[str]:

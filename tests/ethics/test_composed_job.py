@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
-from test_monitor_moto_server import free_port
+from moto_local import serving_moto
 
 from aiplane.crossplane.render import settle
 from aiplane.ethics import job, metrics
@@ -44,15 +42,8 @@ def composed() -> dict[str, dict[str, Any]]:
 
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
+    with serving_moto() as url:
         yield url
-    finally:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-        server.stop()
 
 
 def _client(url: str, service: str, region: str) -> Any:

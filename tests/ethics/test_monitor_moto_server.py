@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +26,7 @@ from ethics_traffic import (
     monitor_spec,
     traffic,
 )
-from moto.server import ThreadedMotoServer
+from moto_local import free_port, serving_moto
 
 from aiplane.ethics import job
 from aiplane.ethics.metrics import (
@@ -50,24 +48,10 @@ END = START + timedelta(minutes=60)
 CONSOLE_SCRIPT = str(Path(sys.executable).parent / "aiplane")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def moto_server() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
+    with serving_moto() as url:
         yield url
-    finally:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-        server.stop()
 
 
 def aws(url: str, service: str) -> Any:

@@ -14,13 +14,12 @@ import difflib
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from aiplane.catalog.prices import (
     PRICES_FOLDER,
@@ -33,6 +32,8 @@ from aiplane.catalog.prices import (
     parse_price_file,
     price_file_path,
 )
+from aiplane.catalog.sources import Frozen
+from aiplane.catalog.sources import Source as SourceBlock
 
 CATALOG_PACKAGE = "aiplane"
 CATALOG_FOLDER = "data/catalog"
@@ -124,31 +125,7 @@ class UnknownQuota(KeyError, ValueError):
         return self.message
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Reference(_Frozen):
-    """One place a file's numbers come from."""
-
-    title: str
-    url: str | None = None
-    repository: str | None = None
-    commit: str | None = None
-    path: str | None = None
-    note: str | None = None
-
-
-class SourceBlock(_Frozen):
-    """The top-level `source:` of a catalog file: where its numbers come from and when they were read."""
-
-    summary: str
-    retrieved: date
-    references: list[Reference] = Field(min_length=1)
-    uncertain: str | None = None
-
-
-class Ec2InstanceType(_Frozen):
+class Ec2InstanceType(Frozen):
     """An EC2 accelerated instance type: its hardware and the quota it consumes (the same in every region)."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -180,7 +157,7 @@ class Ec2InstanceType(_Frozen):
         return self.name.split(".", 1)[0]
 
 
-class SageMakerInstanceType(_Frozen):
+class SageMakerInstanceType(Frozen):
     """A SageMaker real-time inference (`ml.*`) instance type's hardware; hosting has no spot price."""
 
     name: str = Field(pattern=r"^ml\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
@@ -233,7 +210,7 @@ class PricedSageMakerInstance(SageMakerInstanceType):
     source: str = ""
 
 
-class QuotaCode(_Frozen):
+class QuotaCode(Frozen):
     """One Service Quotas entry: EC2 (vCPUs, per quota class and purchase option) or SageMaker (instances of
     one type for endpoint usage: `quota_class` is the instance type, `purchase` is `endpoint`)."""
 
@@ -247,32 +224,32 @@ class QuotaCode(_Frozen):
     purchase: str = ""
 
 
-class _QuotaClassEntry(_Frozen):
+class _QuotaClassEntry(Frozen):
     description: str
     on_demand: QuotaCode = Field(alias="onDemand")
     spot: QuotaCode
 
 
-class _Ec2File(_Frozen):
+class _Ec2File(Frozen):
     source: SourceBlock
     units: dict[str, str]
     instances: list[Ec2InstanceType] = Field(min_length=1)
 
 
-class _SageMakerFile(_Frozen):
+class _SageMakerFile(Frozen):
     source: SourceBlock
     units: dict[str, str]
     instances: list[SageMakerInstanceType] = Field(min_length=1)
 
 
-class _QuotaFile(_Frozen):
+class _QuotaFile(Frozen):
     source: SourceBlock
     service_code: Literal["ec2"]
     unit: Literal["vCPU"]
     classes: dict[QuotaClass, _QuotaClassEntry]
 
 
-class _EndpointQuotaFile(_Frozen):
+class _EndpointQuotaFile(Frozen):
     source: SourceBlock
     service_code: Literal["sagemaker"]
     unit: Literal["instances"]

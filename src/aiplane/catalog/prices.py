@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Iterable, Mapping
-from datetime import date
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
+
+from aiplane.catalog.sources import Frozen
+from aiplane.catalog.sources import Source as PriceSource
 
 Service = Literal["ec2", "sagemaker"]
 SERVICES: tuple[Service, ...] = ("ec2", "sagemaker")
@@ -35,31 +37,7 @@ class PriceFileError(ValueError):
     """A price file that does not parse or does not match the schema."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Reference(_Frozen):
-    """One place a file's numbers come from."""
-
-    title: str
-    url: str | None = None
-    repository: str | None = None
-    commit: str | None = None
-    path: str | None = None
-    note: str | None = None
-
-
-class PriceSource(_Frozen):
-    """Where a price file's figures come from and when they were read."""
-
-    summary: str
-    retrieved: date
-    references: list[Reference] = Field(min_length=1)
-    uncertain: str | None = None
-
-
-class SpotSummary(_Frozen):
+class SpotSummary(Frozen):
     """Spot USD/h over the region's regular AZs: low, median and high of the price points in the source
     (one per AZ in a snapshot, every change in a history window); `zones`: each AZ's median; `excluded`:
     AZs left out of the summary and why."""
@@ -81,7 +59,7 @@ class SpotSummary(_Frozen):
         return self
 
 
-class Ec2Price(_Frozen):
+class Ec2Price(Frozen):
     """One EC2 instance type in one region: Linux, shared tenancy, on-demand USD per instance-hour."""
 
     on_demand_usd_per_hour: float = Field(gt=0)
@@ -98,7 +76,7 @@ class Ec2Price(_Frozen):
         return self
 
 
-class SageMakerPrice(_Frozen):
+class SageMakerPrice(Frozen):
     """One SageMaker real-time inference (hosting) instance type in one region; no spot for endpoints."""
 
     on_demand_usd_per_hour: float = Field(gt=0)
@@ -113,7 +91,7 @@ class SageMakerPrice(_Frozen):
         return self
 
 
-class PriceFile(_Frozen):
+class PriceFile(Frozen):
     """`<region>/<service>.yaml`: prices of one service in one region, and the catalogued types the source
     says are not offered there (absent from both lists = the source said nothing: no data)."""
 

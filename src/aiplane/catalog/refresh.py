@@ -28,11 +28,11 @@ from aiplane.catalog.prices import (
     DIGITS,
     Ec2Price,
     PriceFile,
-    PriceSource,
-    Reference,
     SageMakerPrice,
     summarize_spot,
 )
+from aiplane.catalog.sources import Reference
+from aiplane.catalog.sources import Source as PriceSource
 
 PRICING_REGION = "us-east-1"
 DEFAULT_SPOT_WINDOW = timedelta(days=7)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from aiplane.catalog.instances import refresh_command
-from aiplane.catalog.prices import Reference
+from aiplane.catalog.sources import Reference
 from aiplane.project import load_settings
 from aiplane.synthesis.discovery import project_catalog
 
