@@ -97,6 +97,18 @@ def _canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {k: _as_json_returns(v, sort=k == "metadata") for k, v in obj.items()}
 
 
+def package_plain(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Packaged]]:
+    """What synthesize_charts returns, without cdk8s: the canonical objects and their YAML. cdk8s must hand
+    back exactly what goes in (synthesize_charts refuses anything else), so every path that only reads the
+    synthesis (check, plan, cost, synth --check, audit, the stacks) uses this and never starts Node
+    (docs/cdk8s.md)."""
+    out: dict[str, list[Packaged]] = {}
+    for name, objects in charts.items():
+        canonical = [_canonical(o) for o in objects]
+        out[name] = [Packaged(o, dump_yaml(o)) for o in canonical]
+    return out
+
+
 def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Packaged]]:
     """Synthesize one cdk8s Chart per entry; returns each chart's manifests in input order.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from aiplane.project import MANAGED_BY, Settings
@@ -43,6 +44,13 @@ class EnvironmentRecord:
         )
 
 
+def exact(value: float) -> str:
+    """A number as a ConfigMap value: the shortest decimal that reads back as the same float, never an
+    exponent (`:g` wrote 10,000,000 as `1e+07` and kept only six significant digits)."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def is_environment_record(obj: Mapping[str, Any]) -> bool:
     return obj.get("kind") == "ConfigMap" and (obj.get("metadata") or {}).get("name") == ENVIRONMENT_RECORD
 
@@ -57,17 +65,17 @@ def environment_record(env: Environment, settings: Settings) -> dict[str, Any]:
         "clusterName": s.clusterName,
         "costCenter": s.finops.costCenter,
         "owner": s.finops.owner,
-        "budgetPerHour": f"{s.finops.budgetPerHour:g}",
+        "budgetPerHour": exact(s.finops.budgetPerHour),
         "spotAllowedTiers": ",".join(s.finops.spot.allowedTiers),
-        "spotExpectedDiscount": f"{s.finops.spot.expectedDiscount:g}",
+        "spotExpectedDiscount": exact(s.finops.spot.expectedDiscount),
     }
     if s.ethics is not None:
         t = s.ethics.thresholds.critical
         data.update(
             {
-                "ethicsDemographicParityDifference": f"{t.demographicParityDifference:g}",
-                "ethicsDemographicParityRatio": f"{t.demographicParityRatio:g}",
-                "ethicsEqualizedOddsDifference": f"{t.equalizedOddsDifference:g}",
+                "ethicsDemographicParityDifference": exact(t.demographicParityDifference),
+                "ethicsDemographicParityRatio": exact(t.demographicParityRatio),
+                "ethicsEqualizedOddsDifference": exact(t.equalizedOddsDifference),
             }
         )
     return {

@@ -14,7 +14,7 @@ from typing import Any
 from aiplane.authoring.composing import CompositionContext
 from aiplane.errors import InputError
 from aiplane.project import Settings
-from aiplane.synthesis.cdk8s_app import synthesize_charts
+from aiplane.synthesis.cdk8s_app import package_plain, synthesize_charts
 from aiplane.synthesis.discovery import Project, discover
 from aiplane.synthesis.environment import Environment, load_environments
 from aiplane.synthesis.gitops import cluster_kustomizations
@@ -102,8 +102,10 @@ def file_name(obj: dict[str, Any]) -> str:
     return "".join(c if c.isalnum() or c in ".-" else "-" for c in raw) + ".yaml"
 
 
-def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
-    """Build everything in memory: platform layers, then each (or each named) environment."""
+def synthesize(settings: Settings, env_names: Sequence[str] = (), *, cdk8s: bool = False) -> Synthesis:
+    """Build everything in memory: platform layers, then each (or each named) environment. `cdk8s`: package
+    the charts through cdk8s, as `aiplane synth` does when it writes manifests/; every other caller gets the
+    same objects and text without starting Node."""
     project = discover(settings)
     catalog = project.catalog
     ctx = CompositionContext(settings, project.apis, catalog)
@@ -121,7 +123,7 @@ def synthesize(settings: Settings, env_names: Sequence[str] = ()) -> Synthesis:
         charts[f"cluster-{env.settings.name}"] = cluster_kustomizations(
             env.settings.name, manifests_rel, settings, list(project.apis.values())
         )
-    synthesized = synthesize_charts(charts)
+    synthesized = synthesize_charts(charts) if cdk8s else package_plain(charts)
 
     # All of manifests/ is rewritten, unless --env limits it to those environments (and the platform).
     owned = ["platform", "environments", "clusters"]

@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import cel
-from cel.stdlib import EXTENSIONS
-
 from aiplane.validation.celcost import (
     PER_CALL_LIMIT,
     RUNTIME_COST_BUDGET,
@@ -39,6 +36,7 @@ from aiplane.validation.celcost import (
     static_estimate,
     tokenize,
 )
+from aiplane.validation.celengine import EXTENSIONS, cel
 from aiplane.validation.findings import TRANSITION_CHECK, Severity
 
 # (severity, check, message, field segments): what the object checker turns into Findings.

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.errors import InputError
+from aiplane.validation.crdcache import cached_documents
 from aiplane.validation.kinds import KindSchema, served_versions, split_api_version
 from aiplane.validation.xr_schema import xr_kind_schemas
 from aiplane.yamlio import YAML_SUFFIXES, load_documents_from_text, load_paths
@@ -123,9 +124,12 @@ def shipped_crd_name(group: str, kind: str) -> str | None:
 
 @cache
 def _parse_crd_file(name: str) -> tuple[KindSchema, ...]:
+    source = f"aiplane/data/crds/{name}"
     text = _data_dir("crds").joinpath(name).read_text(encoding="utf-8")
-    docs = load_documents_from_text(text, f"aiplane/data/crds/{name}")
-    return tuple(ks for doc in docs if is_crd(doc.obj) for ks in crd_kind_schemas(doc.obj, doc.path))
+    objects = cached_documents(name, text)  # aiplane.validation.crdcache: the same documents, as JSON
+    if objects is None:
+        objects = [doc.obj for doc in load_documents_from_text(text, source)]
+    return tuple(ks for obj in objects if is_crd(obj) for ks in crd_kind_schemas(obj, source))
 
 
 @cache

@@ -1,0 +1,63 @@
+"""What people wait for: each aiplane command as the CLI runs it, in a fresh process, on the shipped
+repository, as a ratio to the floor measured in the same run.
+
+The floor is a fresh Python process that parses every file of manifests/ with libyaml's CSafeLoader: the
+least any command that reads the manifests must do. Each figure is the median of --runs runs (cold
+processes, warm OS caches). Goals (issue "Fast where people wait"): check ≤ 8×, synth --check ≤ 8×, cost ≤ 4×.
+
+    .venv/bin/python benchmarks/cli.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+AIPLANE = str(Path(sys.executable).with_name("aiplane"))
+FLOOR = (
+    "import pathlib, yaml\n"
+    "for p in sorted(pathlib.Path('manifests').rglob('*.yaml')):\n"
+    "    list(yaml.load_all(p.read_text(), Loader=yaml.CSafeLoader))\n"
+)
+COMMANDS: list[tuple[str, list[str], float | None]] = [
+    ("aiplane --help", [AIPLANE, "--help"], None),
+    ("aiplane validate manifests/", [AIPLANE, "validate", "manifests"], None),
+    ("aiplane cost", [AIPLANE, "cost"], 4.0),
+    ("aiplane check --manifests", [AIPLANE, "check", "--manifests"], None),
+    ("aiplane check", [AIPLANE, "check"], 8.0),
+    ("aiplane synth --check", [AIPLANE, "synth", "--check"], 8.0),
+    ("aiplane plan --against HEAD", [AIPLANE, "plan", "--against", "HEAD"], None),
+]
+
+
+def median_seconds(argv: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    floor = median_seconds([sys.executable, "-c", FLOOR], args.runs)
+    print(f"floor (parse every manifest with CSafeLoader, fresh process): {floor:.3f} s")
+    print(f"{'command':32} {'median':>8} {'× floor':>8} {'goal':>6}")
+    for label, argv, goal in COMMANDS:
+        seconds = median_seconds(argv, args.runs)
+        goal_text = f"≤ {goal:g}" if goal else ""
+        print(f"{label:32} {seconds:7.3f}s {seconds / floor:8.1f} {goal_text:>6}")
+
+
+if __name__ == "__main__":
+    main()
