@@ -3,7 +3,7 @@ repository, as a ratio to the floor measured in the same run.
 
 The floor is a fresh Python process that parses every file of manifests/ with libyaml's CSafeLoader: the
 least any command that reads the manifests must do. Each figure is the median of --runs runs (cold
-processes, warm OS caches). Goals (issue "Fast where people wait"): check ≤ 8×, synth --check ≤ 8×, cost ≤ 4×.
+processes, warm OS caches, bytecode written by an untimed first run). Goals (issue "Fast where people wait"): check ≤ 8×, synth --check ≤ 8×, cost ≤ 4×.
 
     .venv/bin/python benchmarks/cli.py [--runs 7]
 """
@@ -11,6 +11,7 @@ processes, warm OS caches). Goals (issue "Fast where people wait"): check ≤ 8�
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -35,11 +36,16 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
 ]
 
 
+# As on a developer's machine: bytecode is written (a first, untimed run writes it) and used.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def median_seconds(argv: list[str], runs: int) -> float:
+    subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up: bytecode, OS caches
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
         times.append(time.perf_counter() - start)
         if done.returncode not in (0, 1):
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
