@@ -123,6 +123,10 @@ def _pool(item: Item, env: Environment, history: History, catalog: Catalog) -> R
         )
         if scaling.desiredSize is not None and scaling.desiredSize > new_max:
             rec.changes.append(Change(("scaling", "desiredSize"), scaling.desiredSize, new_max))
+    if spec.capacity == "mixed":
+        # maxSize bounds the spot node group only; the history counts the base too: the safe side.
+        rec.reasons.append(f"mixed: node counts include the on-demand base of {spec.onDemandBaseSize}, so this "
+                           "maxSize (which bounds the spot node group) errs high by up to the base")
     if critical:
         rec.reasons.append("production-critical: minSize and onDemandBaseSize are kept")
     if has_gpu_history:
