@@ -208,7 +208,7 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
 @click.option("--write", is_flag=True, help="Edit environments/<env>.yaml in place (comments and layout kept).")
 def rightsize(env: str, days: int, source: str, prometheus_url: str | None, prometheus_label: str, fmt: str,
               write: bool) -> None:
-    """Recommend node pool scaling.minSize/maxSize, endpoint instanceCount, a cheaper instance type of the same
+    """Recommend node pool scaling.maxSize (minSize is kept), endpoint instanceCount, a cheaper instance type of the same
     accelerator and spot where the environment allows it, from real utilization history (hourly maxima).
 
     Each recommendation shows its evidence (p50/p95/max, samples, window), its $/h and $/month change, and

@@ -142,3 +142,11 @@ def test_a_bad_export_file_is_exit_2_naming_the_row(project: Path) -> None:
     code, _, err = rightsize("--env", "dev", "--source", str(history))
     assert code == 2
     assert "bad.csv:2: metric 'gpu_temperature' is not one of" in err
+
+
+def test_help_states_the_rails_the_code_applies() -> None:
+    result = CliRunner().invoke(main, ["rightsize", "--help"])
+    text = " ".join(result.stdout.split())
+    assert f"peak plus {HEADROOM * 100:.0f} % headroom" in text
+    assert f"less than {MIN_DAYS} days / {MIN_SAMPLES} hourly samples" in text
+    assert "Exit 0 with or without recommendations; 1 --write refused" in text

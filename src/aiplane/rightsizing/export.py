@@ -1,4 +1,4 @@
-"""The export format for teams with neither CloudWatch nor Prometheus history (docs/rightsizing.md#export):
+"""The export format for teams with neither CloudWatch nor Prometheus history (docs/rightsizing.md, "Export files"):
 a CSV file (or Parquet, with the `parquet` extra) with one sample a row and the columns
 
     timestamp,workload,kind,metric,value
