@@ -195,6 +195,37 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
     _run(command.run, env=env, fmt=fmt, deadline=deadline)
 
 
+@main.command()
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.")
+@click.option("--days", type=click.IntRange(1, 455), default=14, show_default=True,
+              help="History window in days, ending at the last whole hour (CloudWatch keeps hourly data 455 days).")
+@click.option("--source", default="cloudwatch", show_default=True, metavar="cloudwatch|prometheus|FILE",
+              help="Where the history comes from: CloudWatch, Prometheus, or a CSV/Parquet export file.")
+@click.option("--prometheus-url", metavar="URL", help="Prometheus base URL (for --source prometheus).")
+@click.option("--prometheus-label", default="nodegroup", show_default=True, metavar="LABEL",
+              help="The label DCGM series carry the EKS node group name in (relabeled eks.amazonaws.com/nodegroup).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--write", is_flag=True, help="Edit environments/<env>.yaml in place (comments and layout kept).")
+def rightsize(env: str, days: int, source: str, prometheus_url: str | None, prometheus_label: str, fmt: str,
+              write: bool) -> None:
+    """Recommend node pool scaling.maxSize (minSize is kept), endpoint instanceCount, a cheaper instance type of the same
+    accelerator and spot where the environment allows it, from real utilization history (hourly maxima).
+
+    Each recommendation shows its evidence (p50/p95/max, samples, window), its $/h and $/month change, and
+    the guardrails re-run on the result. Safety rails: never below the observed peak plus 20 % headroom; no
+    recommendation on less than 7 days / 150 hourly samples (it says why); production-critical tiers keep
+    their on-demand base. CloudWatch honours AWS_PROFILE and AWS_ENDPOINT_URL and refuses credentials of
+    another account than the environment's. docs/rightsizing.md has the sources and the export format.
+
+    Exit 0 with or without recommendations; 1 --write refused because a guardrail would fail (nothing
+    written); 2 bad input, credentials, wrong account or an unreachable source.
+    """
+    from aiplane.commands import rightsize as command
+
+    _run(command.run, env=env, days=days, source=source, prometheus_url=prometheus_url,
+         prometheus_label=prometheus_label, fmt=fmt, write=write)
+
+
 @main.group()
 def catalog() -> None:
     """The price catalog: prices and availability per region, where they come from, and how to refresh them.

@@ -103,13 +103,19 @@ def one_line(text: str, limit: int = 300) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> AuditReport:
+def check_account(declared: DeclaredState, clients: Clients) -> str:
+    """The credentials' account, which must be the environment's (AccountMismatch otherwise)."""
     account = caller_account(clients, declared.region)
     if account != declared.account_id:
         raise AccountMismatch(
             f"credentials are for account {account}, environment {declared.environment} "
             f"is account {declared.account_id}"
         )
+    return account
+
+
+def _audit(declared: DeclaredState, clients: Clients, catalog: Catalog) -> AuditReport:
+    account = check_account(declared, clients)
     report = AuditReport(declared.environment, account, declared.region)
     findings = report.findings
 
