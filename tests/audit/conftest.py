@@ -10,14 +10,12 @@ import pytest
 from audit_fixtures import ACCOUNT, REGION
 from moto import mock_aws
 from moto.sagemaker.models import FakeEndpointConfig
+from moto_local import offline_aws
 
 from aiplane.audit.declared import DeclaredState, from_synthesis
 from aiplane.catalog.instances import load_catalog
 from aiplane.project import load_settings
 from aiplane.synthesis.pipeline import synthesize
-
-AWS_VARIABLES = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
-                 "AWS_SECURITY_TOKEN")
 
 
 @pytest.fixture(scope="session")
@@ -29,14 +27,7 @@ def declared() -> DeclaredState:
 @pytest.fixture
 def fake_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Fake keys only, and no shared config or instance metadata that could reach a real account."""
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", ACCOUNT)
+    offline_aws(monkeypatch, tmp_path, ACCOUNT)
 
 
 @pytest.fixture

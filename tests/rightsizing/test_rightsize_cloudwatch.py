@@ -5,8 +5,6 @@ vCPU, node group sizes from the node group's Auto Scaling group, and the account
 from __future__ import annotations
 
 import json
-import socket
-import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,42 +14,20 @@ import boto3
 import pytest
 from click.testing import CliRunner
 from histories import hours
-from moto.server import ThreadedMotoServer
+from moto_local import free_port, offline_aws, serving_moto
 
 from aiplane.cli import main
 
 REGION = "us-east-1"
 DEV_ACCOUNT = "111122223333"
-AWS_VARIABLES = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def moto_url(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", DEV_ACCOUNT)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    try:
+    offline_aws(monkeypatch, tmp_path, DEV_ACCOUNT)
+    with serving_moto() as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
         yield url
-    finally:
-        urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
-        server.stop()
 
 
 def put(cloudwatch: Any, namespace: str, name: str, dimensions: dict[str, str], values: list[float]) -> None:

@@ -16,13 +16,12 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from moto_local import offline_aws
 
 from aiplane.cli import main
 from aiplane.project import DEFAULT_AUDIT_DEADLINE, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-AWS_VARIABLES = ("AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN",
-                 "AWS_SECURITY_TOKEN")
 HYPOTHESIS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -30,13 +29,7 @@ HYPOTHESIS = settings(max_examples=8, deadline=None, suppress_health_check=[Heal
 def offline_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake keys, no shared config, no instance metadata: nothing can reach a real account."""
     monkeypatch.chdir(ROOT)
-    for name in AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    offline_aws(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
 
 
