@@ -96,7 +96,10 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
     composite resources and the Flux Kustomizations that apply them in order.
 
     Output is deterministic and written atomically: built and validated in a temporary folder,
-    then swapped in; on any error manifests/ is left exactly as it was.
+    then swapped in; on any error manifests/ is left exactly as it was. With --check nothing is written.
+
+    Exit 0 written (or, with --check, up to date), 1 --check found manifests/ out of date or the synthesized
+    objects are invalid, 2 bad input (the file, line and field are named).
     """
     from aiplane.commands import synth as command
 
