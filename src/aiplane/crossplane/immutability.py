@@ -10,7 +10,7 @@ them without ever meeting an update the provider refuses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 IMMUTABLE_RULE = "self == oldSelf"
@@ -30,7 +30,11 @@ def immutable_paths(schema: Mapping[str, Any], prefix: str = "spec") -> Iterator
 
 def is_immutable(path: str, spec_schema: Mapping[str, Any], environment_label: str) -> bool:
     """Whether the XR field at `path` (a P&T fromFieldPath) can never change after the XR is created."""
+    return is_fixed(path, tuple(immutable_paths(spec_schema)), environment_label)
+
+
+def is_fixed(path: str, immutable: Collection[str], environment_label: str) -> bool:
+    """is_immutable, given the schema's immutable paths (walk the schema once, ask for many paths)."""
     if path in FIXED_METADATA or path == f"metadata.labels[{environment_label}]":
         return True
-    return any(path == p or path.startswith(f"{p}.") or path.startswith(f"{p}[")
-               for p in immutable_paths(spec_schema))
+    return any(path == p or path.startswith(f"{p}.") or path.startswith(f"{p}[") for p in immutable)

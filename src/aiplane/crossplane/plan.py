@@ -119,16 +119,21 @@ def _classify(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any
     return sorted(changes, key=lambda c: (c.resource, c.action))
 
 
-def immutable_changed(
-    old_xr: Mapping[str, Any] | None, new_xr: Mapping[str, Any] | None, xrd: Mapping[str, Any] | None
-) -> tuple[str, ...]:
-    """Spec paths whose XRD schema says `self == oldSelf` and whose value differs between the sides."""
-    if old_xr is None or new_xr is None or xrd is None:
-        return ()
+def xrd_immutable_paths(xrd: Mapping[str, Any]) -> tuple[str, ...]:
+    """Spec paths the XRD's schema makes immutable (`self == oldSelf`)."""
     versions = (xrd.get("spec") or {}).get("versions") or [{}]
     schema = (((versions[0].get("schema") or {}).get("openAPIV3Schema") or {}).get("properties") or {}).get("spec") or {}
+    return tuple(immutable_paths(schema))
+
+
+def immutable_changed(
+    old_xr: Mapping[str, Any] | None, new_xr: Mapping[str, Any] | None, immutable: Sequence[str]
+) -> tuple[str, ...]:
+    """Of the immutable spec paths, those whose value differs between the sides."""
+    if old_xr is None or new_xr is None:
+        return ()
     out = []
-    for path in immutable_paths(schema):
+    for path in immutable:
         old_value, new_value = _at(old_xr, path), _at(new_xr, path)
         if old_value is not None and new_value is not None and old_value != new_value:
             out.append(path)
@@ -180,8 +185,10 @@ def plan(
 
     before, after = xrs(old_objects), xrs(new_objects)
     old_comps, new_comps = compositions(old_objects), compositions(new_objects)
-    xrds = {
-        str(o["spec"]["names"]["kind"]): o for o in new_objects if o.get("kind") == "CompositeResourceDefinition"
+    # Each XRD's schema is walked once, not once per XR.
+    immutable_by_kind = {
+        str(o["spec"]["names"]["kind"]): xrd_immutable_paths(o)
+        for o in new_objects if o.get("kind") == "CompositeResourceDefinition"
     }
     out = []
     for key in sorted({*before, *after}):
@@ -191,7 +198,7 @@ def plan(
         # replaces is rolled out to its end.
         changes = _classify(old_composed, _composed(new_xr, new_comps, live=old_composed))
         cost_before, cost_after = _worst_case(old_xr, domain), _worst_case(new_xr, domain)
-        frozen = immutable_changed(old_xr, new_xr, xrds.get(key[0]))
+        frozen = immutable_changed(old_xr, new_xr, immutable_by_kind.get(key[0], ()))
         if changes or frozen or cost_before != cost_after:
             out.append(XRPlan(key[0], key[1], key[2], cost_before, cost_after, changes, frozen))
     return out

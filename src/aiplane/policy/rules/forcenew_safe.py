@@ -12,12 +12,15 @@ create-before-destroy (aiplane.function.logic.REVISIONED). What function-aiplane
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
+
+from pydantic import BaseModel
 
 from aiplane.authoring.xrd import openapi_schema
 from aiplane.crossplane.composed import composed_resources, composite_kind
 from aiplane.crossplane.forcenew import forcenew_hit
-from aiplane.crossplane.immutability import is_immutable
+from aiplane.crossplane.immutability import immutable_paths, is_fixed
 from aiplane.function.logic import REVISIONED
 from aiplane.function.model import FUNCTION_NAME
 from aiplane.policy.context import Manifest, RuleContext
@@ -38,10 +41,16 @@ def _runs_function(composition: Manifest) -> bool:
     return any(((s.get("functionRef") or {}).get("name")) == FUNCTION_NAME for s in steps if isinstance(s, Mapping))
 
 
+@cache
+def _immutable_spec_paths(spec_model: type[BaseModel]) -> tuple[str, ...]:
+    """The spec paths an API's XRD makes immutable: its schema built and walked once per model."""
+    return tuple(immutable_paths(openapi_schema(spec_model)))
+
+
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     kind = composite_kind(obj)
     api = ctx.apis.get(kind)
-    spec_schema = openapi_schema(api.spec) if api is not None else {}
+    immutable = _immutable_spec_paths(api.spec) if api is not None else ()
     revisioned = REVISIONED.get(kind, frozenset()) if _runs_function(obj) else frozenset()
     environment_label = ctx.label("environment")
     for res in composed_resources(obj):
@@ -54,7 +63,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
             forcenew = forcenew_hit(res.api_version, res.kind, to_path)
             if forcenew is None:
                 continue
-            changing = [s for s in _sources(patch) if not is_immutable(s, spec_schema, environment_label)]
+            changing = [s for s in _sources(patch) if not is_fixed(s, immutable, environment_label)]
             if changing:
                 yield Finding(
                     obj,
