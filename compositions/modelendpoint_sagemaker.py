@@ -156,26 +156,6 @@ PULL_IMAGE_POLICY_FMT = json.dumps(
     },
     sort_keys=True,
 )
-def describe_alarms_policy_fmt(endpoint_fmt: str) -> str:
-    """SageMaker reads the rollback alarms' state with the endpoint's execution role (Amazon SageMaker AI
-    Developer Guide, "Auto-Rollback Configuration and Monitoring": the role needs cloudwatch:DescribeAlarms
-    on the auto-rollback alarms): the grant names the endpoint's alarms by ARN prefix. A P&T Format string:
-    the region, then the endpoint name's own placeholders."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DescribeRollbackAlarms",
-                    "Effect": "Allow",
-                    "Action": ["cloudwatch:DescribeAlarms"],
-                    "Resource": [f"arn:aws:cloudwatch:%s:*:alarm:{endpoint_fmt}-*"],
-                }
-            ],
-        },
-        sort_keys=True,
-    )
-
 
 # EKS Pod Identity: the pods.eks.amazonaws.com principal assumes the role and tags the session (EKS User
 # Guide, "Create an IAM role for a Pod Identity association").
@@ -192,48 +172,54 @@ POD_IDENTITY_TRUST = json.dumps(
     },
     sort_keys=True,
 )
-RUNTIME_POLICY_FMT = json.dumps(
+# The endpoint's runtime grants; `{marker}`s are XR fields (_policy).
+RUNTIME_STATEMENTS: list[dict[str, Any]] = [
     {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "WriteCaptures",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": ["arn:aws:s3:::%s/%s/*"],
-            },
-            {
-                # ModelBuckets are SSE-KMS with their own keys and S3 Bucket Keys, so S3 asks KMS with the
-                # encryption context aws:s3:arn = the bucket's ARN (S3 User Guide, SSE-KMS "Encryption
-                # context"): the capture bucket's key, only through S3, only for that bucket (the key ARN is
-                # not known before the key exists).
-                "Sid": "CaptureBucketKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": ["*"],
-                "Condition": {
-                    "StringEquals": {
-                        "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::%s",
-                        "kms:ViaService": "s3.%s.amazonaws.com",
-                    }
-                },
-            },
-            {
-                "Sid": "EcrToken",
-                "Effect": "Allow",
-                "Action": ["ecr:GetAuthorizationToken"],
-                "Resource": ["*"],
-            },
-            {
-                "Sid": "Logs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": ["arn:aws:logs:*:*:log-group:/aws/sagemaker/*"],
-            },
-        ],
+        "Sid": "WriteCaptures",
+        "Effect": "Allow",
+        "Action": ["s3:PutObject"],
+        "Resource": ["arn:aws:s3:::{bucket}/{prefix}/*"],
     },
-    sort_keys=True,
-)
+    {
+        # ModelBuckets are SSE-KMS with their own keys and S3 Bucket Keys, so S3 asks KMS with the
+        # encryption context aws:s3:arn = the bucket's ARN (S3 User Guide, SSE-KMS "Encryption
+        # context"): the capture bucket's key, only through S3, only for that bucket (the key ARN is
+        # not known before the key exists).
+        "Sid": "CaptureBucketKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": ["*"],
+        "Condition": {
+            "StringEquals": {
+                "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::{bucket}",
+                "kms:ViaService": "s3.{region}.amazonaws.com",
+            }
+        },
+    },
+    {
+        "Sid": "EcrToken",
+        "Effect": "Allow",
+        "Action": ["ecr:GetAuthorizationToken"],
+        "Resource": ["*"],
+    },
+    {
+        "Sid": "Logs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": ["arn:aws:logs:*:*:log-group:/aws/sagemaker/*"],
+    },
+]
+# SageMaker reads the rollback alarms' state with the endpoint's execution role (Amazon SageMaker AI Developer
+# Guide, "Auto-Rollback Configuration and Monitoring": the role needs cloudwatch:DescribeAlarms on the
+# auto-rollback alarms): the grant names the endpoint's alarms by ARN prefix.
+DESCRIBE_ALARMS_STATEMENTS: list[dict[str, Any]] = [
+    {
+        "Sid": "DescribeRollbackAlarms",
+        "Effect": "Allow",
+        "Action": ["cloudwatch:DescribeAlarms"],
+        "Resource": ["arn:aws:cloudwatch:{region}:*:alarm:{env}-{name}-*"],
+    }
+]
 
 
 def endpoint_name(ctx: CompositionContext) -> tuple[str, list[str]]:
@@ -241,7 +227,24 @@ def endpoint_name(ctx: CompositionContext) -> tuple[str, list[str]]:
     return "%s-%s", [ctx.environment_name_path(), "metadata.name"]
 
 
+def _policy(statements: list[dict[str, Any]], fields: dict[str, str]) -> tuple[str, list[str]]:
+    """An IAM policy document as a P&T Format string and the XR paths of its placeholders, in the order they
+    appear: each `{marker}` in the statements (the keys of `fields`) becomes `%s`. Keys are sorted, so the
+    order is the document's, whatever order the statements were written in."""
+    text = json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+    order = re.findall(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", text)
+    return re.sub(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", "%s", text), [fields[m] for m in order]
+
+
+def policy_fields(ctx: CompositionContext) -> dict[str, str]:
+    """The XR fields the policy documents' `{marker}`s stand for; `{env}-{name}` is the endpoint's name."""
+    env, name = endpoint_name(ctx)[1]
+    return {"bucket": "spec.bucketRef.bucketName", "prefix": "spec.dataCapture.prefix", "region": "spec.region",
+            "env": env, "name": name, "truth": "spec.ethicsMonitor.groundTruth.prefix"}
+
+
 def execution_role(ctx: CompositionContext) -> ComposedResource:
+    fields = policy_fields(ctx)
     return ctx.aws_resource(
         "execution-role",
         managed_resource(
@@ -267,12 +270,7 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             string_format(READ_MODEL_POLICY_FMT),
             required=True,
         ),
-        combine_from_xr(
-            RUNTIME_POLICY_FMT,
-            # In the order the placeholders appear (keys sorted): capture ARN prefix, key context, region.
-            ["spec.bucketRef.bucketName", "spec.dataCapture.prefix", "spec.bucketRef.bucketName", "spec.region"],
-            "spec.forProvider.inlinePolicy[1].policy",
-        ),
+        combine_from_xr(*_policy(RUNTIME_STATEMENTS, fields), "spec.forProvider.inlinePolicy[1].policy"),
         from_xr(
             "spec.image",
             "spec.forProvider.inlinePolicy[2].policy",
@@ -287,11 +285,7 @@ def execution_role(ctx: CompositionContext) -> ComposedResource:
             string_format(MODEL_KEY_POLICY_FMT),
             required=True,
         ),
-        combine_from_xr(
-            describe_alarms_policy_fmt(endpoint_name(ctx)[0]),
-            ["spec.region", *endpoint_name(ctx)[1]],
-            "spec.forProvider.inlinePolicy[4].policy",
-        ),
+        combine_from_xr(*_policy(DESCRIBE_ALARMS_STATEMENTS, fields), "spec.forProvider.inlinePolicy[4].policy"),
         regional=False,
     )
 
@@ -469,15 +463,6 @@ def rollback_alarms(ctx: CompositionContext) -> list[ComposedResource]:
     ]
 
 
-def _policy(statements: list[dict[str, Any]], fields: dict[str, str]) -> tuple[str, list[str]]:
-    """An IAM policy document as a P&T Format string and the XR paths of its placeholders, in the order they
-    appear: each `{marker}` in the statements (the keys of `fields`) becomes `%s`. Keys are sorted, so the
-    order is the document's, whatever order the statements were written in."""
-    text = json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
-    order = re.findall(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", text)
-    return re.sub(r"\{(" + "|".join(map(re.escape, fields)) + r")\}", "%s", text), [fields[m] for m in order]
-
-
 def monitor_config(ctx: CompositionContext) -> ComposedResource:
     """The evaluator's whole configuration, as the environment variables it reads (aiplane.ethics.job),
     which the CronJob takes with envFrom."""
@@ -590,11 +575,8 @@ def monitor_role(ctx: CompositionContext) -> ComposedResource:
     """The monitor's least privilege: list and read the endpoint's captures (and its ground truth, when the
     spec names a prefix: function-aiplane drops that policy otherwise), write its reports, the capture
     bucket's key only through S3, publish metrics only in the monitor's namespace."""
-    fmt, paths = endpoint_name(ctx)
-    endpoint = fmt.replace("%s", "{env}", 1).replace("%s", "{name}", 1)
-    fields = {"bucket": "spec.bucketRef.bucketName", "prefix": "spec.dataCapture.prefix",
-              "env": paths[0], "name": paths[1], "truth": "spec.ethicsMonitor.groundTruth.prefix",
-              "region": "spec.region"}
+    endpoint = "{env}-{name}"
+    fields = policy_fields(ctx)
 
     def read(sid: str, prefix: str) -> list[dict[str, Any]]:
         return [
