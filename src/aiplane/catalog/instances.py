@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -396,45 +396,49 @@ class RegionalCatalog:
         return self.catalog.price_files.get((service, self.region))
 
     def ec2_instance(self, name: str) -> PricedEc2Instance:
-        key = ("ec2", self.region, name)
-        priced = self.catalog._priced.get(key)
-        if priced is None:
-            hardware = self.catalog.ec2_instance(name)
-            info = self._file("ec2")
-            price = info.price_file.instances.get(name) if info else None
-            if info is None or not isinstance(price, Ec2Price):
-                raise NotOfferedInRegion("EC2", name, self.region, self._refusal("ec2", name))
-            priced = self.catalog._priced[key] = PricedEc2Instance(
-                **hardware.model_dump(),
-                region=self.region,
-                on_demand_usd_per_hour=price.on_demand_usd_per_hour,
-                spot=price.spot,
-                uncertain=price.uncertain,
-                notes=price.notes,
-                source=info.origin,
-            )
-        self._note(priced.uncertain, f"EC2 {name} in {self.region}: {priced.notes}")
+        priced: PricedEc2Instance = self._with_price(
+            "ec2", "EC2", name, lambda: self.catalog.ec2_instance(name), Ec2Price, PricedEc2Instance,
+            lambda price: {"spot": price.spot},
+        )
         return priced
 
     def sagemaker_instance(self, name: str) -> PricedSageMakerInstance:
-        key = ("sagemaker", self.region, name)
+        priced: PricedSageMakerInstance = self._with_price(
+            "sagemaker", "SageMaker", name, lambda: self.catalog.sagemaker_instance(name), SageMakerPrice,
+            PricedSageMakerInstance, lambda price: {"price_source": price.price_source},
+        )
+        return priced
+
+    def _with_price(
+        self,
+        service: str,
+        label: str,
+        name: str,
+        hardware: Callable[[], BaseModel],
+        price_type: type[Any],
+        priced_type: type[Any],
+        extra: Callable[[Any], dict[str, Any]],
+    ) -> Any:
+        """A type's hardware with this region's price (built once per catalog), noting an uncertain price;
+        NotOfferedInRegion when the region's price file lacks it."""
+        key = (service, self.region, name)
         priced = self.catalog._priced.get(key)
         if priced is None:
-            hardware = self.catalog.sagemaker_instance(name)
-            info = self._file("sagemaker")
+            spec = hardware()
+            info = self._file(service)
             price = info.price_file.instances.get(name) if info else None
-            if info is None or not isinstance(price, SageMakerPrice):
-                raise NotOfferedInRegion("SageMaker", name, self.region, self._refusal("sagemaker", name))
-            priced = self.catalog._priced[key] = PricedSageMakerInstance(
-                **hardware.model_dump(),
+            if info is None or not isinstance(price, price_type):
+                raise NotOfferedInRegion(label, name, self.region, self._refusal(service, name))
+            priced = self.catalog._priced[key] = priced_type(
+                **spec.model_dump(),
                 region=self.region,
                 on_demand_usd_per_hour=price.on_demand_usd_per_hour,
-                price_source=price.price_source,
                 uncertain=price.uncertain,
                 notes=price.notes,
                 source=info.origin,
+                **extra(price),
             )
-        self._note(priced.uncertain, f"SageMaker {name} in {self.region}: {priced.notes}")
+        self._note(priced.uncertain, f"{label} {name} in {self.region}: {priced.notes}")
         return priced
 
     def _note(self, uncertain: bool, text: str) -> None:
