@@ -58,6 +58,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
 	$(BIN)/python benchmarks/cli.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/checkov.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools

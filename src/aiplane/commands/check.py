@@ -17,22 +17,24 @@ from aiplane.policy import all_rules, default_context, load_policy_config, run_r
 from aiplane.policy.config import DEFAULT_CONFIG, check_config
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, load_settings
-from aiplane.synthesis.pipeline import synthesize
+from aiplane.synthesis.pipeline import Synthesis, synthesize
 from aiplane.validation import validate_documents
 from aiplane.yamlio import load_paths
 
 
-def gather(settings: Settings, envs: list[str], from_manifests: bool) -> list[dict[str, Any]]:
-    """The objects to judge: the platform plus the selected environments' objects."""
+def gather(settings: Settings, envs: list[str], from_manifests: bool) -> tuple[list[dict[str, Any]], Synthesis | None]:
+    """The objects to judge (the platform plus the selected environments' objects), and the synthesis they
+    come from unless they were read from manifests/."""
     if not from_manifests:
-        return synthesize(settings, envs).objects()
+        synthesis = synthesize(settings, envs)
+        return synthesis.objects(), synthesis
     root = settings.manifests
     folders = [root / "platform", *([root / "environments" / e for e in envs] or [root / "environments"])]
     missing = [f for f in folders if not f.is_dir()]
     if missing:
         raise InputError.single(str(missing[0]), "no such folder: run `aiplane synth` first, or check --env")
     docs = load_paths(list(manifest_files([str(f) for f in folders])))
-    return [d.obj for d in docs if isinstance(d.obj, dict)]
+    return [d.obj for d in docs if isinstance(d.obj, dict)], None
 
 
 def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None) -> int:
@@ -48,8 +50,8 @@ def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None
     except RecursionError:
         raise InputError.single(str(config_file), "nested too deeply to read") from None
     check_config(config, rules, config_path or "policy config")
-    objects = gather(settings, envs, from_manifests)
-    ctx = default_context(settings)
+    objects, synthesis = gather(settings, envs, from_manifests)
+    ctx = default_context(settings, synthesis)
     report = validate_documents(objects, ctx.registry, strict=True)
     invalid = [f for f in report.findings if f.fails(strict=True)]
     violations = run_rules(objects, ctx, config, rules)

@@ -148,7 +148,7 @@ def run(envs: list[str], against: str | None, fmt: str) -> int:
     old = [o for o in old if _in_envs(o, label, envs)]
     kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
     plans = plan(old, new, kinds, settings.domain)
-    ctx = default_context(settings)
+    ctx = default_context(settings, synthesis)
     violations = [v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"]
     if fmt == "json":
         click.echo(as_json(plans, ref, len(violations)))

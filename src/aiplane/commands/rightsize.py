@@ -133,7 +133,7 @@ def judge(settings: Settings, env: str, file_name: str, text: str) -> tuple[Synt
         except InputError as err:
             return None, [Violation("environment-valid", str(p).replace(str(folder), "environments"), kind="Environment",
                                     name=env, environment=env) for p in err.problems]
-        violations = run_rules(after.objects(), default_context(settings), load_policy_config(settings))
+        violations = run_rules(after.objects(), default_context(settings, after), load_policy_config(settings))
     return after, violations
 
 

@@ -127,6 +127,7 @@ class Environment:
     project: Project
     items: list[Item] = field(default_factory=list)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _raw_index: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _positions: Positions = field(default_factory=lambda: Positions(""), repr=False)
 
     # The API hooks read these attributes directly (env.clusterName, env.ethics...).
@@ -146,10 +147,20 @@ class Environment:
     def find_item(self, key: str, name: str) -> dict[str, Any] | None:
         """Another item of this environment, completed with its defaults (for references)."""
         api = next((a for a in self.project.apis.values() if a.environment_key == key), None)
-        for raw in self._raw.get(key, []):
-            if isinstance(raw, dict) and raw.get("name") == name and api is not None:
-                return _complete(api, dict(raw), self)
-        return None
+        raw = self._raw_by_name(key).get(name) if isinstance(name, str) else None
+        return _complete(api, dict(raw), self) if raw is not None and api is not None else None
+
+    def _raw_by_name(self, key: str) -> dict[Any, dict[str, Any]]:
+        """The raw items under `key` by name, the first of a repeated name winning (a list scan per reference
+        made an environment of n endpoints cost n² lookups)."""
+        index = self._raw_index.get(key)
+        if index is None:
+            index = {}
+            for raw in self._raw.get(key, []):
+                if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                    index.setdefault(raw["name"], raw)
+            self._raw_index[key] = index
+        return index
 
     def quota_demand(self) -> list[tuple[QuotaAmount, Tier]]:
         """EC2 accelerator vCPUs every item needs at max scale, with the item's tier."""
