@@ -57,6 +57,8 @@ def test_the_hooks_and_the_ci_workflow_run_the_gate() -> None:
     makefile = files["Makefile"]
     assert "\t$(BIN)/aiplane synth --check\n\t$(BIN)/aiplane check\n" in makefile
     assert "--quiet" not in makefile
+    # The CrossGuard pack's virtualenv gets aiplane's rules with pulumi-policy: the project with its extra.
+    assert "\n-e ../..[pulumi]\n" in files["policypacks/aiplane-guardrails/requirements.txt"]
 
 
 def test_init_writes_a_repository_that_synthesizes_and_passes_the_guardrails(

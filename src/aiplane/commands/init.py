@@ -33,6 +33,8 @@ RENDERED = {
     "gitignore.j2": ".gitignore",
     "pre-commit-config.yaml.j2": ".pre-commit-config.yaml",
     "ci-workflow.yml.j2": ".github/workflows/aiplane.yml",
+    # aiplane's own pack installs aiplane from its checkout; a new repository's installs itself with [pulumi].
+    "policypack-requirements.txt.j2": "policypacks/aiplane-guardrails/requirements.txt",
 }
 # What is copied from aiplane/shipped/ (folder, file patterns); the APIs only with `--apis copy`.
 SHIPPED_APIS = (("xrds", ("*.py",)), ("compositions", ("*.py",)))
@@ -40,7 +42,7 @@ SHIPPED_ALWAYS = (
     ("environments", (f"{EXAMPLE_ENVIRONMENT}.yaml",)),
     ("stacks/platform", ("*.py", "Pulumi.yaml", f"Pulumi.{EXAMPLE_ENVIRONMENT}.yaml")),
     ("stacks/aws-foundation", ("*.py", "Pulumi.yaml", f"Pulumi.{EXAMPLE_ENVIRONMENT}.yaml")),
-    ("policypacks/aiplane-guardrails", ("*.py", "*.yaml", "*.json", "*.md", "requirements.txt")),
+    ("policypacks/aiplane-guardrails", ("*.py", "*.yaml", "*.json", "*.md")),
 )
 
 
@@ -79,7 +81,7 @@ def planned_files(apis: str, name: str) -> dict[str, str]:
         "ethics_monitor_image": DEFAULT_MONITOR_IMAGE,
         "function_package": DEFAULT_FUNCTION_PACKAGE,
     }
-    files = {path: environment.get_template(template).render(values) for template, path in RENDERED.items()}
+    files: dict[str, str] = {}
     shipped = _shipped()
     for folder, patterns in (*SHIPPED_APIS, *SHIPPED_ALWAYS) if apis == "copy" else SHIPPED_ALWAYS:
         source = shipped.joinpath(folder)
@@ -88,6 +90,7 @@ def planned_files(apis: str, name: str) -> dict[str, str]:
             raise SystemFailure(str(source), f"this aiplane installation lacks its shipped {folder}/ (a broken wheel?)")
         for entry in copied:
             files[f"{folder}/{entry.name}"] = entry.read_text(encoding="utf-8")
+    files.update({path: environment.get_template(template).render(values) for template, path in RENDERED.items()})
     return files
 
 
