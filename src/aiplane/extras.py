@@ -8,7 +8,6 @@ each command is for, and the few import names that differ from their distributio
 from __future__ import annotations
 
 import re
-from importlib import metadata
 
 # The extra each command that needs one is for: named first when several extras bring the missing package
 # (boto3 is in `audit`, `finops` and `monitor`).
@@ -36,6 +35,8 @@ def normalize(name: str) -> str:
 def extras_by_distribution(requirements: list[str] | None = None) -> dict[str, list[str]]:
     """Normalized distribution name → the extras of aiplane that install it, in pyproject order."""
     if requirements is None:
+        from importlib import metadata  # only when a command failed: keeps the CLI's start-up lean
+
         try:
             requirements = metadata.requires("aiplane") or []
         except metadata.PackageNotFoundError:  # running from a source tree that was never installed
