@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -96,3 +98,14 @@ def test_help_states_the_exit_codes() -> None:
     result = CliRunner().invoke(cli.main, ["init", "--help"])
     assert result.exit_code == 0
     assert "Exit 0 created" in result.output and "--apis" in result.output
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_makefile_creates_the_venv_once_and_runs_the_gate(tmp_path: Path) -> None:
+    for path, text in planned_files("copy", "team-platform").items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    dry = subprocess.run(["make", "-n", "check"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    lines = dry.stdout.splitlines()
+    assert "python3 -m venv .venv" in lines and ".venv/bin/python -m pip install -e ." in lines
+    assert lines[-2:] == [".venv/bin/aiplane synth --check", ".venv/bin/aiplane check"]
