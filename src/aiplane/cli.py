@@ -10,6 +10,7 @@ import click
 
 from aiplane import __version__
 from aiplane.errors import InputError, SystemFailure
+from aiplane.extras import missing_extra_message
 
 FORMATS_VALIDATE = click.Choice(["text", "json"])
 
@@ -39,7 +40,35 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _ExtrasAwareGroup(click.Group):
+    """A command whose optional extra is not installed says which one to install (exit 2), instead of a
+    traceback: `pip install aiplane` has only the base (aiplane.extras)."""
+
+    group_class = type  # `catalog` and `ethics` are groups of this kind too
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            # Shared by every nested context: the deepest group leaves the full path, e.g. "ethics gate".
+            ctx.meta["aiplane.command"] = " ".join([*ctx.command_path.split()[1:], command.name or ""])
+        return name, command, rest
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as err:
+            message = missing_extra_message(err.name or "", ctx.meta.get("aiplane.command", ""))
+            if message is None or ctx.parent is not None:
+                raise
+            click.echo(message, err=True)
+            sys.exit(2)
+
+
+@click.group(
+    cls=_ExtrasAwareGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="aiplane")
 def main() -> None:
     """aiplane: platform APIs for AI infrastructure on Kubernetes and AWS, through GitOps.
@@ -104,6 +133,32 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
     from aiplane.commands import synth as command
 
     _run(command.run, envs=list(envs), check=check)
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--apis",
+    type=click.Choice(["copy", "dependency"]),
+    default="copy",
+    show_default=True,
+    help="copy: the shipped platform APIs into xrds/ and compositions/, yours to change; dependency: use "
+    "them from the installed aiplane-apis package.",
+)
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty (files of the same name are replaced).")
+@click.option("--no-synth", "no_synth", is_flag=True, help="Do not run `aiplane synth` in the new repository.")
+def init(directory: str, apis: str, force: bool, no_synth: bool) -> None:
+    """Create a working platform repository in DIRECTORY (default: here): pyproject.toml with
+    [tool.aiplane], an example environment, the Makefile, .pre-commit-config.yaml, a CI workflow, the Pulumi
+    stacks and CrossGuard pack, and the platform APIs; then `aiplane synth` writes manifests/ there (the
+    platform, the environment and the Flux cluster layout). No git repository is needed.
+
+    Exit 0 created, 1 the new repository's synthesis failed, 2 DIRECTORY is not empty (without --force),
+    --apis dependency without the aiplane-apis package, or a write failed.
+    """
+    from aiplane.commands import init as command
+
+    _run(command.run, directory=directory, apis=apis, force=force, synth=not no_synth)
 
 
 @main.command()

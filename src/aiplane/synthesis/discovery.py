@@ -98,12 +98,21 @@ def discover(settings: Settings) -> Project:
                 str(module.__file__), "a platform API module must define `API = PlatformAPI(...)`"
             )
         add_api(module.API, str(module.__file__))
+    # The project's own folders come first and win: a kind the project defines in xrds/ (say, its copy of a
+    # shipped API, made by `aiplane init`) hides the same kind from an installed package, and with it that
+    # package's compositions of the kind, so a team's copy is never mixed with the original.
+    own_kinds = set(apis)
     for ep in entry_points(group=API_ENTRY_POINTS):
-        add_api(ep.load(), f"entry point {ep.name}")
+        api = ep.load()
+        if getattr(api, "kind", None) not in own_kinds:
+            add_api(api, f"entry point {ep.name} ({ep.value})")
 
     compositions: list[CompositionModule] = []
     loaded = _modules(settings.compositions, "compositions")
-    loaded += [ep.load() for ep in entry_points(group=COMPOSITION_ENTRY_POINTS)]
+    for ep in entry_points(group=COMPOSITION_ENTRY_POINTS):
+        module = ep.load()
+        if getattr(module, "KIND", None) not in own_kinds:
+            loaded.append(module)
     for module in loaded:
         origin = str(getattr(module, "__file__", module))
         for attr in ("KIND", "DEFAULT_VARIANT", "compositions"):
