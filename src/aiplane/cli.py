@@ -139,22 +139,36 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
 
 @main.command()
 @click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, markdown for a PR comment (one comment, found by its hidden marker).",
+)
 @click.option(
     "--diff",
     "diff",
     metavar="REF",
     help="Compare with the environments at this git revision (e.g. origin/main) for review.",
 )
-def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
-    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog at each
-    environment's region (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at
-    on-demand prices; expected: spot capacity at the environment's expected discount. A figure resting on
-    an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices). Exit 0, 2 bad input or REF.
+@click.option(
+    "--show-all", is_flag=True, help="With --diff, also list unchanged environments and workloads."
+)
+def cost(envs: tuple[str, ...], fmt: str, diff: str | None, show_all: bool) -> None:
+    """Worst-case and expected $/h and $/month (× 730 h, Infracost's convention) by environment, cost-center and
+    workload, from the price catalog at each environment's region (the same numbers the max-cost-per-hour
+    guardrail uses). Worst case: max scale at on-demand prices; expected: spot capacity at the environment's
+    expected discount. Workloads over their own maxCostPerHour and environments over budget are flagged. A
+    figure resting on an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices).
+
+    With --diff REF: total before → after, then each environment and workload added, removed or changed (only
+    what changed unless --show-all). Exit 0, 2 bad input or unknown REF.
     """
     from aiplane.commands import cost as command
 
-    _run(command.run, envs=list(envs), fmt=fmt, diff=diff)
+    _run(command.run, envs=list(envs), fmt=fmt, diff=diff, show_all=show_all)
 
 
 @main.command()
