@@ -17,6 +17,7 @@ from typing import Any
 import click
 import yaml
 
+from aiplane.console import progress
 from aiplane.crossplane.plan import XRPlan, plan
 from aiplane.errors import InputError
 from aiplane.policy import default_context, load_policy_config, run_rules
@@ -24,6 +25,7 @@ from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import synthesize
 
 JSON_FORMAT_VERSION = 1
+COMMENT_MARKER = "<!-- aiplane-plan-comment -->"
 
 
 def default_ref(settings: Settings) -> str:
@@ -129,7 +131,8 @@ def as_markdown(plans: list[XRPlan], ref: str) -> str:
     counts["refused"] += sum(len(p.immutable_changed) for p in plans)
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()) if n) or "no change"
     head = "❌" if refused else "✅"
-    out = [f"### {head} aiplane plan against `{ref}`: {summary}", ""]
+    # The hidden marker lets a CI job find and update its one plan comment (docs/ci.md).
+    out = [COMMENT_MARKER, f"### {head} aiplane plan against `{ref}`: {summary}", ""]
     if plans:
         out += ["| XR | worst case before | after |", "|---|---|---|"]
         out += [f"| {p.kind} `{p.namespace}/{p.name}` | {_money(p.worst_case_before)} | {_money(p.worst_case_after)} |"
@@ -141,15 +144,18 @@ def as_markdown(plans: list[XRPlan], ref: str) -> str:
 def run(envs: list[str], against: str | None, fmt: str) -> int:
     settings = load_settings()
     ref = against or default_ref(settings)
-    old = manifests_at(settings, ref)
-    synthesis = synthesize(settings, envs)
-    new = synthesis.objects()
-    label = settings.label("environment")
-    old = [o for o in old if _in_envs(o, label, envs)]
-    kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
-    plans = plan(old, new, kinds, settings.domain)
-    ctx = default_context(settings)
-    violations = [v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"]
+    with progress(f"Planning against {ref}: rendering both sides and running the guardrails…"):
+        old = manifests_at(settings, ref)
+        synthesis = synthesize(settings, envs)
+        new = synthesis.objects()
+        label = settings.label("environment")
+        old = [o for o in old if _in_envs(o, label, envs)]
+        kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
+        plans = plan(old, new, kinds, settings.domain)
+        ctx = default_context(settings)
+        violations = [
+            v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"
+        ]
     if fmt == "json":
         click.echo(as_json(plans, ref, len(violations)))
     elif fmt == "markdown":
