@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from aiplane import __version__
+from aiplane.completion import environment_names
 from aiplane.errors import InputError, SystemFailure
 
 FORMATS_VALIDATE = click.Choice(["text", "json"])
@@ -47,6 +48,9 @@ def main() -> None:
     Synthesizes Crossplane v2 XRDs and Pipeline Compositions, each environment's composite
     resources and the Flux Kustomizations that apply them into manifests/, and refuses what
     breaks the FinOps, spot and responsible-AI rules before anything reaches Git.
+
+    Exit 0 success, 1 the command's finding (each command's --help says which), 2 bad input or usage.
+    Colour only on a terminal (NO_COLOR turns it off); JSON output is documented in docs/output.md.
     """
 
 
@@ -87,6 +91,7 @@ def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fm
     multiple=True,
     metavar="NAME",
     help="Only synthesize this environment (repeatable; default: all).",
+    shell_complete=environment_names,
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 and name the files when manifests/ is out of date."
@@ -107,7 +112,8 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--format",
     "fmt",
@@ -138,7 +144,8 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--format",
     "fmt",
@@ -172,7 +179,8 @@ def cost(envs: tuple[str, ...], fmt: str, diff: str | None, show_all: bool) -> N
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--against",
     metavar="REF",
@@ -193,7 +201,8 @@ def plan(envs: tuple[str, ...], against: str | None, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.",
+              shell_complete=environment_names)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--deadline",
@@ -213,7 +222,8 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.",
+              shell_complete=environment_names)
 @click.option("--days", type=click.IntRange(1, 455), default=14, show_default=True,
               help="History window in days, ending at the last whole hour (CloudWatch keeps hourly data 455 days).")
 @click.option("--source", default="cloudwatch", show_default=True, metavar="cloudwatch|prometheus|FILE",
@@ -249,6 +259,8 @@ def catalog() -> None:
 
     Costs always use the environment's region; a region without prices, or an instance type the region does not
     offer, is refused at its line (see `aiplane catalog status` for what is catalogued).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
     """
 
 
@@ -300,7 +312,10 @@ def catalog_status(fmt: str) -> None:
 
 @main.group()
 def ethics() -> None:
-    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md)."""
+    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
+    """
 
 
 @ethics.command()
@@ -332,7 +347,8 @@ def evaluate(window_end: str | None, captures: str | None, dry_run: bool) -> Non
 
 
 @ethics.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.",
+              shell_complete=environment_names)
 @click.option("--endpoint", required=True, metavar="NAME", help="The ModelEndpoint whose thresholds apply.")
 @click.option(
     "--data", required=True, type=click.Path(dir_okay=False), metavar="FILE", help="Evaluation set (CSV or Parquet)."
