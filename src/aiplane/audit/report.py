@@ -8,7 +8,7 @@ from typing import Any
 
 from aiplane.audit.findings import AuditReport, Finding
 
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: camelCase keys (byKind, costLeakUsdPerHour, usdPerHour), as every aiplane JSON
 
 
 def to_json(report: AuditReport) -> dict[str, Any]:
@@ -28,8 +28,8 @@ def to_json(report: AuditReport) -> dict[str, Any]:
         ],
         "summary": {
             "findings": len(report.findings),
-            "by_kind": report.counts(),
-            "cost_leak_usd_per_hour": report.leaked_usd_per_hour(),
+            "byKind": report.counts(),
+            "costLeakUsdPerHour": report.leaked_usd_per_hour(),
             "unchecked": len(report.unchecked),
         },
     }
@@ -43,7 +43,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "declared": f.declared,
         "live": f.live,
         "message": f.message,
-        "usd_per_hour": f.usd_per_hour,
+        "usdPerHour": f.usd_per_hour,
     }
 
 
