@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from aiplane.audit.findings import AuditReport, Finding
+from aiplane.console import paint
 
 JSON_VERSION = 2  # 2: camelCase keys (byKind, costLeakUsdPerHour, usdPerHour), as every aiplane JSON
 
@@ -56,7 +57,7 @@ def render_text(report: AuditReport) -> str:
     for resource, group in groupby(report.sorted_findings(), key=lambda f: f.resource):
         lines.append("")
         lines.append(str(resource))
-        lines += [f"  {f.kind:<12} {f.message}" for f in group]
+        lines += [f"  {paint(f'{f.kind:<12}', fg='yellow', bold=True)} {f.message}" for f in group]
     if report.unchecked:
         lines.append("")
         lines.append("not checked:")
@@ -73,7 +74,7 @@ def render_text(report: AuditReport) -> str:
         if leaked or unpriced:
             summary += f"; untagged capacity costs {'at least ' if unpriced else ''}${leaked:.2f}/h"
     else:
-        summary = "no findings: the account matches Git"
+        summary = paint("no findings: the account matches Git", fg="green")
     if report.unchecked:
         summary += f" ({len(report.unchecked)} check(s) could not be made)"
     lines.append(summary)

@@ -17,7 +17,7 @@ from typing import Any
 import click
 import yaml
 
-from aiplane.console import progress
+from aiplane.console import paint, progress
 from aiplane.crossplane.plan import XRPlan, plan
 from aiplane.errors import InputError
 from aiplane.policy import default_context, load_policy_config, run_rules
@@ -111,7 +111,17 @@ def _line(change: Any) -> str:
     return f"  {mark} {change.action:<8} {change.kind} {change.resource}{fields}{orphan}"
 
 
-def as_text(plans: list[XRPlan], ref: str) -> str:
+# On a terminal: refusals and deletions red, replacements yellow, creations green, updates cyan.
+ACTION_COLOURS = {"✗": "red", "-": "red", "±": "yellow", "+": "green", "~": "cyan"}
+
+
+def _painted(line: str) -> str:
+    colour = ACTION_COLOURS.get(line[2:3]) if line.startswith("  ") else None
+    return paint(line, fg=colour, bold=colour == "red") if colour else line
+
+
+def as_text(plans: list[XRPlan], ref: str, coloured: bool = False) -> str:
+    """The plan for people; `coloured` paints each action (only for the terminal, never inside markdown)."""
     if not plans:
         return f"no change to any composed resource against {ref}"
     lines = []
@@ -122,7 +132,7 @@ def as_text(plans: list[XRPlan], ref: str) -> str:
         lines += [_line(c) for c in p.changes]
     refused = sum(p.refused_count for p in plans)
     lines.append(f"{len(plans)} XR(s) change against {ref}; {refused} change(s) would be refused")
-    return "\n".join(lines)
+    return "\n".join(_painted(line) for line in lines) if coloured else "\n".join(lines)
 
 
 def as_markdown(plans: list[XRPlan], ref: str) -> str:
@@ -161,7 +171,7 @@ def run(envs: list[str], against: str | None, fmt: str) -> int:
     elif fmt == "markdown":
         click.echo(as_markdown(plans, ref))
     else:
-        click.echo(as_text(plans, ref))
+        click.echo(as_text(plans, ref, coloured=True))
         if violations:
             click.echo(f"{len(violations)} mandatory guardrail violation(s): run `aiplane check`", err=True)
     refused = any(p.refused for p in plans)
