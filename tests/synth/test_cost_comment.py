@@ -148,3 +148,20 @@ def test_an_environment_over_budget_is_flagged(tmp_path: Path) -> None:
     assert "$150.00/h → $100.00/h ⚠️ over budget" in comment
     assert "budget $100.00/h (worst case ≈ $" in _cost(project, "--env", "prod")
     assert "— over budget" in _cost(project, "--env", "prod")
+
+
+def test_the_current_cost_as_markdown_is_a_findable_comment_too(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    prod = project / "environments/prod.yaml"
+    prod.write_text(prod.read_text().replace("maxCostPerHour: 45}", "maxCostPerHour: 40}"))  # fine-tuning: $43.92/h
+    comment = _cost(project, "--format", "markdown")
+    lines = comment.splitlines()
+    assert lines[0] == MARKER and lines[1] == "## aiplane cost"
+    assert lines[3].startswith("Worst case **$") and "/month** · expected **$" in lines[3]
+    assert [line for line in lines if line.startswith("<details>")] == [
+        "<details><summary>dev: 2 workloads</summary>",
+        "<details><summary>prod: 5 workloads</summary>",
+        "<details><summary>staging: 3 workloads</summary>",
+    ]
+    pool = next(line for line in lines if line.startswith("| GPUNodePool/fine-tuning |"))
+    assert "| $43.92/h · $32,058/month |" in pool and "⚠️ over its maxCostPerHour $40.00/h" in pool
