@@ -42,12 +42,16 @@ NEURON_POOL = """  - name: neuron-inference
 """
 
 
-def _git_project(tmp_path: Path) -> Path:
-    project = copy_project(tmp_path)
+def _git_project_at(project: Path) -> Path:
+    """`project` as a git repository whose HEAD is its current state."""
     git = ["git", "-C", str(project), "-c", "user.email=t@example.org", "-c", "user.name=t"]
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run([*git, *args], check=True)
     return project
+
+
+def _git_project(tmp_path: Path) -> Path:
+    return _git_project_at(copy_project(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +169,16 @@ def test_the_current_cost_as_markdown_is_a_findable_comment_too(tmp_path: Path) 
     ]
     pool = next(line for line in lines if line.startswith("| GPUNodePool/fine-tuning |"))
     assert "| $43.92/h · $32,058/month |" in pool and "⚠️ over its maxCostPerHour $40.00/h" in pool
+
+
+def test_bad_input_at_the_revision_is_named_as_git_names_it(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    prod = project / "environments/prod.yaml"
+    good = prod.read_text()
+    prod.write_text(good.replace("instanceTypes: [p4d.24xlarge]", "instanceTypes: [p4d.24xlarg]"))
+    _git_project_at(project)
+    prod.write_text(good)
+    done = run_aiplane(project, "cost", "--diff", "HEAD")
+    assert done.returncode == 2
+    assert done.stderr.startswith("HEAD:environments/prod.yaml:37:21: nodePools[1].instanceTypes[0]: "), done.stderr
+    assert "aiplane-cost-" not in done.stderr  # not the temporary copy

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -40,6 +41,17 @@ def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
         yield folder
 
 
+def _at_revision(err: InputError, folder: Path, shown: str) -> InputError:
+    """The problems of files read from the temporary copy, named as git names them (`REF:environments/x.yaml`)."""
+    prefixes = {str(folder), str(folder.resolve())}
+
+    def renamed(path: str) -> str:
+        prefix = next((p for p in prefixes if path.startswith(p)), None)
+        return path if prefix is None else shown + path[len(prefix) :]
+
+    return InputError([replace(p, path=renamed(p.path)) for p in err.problems])
+
+
 def run(envs: list[str], fmt: str, diff: str | None = None, show_all: bool = False) -> int:
     settings = load_settings()
     project = discover(settings)
@@ -54,11 +66,15 @@ def run(envs: list[str], fmt: str, diff: str | None = None, show_all: bool = Fal
     with progress(f"Pricing the environments at {diff}…"), environments_at(settings, diff) as folder:
         wanted = [e for e in envs if (folder / f"{e}.yaml").exists()]
         # With --env, environments that did not exist at REF count as new (nothing before).
-        before = (
-            []
-            if envs and not wanted
-            else environment_costs(load_environments(folder, project, wanted, allow_empty=True), catalog)
-        )
+        try:
+            before = (
+                []
+                if envs and not wanted
+                else environment_costs(load_environments(folder, project, wanted, allow_empty=True), catalog)
+            )
+        except InputError as err:
+            rel = settings.environments.relative_to(settings.root).as_posix()
+            raise _at_revision(err, folder, f"{diff}:{rel}") from None
     comparison = compare(diff, before, after)
     render_diff = {
         "json": report.comparison_json,
