@@ -85,8 +85,9 @@ def costs_json(costs: list[EnvironmentCost]) -> str:
     )
 
 
-def _over_limit(w: WorkloadCost) -> str:
-    return f"over its maxCostPerHour {usd(w.max_cost_per_hour or 0.0)}" if w.over_own_limit else ""
+def _over_limit(w: WorkloadCost | None) -> str:
+    """The flag of a workload over its own maxCostPerHour (after a change: `None` when it was removed), or ""."""
+    return f"over its maxCostPerHour {usd(w.max_cost_per_hour or 0.0)}" if w and w.over_own_limit else ""
 
 
 def _over_budget(env: EnvironmentCost) -> str:
@@ -287,11 +288,7 @@ def comparison_text(comparison: CostComparison, show_all: bool) -> str:
             + (UNCERTAIN_MARK if env.uncertain else ""),
         ]
         for w in _shown_workloads(env, show_all):
-            limit = (
-                f"over its maxCostPerHour {usd(w.after.max_cost_per_hour or 0.0)}"
-                if w.after is not None and w.over_own_limit
-                else ""
-            )
+            limit = _over_limit(w.after)
             lines.append(
                 _status_paint(w.status, f"  {SIGNS[w.status]} {w.status} {w.kind}/{w.name}")
                 + f" [{w.current.cost_center}]: worst case {_move(w.worst_before, w.worst_after)}; expected "
@@ -365,11 +362,7 @@ def comparison_markdown(comparison: CostComparison, show_all: bool) -> str:
             "|---|---|---|---|---|---|---|---|",
         ]
         for w in workloads:
-            limit = (
-                f"over its maxCostPerHour {usd(w.after.max_cost_per_hour or 0.0)}"
-                if w.after is not None and w.over_own_limit
-                else ""
-            )
+            limit = _over_limit(w.after)
             lines.append(
                 f"| {MARKDOWN_STATUS[w.status]} | {_cell(f'{w.kind}/{w.name}')} | {_cell(w.current.cost_center)} | "
                 f"{usd(w.worst_before)} → {usd(w.worst_after)} | {_delta_cell(w.worst_before, w.worst_after)} | "
