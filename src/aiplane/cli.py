@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from aiplane import __version__
+from aiplane.completion import environment_names
 from aiplane.errors import InputError, SystemFailure
 from aiplane.extras import missing_extra_message
 
@@ -76,6 +77,9 @@ def main() -> None:
     Synthesizes Crossplane v2 XRDs and Pipeline Compositions, each environment's composite
     resources and the Flux Kustomizations that apply them into manifests/, and refuses what
     breaks the FinOps, spot and responsible-AI rules before anything reaches Git.
+
+    Exit 0 success, 1 the command's finding (each command's --help says which), 2 bad input or usage.
+    Colour only on a terminal (NO_COLOR turns it off); JSON output is documented in docs/output.md.
     """
 
 
@@ -116,6 +120,7 @@ def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fm
     multiple=True,
     metavar="NAME",
     help="Only synthesize this environment (repeatable; default: all).",
+    shell_complete=environment_names,
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 and name the files when manifests/ is out of date."
@@ -162,7 +167,8 @@ def init(directory: str, apis: str, force: bool, no_synth: bool) -> None:
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--format",
     "fmt",
@@ -193,27 +199,43 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, markdown for a PR comment (one comment, found by its hidden marker).",
+)
 @click.option(
     "--diff",
     "diff",
     metavar="REF",
     help="Compare with the environments at this git revision (e.g. origin/main) for review.",
 )
-def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
-    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog at each
-    environment's region (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at
-    on-demand prices; expected: spot capacity at the environment's expected discount. A figure resting on
-    an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices). Exit 0, 2 bad input or REF.
+@click.option(
+    "--show-all", is_flag=True, help="With --diff, also list unchanged environments and workloads."
+)
+def cost(envs: tuple[str, ...], fmt: str, diff: str | None, show_all: bool) -> None:
+    """Worst-case and expected $/h and $/month (× 730 h, Infracost's convention) by environment, cost-center and
+    workload, from the price catalog at each environment's region (the same numbers the max-cost-per-hour
+    guardrail uses). Worst case: max scale at on-demand prices; expected: spot capacity at the environment's
+    expected discount. Workloads over their own maxCostPerHour and environments over budget are flagged. A
+    figure resting on an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices).
+
+    With --diff REF: total before → after, then each environment and workload added, removed or changed (only
+    what changed unless --show-all). Exit 0, 2 bad input or unknown REF.
     """
     from aiplane.commands import cost as command
 
-    _run(command.run, envs=list(envs), fmt=fmt, diff=diff)
+    _run(command.run, envs=list(envs), fmt=fmt, diff=diff, show_all=show_all)
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--against",
     metavar="REF",
@@ -234,7 +256,8 @@ def plan(envs: tuple[str, ...], against: str | None, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.",
+              shell_complete=environment_names)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--deadline",
@@ -254,7 +277,8 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.",
+              shell_complete=environment_names)
 @click.option("--days", type=click.IntRange(1, 455), default=14, show_default=True,
               help="History window in days, ending at the last whole hour (CloudWatch keeps hourly data 455 days).")
 @click.option("--source", default="cloudwatch", show_default=True, metavar="cloudwatch|prometheus|FILE",
@@ -290,6 +314,8 @@ def catalog() -> None:
 
     Costs always use the environment's region; a region without prices, or an instance type the region does not
     offer, is refused at its line (see `aiplane catalog status` for what is catalogued).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
     """
 
 
@@ -341,7 +367,10 @@ def catalog_status(fmt: str) -> None:
 
 @main.group()
 def ethics() -> None:
-    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md)."""
+    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
+    """
 
 
 @ethics.command()
@@ -373,7 +402,8 @@ def evaluate(window_end: str | None, captures: str | None, dry_run: bool) -> Non
 
 
 @ethics.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.",
+              shell_complete=environment_names)
 @click.option("--endpoint", required=True, metavar="NAME", help="The ModelEndpoint whose thresholds apply.")
 @click.option(
     "--data", required=True, type=click.Path(dir_okay=False), metavar="FILE", help="Evaluation set (CSV or Parquet)."

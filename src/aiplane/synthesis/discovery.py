@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 from aiplane.authoring.api import PlatformAPI
 from aiplane.catalog.instances import Catalog, CatalogError, load_catalog
 from aiplane.errors import InputError
-from aiplane.project import Settings
+from aiplane.project import Settings, display_path
 
 API_ENTRY_POINTS = "aiplane.platform_apis"
 COMPOSITION_ENTRY_POINTS = "aiplane.compositions"
@@ -58,7 +58,7 @@ def _import_file(path: Path, package: str) -> ModuleType:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise InputError.single(str(path), "cannot import this module")
+        raise InputError.single(display_path(path), "cannot import this module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -67,7 +67,7 @@ def _import_file(path: Path, package: str) -> ModuleType:
         raise
     except Exception as err:  # a broken platform module is the user's input error, shown plainly
         del sys.modules[name]
-        raise InputError.single(str(path), f"importing failed: {type(err).__name__}: {err}") from err
+        raise InputError.single(display_path(path), f"importing failed: {type(err).__name__}: {err}") from err
     return module
 
 

@@ -39,6 +39,7 @@ from aiplane.catalog.fields import instance_types_in
 from aiplane.catalog.instances import RegionNotCatalogued, load_catalog
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.ethics.spec import MonitorThresholds
+from aiplane.project import display_path
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
@@ -462,15 +463,6 @@ def _not_offered(env: Environment, spec: CommonSpec, item_path: Path_, positions
     return problems
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    # The folder is resolved, the name is not: a symlinked file is shown where it is, not its target.
-    try:
-        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
-
-
 def environment_files(folder: Path, root: Path | None = None, *, allow_empty: bool = False) -> list[Path]:
     """The environment files of `folder`, refusing anything that would make an environment silently
     disappear (and its manifests with it): a missing or empty folder, a file that cannot be read as a
@@ -556,7 +548,7 @@ def load_environments(
         missing = [n for n in wanted if n not in known]
         if missing:
             raise InputError.single(
-                str(folder),
+                display_path(folder),
                 f"no environment named {', '.join(missing)} (have: {', '.join(sorted(known)) or 'none'})",
             )
         files = [known[n] for n in dict.fromkeys(wanted)]
