@@ -36,7 +36,7 @@ from aiplane.ethics.gate import (
 from aiplane.ethics.report import attribute_json, settings_json
 from aiplane.ethics.spec import EthicsMonitorSpec
 from aiplane.policy.model import Rule, Violation
-from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
+from aiplane.policy.report import Results, as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment import load_environments
@@ -255,7 +255,7 @@ def run(
     rules = [BREACH_RULE, INSUFFICIENT_RULE]
     judged = f"{judged_image} with {judged_model}"
     if fmt == "json":
-        document = json.loads(as_json(violations, []))
+        document = json.loads(as_json(Results(violations, rules=rules, root=settings.root)))
         document["gate"] = {
             "environment": env,
             "endpoint": endpoint,
@@ -267,10 +267,10 @@ def run(
         }
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     elif fmt == "sarif":
-        click.echo(as_sarif(violations, [], rules, settings.manifests.relative_to(settings.root).as_posix()))
+        click.echo(as_sarif(Results(violations, rules=rules, root=settings.root)))
     elif fmt == "markdown":
         lines = [
-            as_markdown(violations, [], title=f"aiplane ethics gate {env}/{endpoint}"),
+            as_markdown(Results(violations, rules=rules), title=f"aiplane ethics gate {env}/{endpoint}"),
             "",
             f"Judged: `{judged}`",
             "",
@@ -283,7 +283,7 @@ def run(
         click.echo(f"ethics gate {env}/{endpoint}: {judged}, {table.rows} rows")
         for line in _metrics_lines(verdict):
             click.echo(f"  {line}")
-        click.echo(as_text(violations, []))
+        click.echo(as_text(Results(violations, rules=rules)))
         click.echo(f"passed: report {report_path}" if report_path else "failed: no report written")
     if withdrawn:
         click.echo(f"removed the earlier passing report {path}", err=True)

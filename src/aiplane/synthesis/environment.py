@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from aiplane.authoring.api import (
     ENVIRONMENT_NAME_MAX,
@@ -41,6 +41,7 @@ from aiplane.errors import InputError, ItemError, Problem
 from aiplane.ethics.spec import MonitorThresholds
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
+from aiplane.synthesis.waivers import WAIVERS_KEY, Waiver
 from aiplane.validation.pathfmt import format_path
 from aiplane.yamlio import load_yaml, safe_load
 
@@ -116,6 +117,10 @@ class Item:
     name: str
     spec: CommonSpec
     derived: bool = False
+    # Where the item is in its environment file (`("nodePools", 0)`; `("quotas",)` for derived items), so
+    # findings on its XR can point at the line a person edits.
+    source: tuple[str | int, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
 
 
 @dataclass
@@ -338,6 +343,9 @@ def _at(source: str, message: str, where: tuple[int, int] | None, field: str) ->
     )
 
 
+_WAIVER_LIST: TypeAdapter[list[Waiver]] = TypeAdapter(list[Waiver])
+
+
 def _load_items(
     env: Environment,
     api: PlatformAPI,
@@ -391,6 +399,11 @@ def _load_items(
             continue
         seen[name] = index
         try:
+            waivers = _WAIVER_LIST.validate_python(item.pop(WAIVERS_KEY, []), strict=True)
+        except ValidationError as err:
+            problems += _problems(err, Waiver, (*item_path, WAIVERS_KEY), env.source, positions)
+            continue
+        try:
             completed = _complete(api, {"name": name, **item}, env)
             completed.pop("name", None)
             spec = api.spec.model_validate(completed, strict=True)
@@ -428,7 +441,7 @@ def _load_items(
                 )
                 continue
             identities[identity] = index
-        env.items.append(Item(api, name, spec, derived))
+        env.items.append(Item(api, name, spec, derived, prefix if derived else item_path, tuple(waivers)))
     return problems
 
 
