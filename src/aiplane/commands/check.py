@@ -8,21 +8,24 @@ Exit 0: clean (advisories and waived findings allowed); 1: a mandatory violation
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 import click
 
 from aiplane.commands.validate import manifest_files
-from aiplane.errors import InputError
+from aiplane.errors import InputError, Problem
 from aiplane.policy import all_rules, default_context, load_policy_config, run_rules
 from aiplane.policy.config import DEFAULT_CONFIG, check_config
+from aiplane.policy.context import RuleContext
 from aiplane.policy.model import Rule
 from aiplane.policy.report import Results, as_json, as_markdown, as_sarif, as_text, locate_invalid
+from aiplane.policy.waivers import waiver_field, waivers_of
 from aiplane.project import Settings, find_root, load_settings
 from aiplane.synthesis.environment import display_path
 from aiplane.synthesis.pipeline import synthesize
-from aiplane.synthesis.sources import SourceMap, build_source_map
+from aiplane.synthesis.sources import SourceLocation, SourceMap, build_source_map
 from aiplane.validation import validate_documents
 from aiplane.yamlio import load_paths
 
@@ -71,10 +74,37 @@ def judge(
     check_config(config, rules, display_path(config_file))
     objects, sources = gather(settings, envs, from_manifests)
     ctx = default_context(settings)
+    _refuse_unknown_waived_rules(objects, rules, ctx, sources)
     report = validate_documents(objects, ctx.registry, strict=True)
     invalid = locate_invalid([f for f in report.findings if f.fails(strict=True)], sources)
     violations = run_rules(objects, ctx, config, rules, sources=sources)
     return Results(violations, invalid, rules=rules, root=settings.root)
+
+
+def _refuse_unknown_waived_rules(
+    objects: list[dict[str, Any]], rules: tuple[Rule, ...] | list[Rule], ctx: RuleContext, sources: SourceMap
+) -> None:
+    """A waiver naming no rule is a typo that would waive nothing: an input error at its line."""
+    known = {r.id for r in rules}
+    problems = []
+    for obj in objects:
+        for index, waiver in enumerate(waivers_of(obj, ctx) or []):
+            if waiver.rule not in known:
+                field = f"{waiver_field(index)}.rule"
+                where = sources.locate(obj, field) or SourceLocation("pyproject.toml")
+                close = difflib.get_close_matches(waiver.rule, sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                problems.append(
+                    Problem(
+                        display_path(ctx.settings.root / where.file),
+                        f"waiver for unknown rule {waiver.rule!r}{hint}",
+                        where.line,
+                        where.column,
+                        field,
+                    )
+                )
+    if problems:
+        raise InputError(problems)
 
 
 def run(envs: list[str], fmt: str, from_manifests: bool, config_path: str | None) -> int:

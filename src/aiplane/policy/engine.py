@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,7 +13,7 @@ from aiplane.policy.config import RuleConfig, resolve
 from aiplane.policy.context import Manifest, RuleContext, plain
 from aiplane.policy.model import Finding, Rule, Violation
 from aiplane.policy.registry import all_rules
-from aiplane.policy.waivers import for_rule, waiver_field, waiver_problem, waivers_of
+from aiplane.policy.waivers import for_rule, today_utc, valid_waiver, waiver_field, waiver_problem, waivers_of
 from aiplane.synthesis.sources import SourceMap
 from aiplane.synthesis.waivers import Waiver
 
@@ -95,7 +95,7 @@ def run_rules(
     Waivers on the objects are honoured (aiplane.policy.waivers); `sources` locates each finding."""
     # Only non-dict inputs (read-only proxies) need the copy; rules never mutate what they read.
     objects = tuple(o if type(o) is dict else plain(o) for o in objects)
-    today = today or datetime.now(UTC).date()
+    today = today or today_utc()
     by_kind: dict[str, list[Manifest]] = {}
     waived: list[tuple[Manifest, list[Waiver]]] = []
     for obj in objects:
@@ -147,12 +147,8 @@ def _judged(
     for finding in findings:
         fired.add(id(finding.obj))
         violation = _violation(rule, part.enforcement, finding, ctx, sources)
-        valid = [
-            w
-            for _, w in for_rule(waivers_of(finding.obj, ctx) or [], rule.id)
-            if waiver_problem(w, part, today) is None
-        ]
-        out.append(replace(violation, status="waived", waiver=valid[0]) if valid else violation)
+        waiver = valid_waiver(finding.obj, rule.id, part, ctx, today)
+        out.append(violation if waiver is None else replace(violation, status="waived", waiver=waiver))
     return out
 
 

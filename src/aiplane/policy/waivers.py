@@ -5,7 +5,7 @@ faulty waiver is itself reported, at the waiver's line."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from aiplane.policy.config import RuleConfig
 from aiplane.policy.context import Manifest, RuleContext
@@ -41,3 +41,30 @@ def waiver_field(index: int) -> str:
 
 def for_rule(waivers: list[Waiver], rule_id: str) -> list[tuple[int, Waiver]]:
     return [(i, w) for i, w in enumerate(waivers) if w.rule == rule_id]
+
+
+def valid_waiver(
+    obj: Manifest, rule_id: str, part: RuleConfig, ctx: RuleContext, today: date
+) -> Waiver | None:
+    """The first waiver on `obj` that waives rule `rule_id`'s findings there, if any."""
+    for _, waiver in for_rule(waivers_of(obj, ctx) or [], rule_id):
+        if waiver_problem(waiver, part, today) is None:
+            return waiver
+    return None
+
+
+def faulty_waivers(
+    obj: Manifest, rule_id: str, part: RuleConfig, ctx: RuleContext, today: date
+) -> list[tuple[int, str]]:
+    """(index, problem) of every waiver for `rule_id` on `obj` that cannot be honoured."""
+    out = []
+    for index, waiver in for_rule(waivers_of(obj, ctx) or [], rule_id):
+        problem = waiver_problem(waiver, part, today)
+        if problem is not None:
+            out.append((index, problem))
+    return out
+
+
+def today_utc() -> date:
+    """The day waivers are judged against (UTC, so CI and laptops agree)."""
+    return datetime.now(UTC).date()
