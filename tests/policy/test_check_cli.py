@@ -166,3 +166,19 @@ def test_missing_config_file_is_a_usage_error() -> None:
     result = check("--config", "no-such-config.json")
     assert result.exit_code == 2
     assert "no-such-config.json" in result.output
+
+
+def test_findings_on_a_composition_point_at_its_module_and_its_generated_file(tmp_path: Path) -> None:
+    # The organisation requiring a tag no Composition patches: every composed AWS resource fails.
+    keys = [*{r.id: r for r in all_rules()}["finops-required-tags"].params["tagKeys"], "team"]
+    result = check("--env", "dev", "--format", "json", "--config",
+                   config_file(tmp_path, {"finops-required-tags": {"tagKeys": keys}}))
+    assert result.exit_code == 1
+    found = {v["message"]: v for v in json.loads(result.stdout)["violations"] if v["kind"] == "Composition"}
+    role = found["composed Role 'node-role' does not get tag(s) team"]
+    module = REPO / "compositions" / "gpunodepool_eks.py"
+    line = next(n for n, text in enumerate(module.read_text().splitlines(), start=1) if '"node-role"' in text)
+    column = module.read_text().splitlines()[line - 1].index('"node-role"') + 1
+    assert role["location"] == {"file": "compositions/gpunodepool_eks.py", "line": line, "column": column}
+    assert role["generated"]["file"] == "manifests/platform/apis/composition-gpunodepools-eks.yaml"
+    assert (REPO / role["generated"]["file"]).is_file()

@@ -83,7 +83,7 @@ class SourceMap:
             return SourceLocation(origin.file, *(where or (None, None)))
         module = self._modules.get(key)
         if module is not None:
-            return SourceLocation(module[0], _line_of_resource(module[1], obj, field) or 1, 1)
+            return SourceLocation(module[0], *(_resource_in_module(module[1], obj, field) or (1, 1)))
         return self._documents.get(key)
 
     def generated(self, obj: Mapping[str, Any]) -> SourceLocation | None:
@@ -130,9 +130,10 @@ def _field_in_source(origin: _EnvironmentOrigin, field: str) -> Path_:
     return ()
 
 
-def _line_of_resource(module: Path | None, obj: Mapping[str, Any], field: str) -> int | None:
-    """The line of a Composition module that names the composed resource a finding's field points into
-    (`spec.pipeline[i].input.resources[j]...`): the first line quoting its name."""
+def _resource_in_module(module: Path | None, obj: Mapping[str, Any], field: str) -> tuple[int, int] | None:
+    """Where a Composition module names the composed resource a finding's field points into
+    (`spec.pipeline[i].input.resources[j]...`): the first place quoting its name (None when the name is
+    built at run time, or the field names no resource)."""
     if module is None or not field:
         return None
     try:
@@ -157,7 +158,7 @@ def _line_of_resource(module: Path | None, obj: Mapping[str, Any], field: str) -
     for quoted in (f'"{name}"', f"'{name}'"):
         for number, text in enumerate(lines, start=1):
             if quoted in text:
-                return number
+                return number, text.index(quoted) + 1
     return None
 
 
