@@ -40,6 +40,8 @@ from aiplane.policy.report import Results, as_json, as_markdown, as_sarif, as_te
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment import load_environments
+from aiplane.synthesis.pipeline import file_name
+from aiplane.synthesis.sources import SourceLocation, build_source_map
 from aiplane.yamlio import load_yaml
 
 ENDPOINT_KIND = "ModelEndpoint"
@@ -73,6 +75,9 @@ class Endpoint:
     monitor: EthicsMonitorSpec | None
     monitor_problem: str
     source: str
+    # Where findings on it are reported: its ethicsMonitor in the environment file, and its generated XR.
+    location: SourceLocation | None = None
+    generated: SourceLocation | None = None
 
 
 def _as_spec(monitor: Any) -> tuple[EthicsMonitorSpec | None, str]:
@@ -98,6 +103,8 @@ def load_endpoint(settings: Settings, env_name: str, endpoint: str) -> Endpoint:
         raise InputError.single(env.source, f"no endpoint named {endpoint!r} (has: {names})")
     spec: Any = item.spec
     monitor, problem = _as_spec(spec.ethicsMonitor)
+    obj = {"kind": ENDPOINT_KIND, "metadata": {"name": endpoint, "namespace": env.settings.namespace}}
+    sources = build_source_map(settings, [env], [(f"environments/{env_name}/{file_name(obj)}", obj)])
     return Endpoint(
         environment=env_name,
         namespace=env.settings.namespace,
@@ -107,6 +114,8 @@ def load_endpoint(settings: Settings, env_name: str, endpoint: str) -> Endpoint:
         monitor=monitor,
         monitor_problem=problem,
         source=env.source,
+        location=sources.locate(obj, "spec.ethicsMonitor"),
+        generated=sources.generated(obj),
     )
 
 
@@ -138,6 +147,8 @@ def _base(target: Endpoint) -> Violation:
         name=target.name,
         namespace=target.namespace,
         environment=target.environment,
+        location=target.location,
+        generated=target.generated,
     )
 
 
