@@ -254,3 +254,15 @@ def test_a_stray_field_is_reported_in_words_without_the_validators_urls(ctx: Rul
     for v in unevaluated:
         assert v.message == "rule could not be evaluated (colour: Extra inputs are not permitted); treated as a violation"
         assert "http" not in v.message and "pydantic" not in v.message
+
+
+def test_an_environment_budget_finding_is_at_the_budget_line(project: Path) -> None:
+    """A stack rule judges the environment's record ConfigMap; its finding is placed at the setting the
+    record's key comes from (data.budgetPerHour → finops.budgetPerHour)."""
+    text = _write_prod(project, ("  budgetPerHour: 150\n", "  budgetPerHour: 100\n"))
+    line, column = _position(text, "budgetPerHour: 100", "budgetPerHour")
+    done = run_aiplane(project, "check", "--env", "prod", "--format", "json")
+    assert done.returncode == 1, done.stderr
+    (budget,) = [v for v in json.loads(done.stdout)["violations"] if v["field"] == "data.budgetPerHour"]
+    assert (budget["rule"], budget["kind"]) == ("max-cost-per-hour", "ConfigMap")
+    assert budget["location"] == {"file": "environments/prod.yaml", "line": line, "column": column}
