@@ -266,3 +266,18 @@ def test_an_environment_budget_finding_is_at_the_budget_line(project: Path) -> N
     (budget,) = [v for v in json.loads(done.stdout)["violations"] if v["field"] == "data.budgetPerHour"]
     assert (budget["rule"], budget["kind"]) == ("max-cost-per-hour", "ConfigMap")
     assert budget["location"] == {"file": "environments/prod.yaml", "line": line, "column": column}
+
+
+def test_a_waiver_for_a_rule_that_does_not_fire_is_reported_unused_and_does_not_fail(project: Path) -> None:
+    """A waiver on the captures bucket (which endpoints refer to, and which passes bucket-security): reported
+    as unused at the waiver's line, exit 0, and the endpoints referring to the bucket still load."""
+    bucket = ("  - name: captures\n    purpose: captures\n",
+              "  - name: captures\n    purpose: captures\n"
+              f"    waivers: [{{rule: bucket-security, reason: audited, expires: {EXPIRES}}}]\n")
+    text = _write_prod(project, bucket)
+    line, column = _position(text, "rule: bucket-security, reason: audited", "{rule")
+    done = run_aiplane(project, "check", "--env", "prod", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    (unused,) = json.loads(done.stdout)["violations"]
+    assert (unused["status"], unused["kind"], unused["name"]) == ("unused-waiver", "ModelBucket", "captures")
+    assert unused["location"] == {"file": "environments/prod.yaml", "line": line, "column": column}

@@ -153,7 +153,8 @@ class Environment:
         api = next((a for a in self.project.apis.values() if a.environment_key == key), None)
         for raw in self._raw.get(key, []):
             if isinstance(raw, dict) and raw.get("name") == name and api is not None:
-                return _complete(api, dict(raw), self)
+                # Waivers are the item's, not its spec's (aiplane.synthesis.waivers).
+                return _complete(api, {k: v for k, v in raw.items() if k != WAIVERS_KEY}, self)
         return None
 
     def quota_demand(self) -> list[tuple[QuotaAmount, Tier]]:
