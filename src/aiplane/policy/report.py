@@ -94,12 +94,17 @@ class Results:
         return not self.input_errors and not self.invalid and not any(v.blocking for v in self.violations)
 
     def problem_location(self, p: Problem) -> SourceLocation:
-        return SourceLocation(relative_to_root(p.path, self.root), p.line, p.column)
+        return problem_location(p, self.root)
+
+
+def problem_location(problem: Problem, root: Path) -> SourceLocation:
+    """An input error's place, its file relative to the project root like every other finding's."""
+    return SourceLocation(relative_to_root(problem.path, root), problem.line, problem.column)
 
 
 def input_error_json(problem: Problem, root: Path) -> dict[str, Any]:
     """One input error as `aiplane check` and `aiplane validate` print it in JSON."""
-    where = SourceLocation(relative_to_root(problem.path, root), problem.line, problem.column)
+    where = problem_location(problem, root)
     return {"message": problem.message, "field": problem.field, "location": where.as_json()}
 
 
