@@ -74,9 +74,7 @@ class RuleContext:
         api = self.api_of(obj)
         if api is None:
             raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
-        spec = api.spec.model_validate(
-            {k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"}
-        )
+        spec = api.spec.model_validate({k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"})
         entry = (obj, spec, spec.model_dump(mode="json", by_alias=True))
         self.spec_cache[id(obj)] = entry
         return entry

@@ -73,9 +73,7 @@ def check_stack(rule: Rule, objects: Sequence[Manifest], ctx: RuleContext) -> li
     if rule.stack_check is None:
         return []
     try:
-        frozen = (
-            objects if isinstance(objects, tuple) else tuple(objects)
-        )  # one tuple per run: caches key on it
+        frozen = objects if isinstance(objects, tuple) else tuple(objects)  # one tuple per run: caches key on it
         return list(rule.stack_check(list(frozen), replace(ctx, objects=frozen)))
     except Exception as err:
         return [_raised(rule, {"kind": "Stack", "metadata": {"name": "stack"}}, err)]

@@ -34,49 +34,14 @@ CAP = 10**15
 
 # Macros that iterate their receiver (CEL's comprehensions and the Kubernetes list/map extensions).
 _COMPREHENSIONS = frozenset(
-    {
-        "all",
-        "exists",
-        "exists_one",
-        "existsOne",
-        "map",
-        "filter",
-        "transformList",
-        "transformMap",
-        "transformMapEntry",
-        "sortBy",
-    }
+    {"all", "exists", "exists_one", "existsOne", "map", "filter", "transformList", "transformMap",
+     "transformMapEntry", "sortBy"}
 )
 # Functions whose cost grows with the length of the string (or list) they are called on.
 _TRAVERSALS = frozenset(
-    {
-        "matches",
-        "contains",
-        "startsWith",
-        "endsWith",
-        "indexOf",
-        "lastIndexOf",
-        "split",
-        "replace",
-        "lowerAscii",
-        "upperAscii",
-        "trim",
-        "join",
-        "substring",
-        "charAt",
-        "quote",
-        "reverse",
-        "format",
-        "find",
-        "findAll",
-        "sort",
-        "isSorted",
-        "sum",
-        "min",
-        "max",
-        "distinct",
-        "flatten",
-    }
+    {"matches", "contains", "startsWith", "endsWith", "indexOf", "lastIndexOf", "split", "replace",
+     "lowerAscii", "upperAscii", "trim", "join", "substring", "charAt", "quote", "reverse", "format",
+     "find", "findAll", "sort", "isSorted", "sum", "min", "max", "distinct", "flatten"}
 )
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
@@ -180,9 +145,7 @@ class SchemaShape(Shape):
             if isinstance(node.get("properties"), dict) and not node.get("additionalProperties"):
                 return len(node["properties"])
             # a key ("" → 2 bytes), a colon, a value and a comma
-            est = (MAX_REQUEST_SIZE_BYTES - 2) // (
-                2 + 1 + _min_serialized_size(node.get("additionalProperties")) + 1
-            )
+            est = (MAX_REQUEST_SIZE_BYTES - 2) // (2 + 1 + _min_serialized_size(node.get("additionalProperties")) + 1)
             return _bounded(node, "maxProperties", est)
         if kind == "string":
             return _bounded(node, "maxLength", MAX_REQUEST_SIZE_BYTES - 2)
@@ -284,13 +247,8 @@ class _Estimator:
                 total += self.shape(i + 1, self._postfix_end(i + 1, end), env).size()
             elif tok in ("==", "!=") and i > start:
                 # comparing lists, maps or strings walks them
-                total += (
-                    min(
-                        self.shape(self._receiver_start(start, i), i, env).size(),
-                        self.shape(i + 1, self._postfix_end(i + 1, end), env).size(),
-                    )
-                    // 10
-                )
+                total += min(self.shape(self._receiver_start(start, i), i, env).size(),
+                             self.shape(i + 1, self._postfix_end(i + 1, end), env).size()) // 10
             if total >= CAP:
                 return CAP
             i += 1

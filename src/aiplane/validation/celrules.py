@@ -75,24 +75,8 @@ def _compile(expression: str) -> _Program:
 
 
 # What can make a rule's cost grow with the data: iteration, membership, traversing strings or lists.
-_DATA_DEPENDENT = frozenset(
-    {
-        "in",
-        "==",
-        "!=",
-        "+",
-        "all",
-        "exists",
-        "exists_one",
-        "existsOne",
-        "map",
-        "filter",
-        "transformList",
-        "transformMap",
-        "transformMapEntry",
-        "sortBy",
-    }
-)
+_DATA_DEPENDENT = frozenset({"in", "==", "!=", "+", "all", "exists", "exists_one", "existsOne", "map",
+                             "filter", "transformList", "transformMap", "transformMapEntry", "sortBy"})
 
 
 def _data_dependent(expression: str) -> bool:
@@ -100,10 +84,9 @@ def _data_dependent(expression: str) -> bool:
         tokens = tokenize(expression)
     except CostParseError:
         return True
-    return any(t in _DATA_DEPENDENT for t in tokens) or (
-        len(tokens) > 1
-        and any(tokens[i] == "." and tokens[i + 2 : i + 3] == ["("] for i in range(len(tokens) - 2))
-    )
+    return any(t in _DATA_DEPENDENT for t in tokens) or (len(tokens) > 1 and any(
+        tokens[i] == "." and tokens[i + 2 : i + 3] == ["("] for i in range(len(tokens) - 2)
+    ))
 
 
 def _one_line(err: BaseException) -> str:
@@ -219,13 +202,8 @@ def _build(node: Any, runs: int, total: list[int]) -> RulePlan | None:
             cost += _static_cost(message_expression, node, 1)[0]
         total[0] = min(10**15, total[0] + cost)
         rules.append(
-            Rule(
-                v["rule"],
-                _text(v.get("message")),
-                message_expression,
-                parse_field_path(_text(v.get("fieldPath")) or ""),
-                refused,
-            )
+            Rule(v["rule"], _text(v.get("message")), message_expression,
+                 parse_field_path(_text(v.get("fieldPath")) or ""), refused)
         )
     keys: tuple[str, ...] = ()
     map_keys = node.get("x-kubernetes-list-map-keys")
@@ -287,29 +265,8 @@ def check_rules(
 # (k8s.io/apiextensions-apiserver pkg/apiserver/schema/cel/model/escaping.go), e.g. the provider's
 # `has(self.forProvider.__namespace__)`.
 _CEL_RESERVED = frozenset(
-    {
-        "true",
-        "false",
-        "null",
-        "in",
-        "as",
-        "break",
-        "const",
-        "continue",
-        "else",
-        "for",
-        "function",
-        "if",
-        "import",
-        "let",
-        "loop",
-        "package",
-        "namespace",
-        "return",
-        "var",
-        "void",
-        "while",
-    }
+    {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
+     "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"}
 )
 
 
@@ -370,21 +327,15 @@ def _evaluate(
                 if cost > PER_CALL_LIMIT
                 else f"what is left of the object's budget {RUNTIME_COST_BUDGET:,}"
             )
-            out.append(
-                (
-                    Severity.ERROR,
-                    "cel-cost",
-                    f"rule refused: estimated cost {_figure(cost)} on this value exceeds {limit}: {rule.rule}",
-                    path,
-                )
-            )
+            out.append((Severity.ERROR, "cel-cost",
+                        f"rule refused: estimated cost {_figure(cost)} on this value exceeds {limit}: {rule.rule}",
+                        path))
             continue
         budget[0] -= cost
         try:
             if "__" in rule.rule:  # names an escaped property: evaluate on the escaped value
                 result = compiled.program.execute(
-                    cel.Context(variables={"self": _escaped(value)}, functions=plan.functions)
-                )
+                    cel.Context(variables={"self": _escaped(value)}, functions=plan.functions))
             else:
                 if context is None:
                     context = cel.Context(variables={"self": value}, functions=plan.functions)

@@ -41,11 +41,8 @@ def cached_documents(name: str, text: str) -> list[Any] | None:
 
 def cache_text(name: str, text: str, documents: list[Any]) -> str:
     """The cache file for YAML `text` whose parsed documents are `documents` (stable bytes)."""
-    return (
-        json.dumps(
-            {"source": f"aiplane/data/crds/{name}", "sourceSha256": digest(text), "documents": documents},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        + "\n"
-    )
+    return json.dumps(
+        {"source": f"aiplane/data/crds/{name}", "sourceSha256": digest(text), "documents": documents},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ) + "\n"

@@ -15,9 +15,7 @@ from collections.abc import Iterator
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
-QuotaKey = tuple[
-    str, str, str, str, str
-]  # account (or namespace when unknown), service, region, class, purchase
+QuotaKey = tuple[str, str, str, str, str]  # account (or namespace when unknown), service, region, class, purchase
 
 
 def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:

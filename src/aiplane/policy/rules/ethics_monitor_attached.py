@@ -46,9 +46,7 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if not finite(sampling) or sampling <= 0:
         yield Finding(obj, "data capture samples nothing: the monitor would be blind", "spec.dataCapture")
     if not isinstance(monitor.get("prediction"), dict):
-        yield Finding(
-            obj, "ethicsMonitor says nowhere where the prediction is", "spec.ethicsMonitor.prediction"
-        )
+        yield Finding(obj, "ethicsMonitor says nowhere where the prediction is", "spec.ethicsMonitor.prediction")
     thresholds = (monitor.get("thresholds") or {}).get("critical") or {}
     # The disparate impact ratio is fairlearn's demographic parity ratio (smallest / largest selection rate).
     bounds = (
@@ -63,12 +61,8 @@ def _check_endpoint(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
             yield Finding(obj, f"no {name} threshold", field)
         elif not finite(value):
             # NaN compares false with every bound and inf beats all: only a finite number can be judged.
-            yield Finding(
-                obj,
-                f"{name} threshold {value!r} is not a finite number",
-                field,
-                fix=f"set {name} to {bound} or stricter",
-            )
+            yield Finding(obj, f"{name} threshold {value!r} is not a finite number", field,
+                          fix=f"set {name} to {bound} or stricter")
         elif (looser == "above" and value > bound) or (looser == "below" and value < bound):
             yield Finding(
                 obj,
@@ -118,54 +112,32 @@ def _wiring(obj: Manifest, resources: list[ComposedView]) -> Iterator[Finding]:
     fix = "wire the monitor as compositions/modelendpoint_sagemaker.py does"
     for res in resources:
         if res.kind == "ConfigMap" and not res.writes(f"data[{job.MONITOR_SPEC}]"):
-            yield Finding(
-                obj,
-                f"ConfigMap {res.name!r} does not hand the evaluator spec.ethicsMonitor "
-                f"(data[{job.MONITOR_SPEC}])",
-                f"{res.field_prefix}.patches",
-                fix,
-            )
+            yield Finding(obj, f"ConfigMap {res.name!r} does not hand the evaluator spec.ethicsMonitor "
+                          f"(data[{job.MONITOR_SPEC}])", f"{res.field_prefix}.patches", fix)
         if res.kind == "CronJob" and not res.writes("spec.jobTemplate.spec.template.spec.serviceAccountName"):
-            yield Finding(
-                obj,
-                f"CronJob {res.name!r} does not run as the monitor's service account",
-                f"{res.field_prefix}.patches",
-                fix,
-            )
+            yield Finding(obj, f"CronJob {res.name!r} does not run as the monitor's service account",
+                          f"{res.field_prefix}.patches", fix)
         if res.kind == "PodIdentityAssociation" and not (
             res.writes("spec.forProvider.serviceAccount")
             and (res.base_value("spec.forProvider.roleArnSelector") or res.writes("spec.forProvider.roleArn"))
         ):
-            yield Finding(
-                obj,
-                f"PodIdentityAssociation {res.name!r} binds no service account to a role",
-                f"{res.field_prefix}.base.spec.forProvider",
-                fix,
-            )
+            yield Finding(obj, f"PodIdentityAssociation {res.name!r} binds no service account to a role",
+                          f"{res.field_prefix}.base.spec.forProvider", fix)
     critical = [
-        r
-        for r in resources
+        r for r in resources
         if r.kind == "MetricAlarm"
         and r.base_value("spec.forProvider.namespace") == metrics.NAMESPACE
         and r.base_value("spec.forProvider.metricName") == metrics.FAIRNESS_BREACH.name
         and r.base_value(f"spec.forProvider.dimensions.{metrics.SEVERITY}") == metrics.CRITICAL
     ]
     if not critical:
-        yield Finding(
-            obj,
-            f"no MetricAlarm on {metrics.NAMESPACE} {metrics.FAIRNESS_BREACH.name} "
-            f"({metrics.SEVERITY}={metrics.CRITICAL}), the metric the evaluator publishes",
-            "spec.pipeline",
-            fix,
-        )
+        yield Finding(obj, f"no MetricAlarm on {metrics.NAMESPACE} {metrics.FAIRNESS_BREACH.name} "
+                      f"({metrics.SEVERITY}={metrics.CRITICAL}), the metric the evaluator publishes",
+                      "spec.pipeline", fix)
     for res in critical:
         if not res.writes("spec.forProvider.alarmActions[0]"):
-            yield Finding(
-                obj,
-                f"critical alarm {res.name!r} notifies nobody (alarmActions from alertTarget)",
-                f"{res.field_prefix}.patches",
-                fix,
-            )
+            yield Finding(obj, f"critical alarm {res.name!r} notifies nobody (alarmActions from alertTarget)",
+                          f"{res.field_prefix}.patches", fix)
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:

@@ -38,9 +38,7 @@ def _sources(patch: Mapping[str, Any]) -> list[str]:
 
 def _runs_function(composition: Manifest) -> bool:
     steps = (composition.get("spec") or {}).get("pipeline") or []
-    return any(
-        ((s.get("functionRef") or {}).get("name")) == FUNCTION_NAME for s in steps if isinstance(s, Mapping)
-    )
+    return any(((s.get("functionRef") or {}).get("name")) == FUNCTION_NAME for s in steps if isinstance(s, Mapping))
 
 
 @cache

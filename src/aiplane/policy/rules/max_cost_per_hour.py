@@ -116,9 +116,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
                 anchor,
                 f"environment {record.name}: worst case ${total:.2f}/h exceeds budgetPerHour "
                 f"${record.budget_per_hour:.2f}/h (expected ${expected[namespace]:.2f}/h)"
-                + uncertain_note(
-                    HourlyCost(total, expected[namespace], tuple(dict.fromkeys(uncertain[namespace])))
-                ),
+                + uncertain_note(HourlyCost(total, expected[namespace], tuple(dict.fromkeys(uncertain[namespace])))),
                 "data.budgetPerHour",
                 fix="shrink the pools or endpoints, or raise finops.budgetPerHour",
             )
