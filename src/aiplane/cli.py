@@ -191,7 +191,11 @@ def init(directory: str, apis: str, force: bool, no_synth: bool) -> None:
 )
 def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: str | None) -> None:
     """Run validation and every guardrail rule (FinOps tags, spot, cost, quotas, ethics monitor,
-    bucket security, AMI, IAM). Exit 0 clean (advisories allowed), 1 a mandatory violation, 2 bad input.
+    bucket security, AMI, IAM), honouring the environment files' waivers. Findings are placed at the
+    environment file line (or compositions/ module) a person edits.
+
+    Exit 0 clean (advisories and waived findings allowed), 1 a mandatory violation, 2 bad input (with
+    --format json, sarif or markdown the input errors are printed in that format too).
     """
     from aiplane.commands import check as command
 

@@ -119,7 +119,11 @@ def test_sarif_and_markdown_locate_the_endpoint(
     sarif = json.loads(gate(monkeypatch, data, spec_file, tmp_path / "r", "--format", "sarif").output)
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {"ethics-gate-fairness"}
+    # At the endpoint's ethicsMonitor in the environment file, its generated XR beside it.
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
+        "environments/dev.yaml"
+    }
+    assert {r["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results} == {
         "manifests/environments/dev/modelendpoint-sentiment.yaml"
     }
     markdown = gate(monkeypatch, data, spec_file, tmp_path / "r", "--format", "markdown").output

@@ -14,8 +14,9 @@ from aiplane.cli import main
 from aiplane.policy import all_rules
 
 REPO = Path(__file__).resolve().parents[2]
-VIOLATION_KEYS = {"rule", "message", "enforcement", "severity", "fix", "api_version", "kind", "name", "namespace",
-                  "environment", "field"}
+VIOLATION_KEYS = {"rule", "status", "message", "enforcement", "severity", "fix", "apiVersion", "kind", "name",
+                  "namespace", "environment", "field", "location", "generated", "waiver"}
+CLEAN_SUMMARY = {"mandatory": 0, "advisory": 0, "waived": 0, "unusedWaivers": 0, "invalid": 0, "inputErrors": 0}
 # The organisation tightening its fairness bound below every shipped endpoint's threshold.
 STRICT_FAIRNESS = {"ethics-monitor-attached": {"enforcementLevel": "mandatory", "maxDemographicParityDifference": 0.01}}
 ENDPOINTS = {("dev", "sentiment"), ("staging", "chat-assistant"), ("prod", "chat-assistant"), ("prod", "fraud-scoring")}
@@ -46,7 +47,9 @@ def test_a_mandatory_violation_exits_1_and_names_object_field_and_fix(tmp_path: 
     result = check("--env", "dev", "--config", config_file(tmp_path, STRICT_FAIRNESS))
     assert result.exit_code == 1, result.output
     out = result.stdout
-    assert "dev:\n  ModelEndpoint/ai-dev/sentiment\n" in out
+    # At the item's ethicsMonitor in the environment file (the threshold is the environment's default).
+    assert out.startswith("environments/dev.yaml:55:7: ✗ ethics-monitor-attached [mandatory] ")
+    assert "    ModelEndpoint/ai-dev/sentiment (manifests/environments/dev/modelendpoint-sentiment.yaml)\n" in out
     assert ("✗ ethics-monitor-attached [mandatory] spec.ethicsMonitor.thresholds.critical.demographicParityDifference: "
             "demographicParityDifference threshold 0.1 is looser than the organisation's bound 0.01") in out
     assert "fix: set demographicParityDifference to 0.01 or stricter" in out
@@ -65,22 +68,24 @@ def test_json_has_a_stable_schema(tmp_path: Path) -> None:
     result = check("--format", "json", "--config", config_file(tmp_path, STRICT_FAIRNESS))
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert set(report) == {"version", "ok", "summary", "violations", "invalid"}
-    assert report["version"] == 1 and report["ok"] is False and report["invalid"] == []
-    assert report["summary"] == {"mandatory": len(ENDPOINTS), "advisory": 0, "invalid": 0}
+    assert set(report) == {"version", "ok", "summary", "violations", "invalid", "inputErrors"}
+    assert report["version"] == 2 and report["ok"] is False and report["invalid"] == []
+    assert report["summary"] == {**CLEAN_SUMMARY, "mandatory": len(ENDPOINTS)}
     for v in report["violations"]:
         assert set(v) == VIOLATION_KEYS
         assert (v["rule"], v["enforcement"], v["severity"], v["kind"]) == (
             "ethics-monitor-attached", "mandatory", "critical", "ModelEndpoint")
-        assert v["api_version"] == "ai.aiplane.io/v1alpha1" and v["namespace"] == f"ai-{v['environment']}"
+        assert v["apiVersion"] == "ai.aiplane.io/v1alpha1" and v["namespace"] == f"ai-{v['environment']}"
+        assert v["location"]["file"] == f"environments/{v['environment']}.yaml" and v["location"]["line"] > 1
+        assert v["generated"]["file"] == f"manifests/environments/{v['environment']}/modelendpoint-{v['name']}.yaml"
     assert {(v["environment"], v["name"]) for v in report["violations"]} == ENDPOINTS
 
 
 def test_json_of_a_clean_run() -> None:
     result = check("--format", "json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"version": 1, "ok": True, "violations": [], "invalid": [],
-                                         "summary": {"mandatory": 0, "advisory": 0, "invalid": 0}}
+    assert json.loads(result.stdout) == {"version": 2, "ok": True, "violations": [], "invalid": [],
+                                         "inputErrors": [], "summary": CLEAN_SUMMARY}
 
 
 def test_sarif_2_1_0_lists_every_rule_and_one_result_per_violation(tmp_path: Path) -> None:
@@ -90,15 +95,17 @@ def test_sarif_2_1_0_lists_every_rule_and_one_result_per_violation(tmp_path: Pat
     assert sarif["version"] == "2.1.0"
     (run,) = sarif["runs"]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert rule_ids == [r.id for r in all_rules()] + ["validation"]
+    assert rule_ids == [r.id for r in all_rules()] + ["validation", "input-error"]
     levels = {r["id"]: r["defaultConfiguration"]["level"] for r in run["tool"]["driver"]["rules"]}
     assert levels["spot-savings-opportunity"] == "warning" and levels["bucket-security"] == "error"
     assert len(run["results"]) == len(ENDPOINTS)
     for res in run["results"]:
         assert res["ruleId"] == "ethics-monitor-attached" and res["level"] == "error"
         uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        assert uri.startswith("manifests/environments/") and uri.endswith(".yaml")
-        assert (REPO / uri).name.startswith("modelendpoint-")
+        assert uri.startswith("environments/") and (REPO / uri).is_file()
+        (related,) = res["relatedLocations"]
+        generated = related["physicalLocation"]["artifactLocation"]["uri"]
+        assert generated.startswith("manifests/environments/") and (REPO / generated).name.startswith("modelendpoint-")
 
 
 def test_markdown_for_pull_requests(tmp_path: Path) -> None:
@@ -129,7 +136,17 @@ def test_manifests_give_the_same_verdict_as_the_in_memory_synthesis(manifests: P
     from_git = check("--manifests", "--format", "json", "--config", config)
     in_memory = check("--format", "json", "--config", config)
     assert from_git.exit_code == in_memory.exit_code == 1
-    assert json.loads(from_git.stdout) == json.loads(in_memory.stdout)
+
+    def verdict(report: dict[str, Any]) -> list[dict[str, Any]]:
+        found = [{k: v for k, v in f.items() if k not in ("location", "generated")} for f in report["violations"]]
+        return sorted(found, key=lambda f: (f["environment"], f["name"], f["field"], f["message"]))
+
+    git_report, memory_report = json.loads(from_git.stdout), json.loads(in_memory.stdout)
+    assert verdict(git_report) == verdict(memory_report)
+    # Read from files, each finding is at its manifest's document (after the one-line header), never "<memory>".
+    assert all(v["location"]["file"].startswith("manifests/environments/") and v["location"]["line"] == 2
+               for v in git_report["violations"])
+    assert "<memory>" not in from_git.stdout
     clean = check("--manifests", "--env", "prod")
     assert clean.exit_code == 0, clean.output
 
@@ -149,3 +166,19 @@ def test_missing_config_file_is_a_usage_error() -> None:
     result = check("--config", "no-such-config.json")
     assert result.exit_code == 2
     assert "no-such-config.json" in result.output
+
+
+def test_findings_on_a_composition_point_at_its_module_and_its_generated_file(tmp_path: Path) -> None:
+    # The organisation requiring a tag no Composition patches: every composed AWS resource fails.
+    keys = [*{r.id: r for r in all_rules()}["finops-required-tags"].params["tagKeys"], "team"]
+    result = check("--env", "dev", "--format", "json", "--config",
+                   config_file(tmp_path, {"finops-required-tags": {"tagKeys": keys}}))
+    assert result.exit_code == 1
+    found = {v["message"]: v for v in json.loads(result.stdout)["violations"] if v["kind"] == "Composition"}
+    role = found["composed Role 'node-role' does not get tag(s) team"]
+    module = REPO / "compositions" / "gpunodepool_eks.py"
+    line = next(n for n, text in enumerate(module.read_text().splitlines(), start=1) if '"node-role"' in text)
+    column = module.read_text().splitlines()[line - 1].index('"node-role"') + 1
+    assert role["location"] == {"file": "compositions/gpunodepool_eks.py", "line": line, "column": column}
+    assert role["generated"]["file"] == "manifests/platform/apis/composition-gpunodepools-eks.yaml"
+    assert (REPO / role["generated"]["file"]).is_file()

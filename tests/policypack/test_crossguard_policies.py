@@ -220,21 +220,24 @@ def test_pulumi_resources_map_to_the_objects_rules_judge(
 
 def test_the_config_schema_types_and_defaults_come_from_the_rule_parameters() -> None:
     schema = config_schema(RULES["spot-eligibility"])
-    assert schema is not None
+    waiving = {
+        "waivable": {"type": "boolean", "default": True},
+        "maxWaiverDays": {"type": "integer", "minimum": 0, "maximum": 36500, "default": 365},
+    }
     assert schema.properties == {
         "minOnDemandBase": {"type": "integer", "minimum": 0, "default": 1},
         "minSpotNodes": {"type": "integer", "minimum": 0, "default": 2},
+        **waiving,
     }
     tags = config_schema(RULES["finops-required-tags"])
-    assert tags is not None
     assert tags.properties["tagKeys"]["items"] == {"type": "string"}
     assert tags.properties["allowedValues"]["type"] == "object"
     assert tags.properties["allowedValues"]["additionalProperties"]["items"] == {"type": "string"}
     ethics = config_schema(RULES["ethics-monitor-attached"])
-    assert ethics is not None
     assert ethics.properties["minDisparateImpactRatio"] == {
         "type": "number", "minimum": 0, "maximum": 1, "default": 0.8}
-    assert config_schema(RULES["gpu-ami-supported"]) is None
+    # A rule without parameters still takes the waiver settings (aiplane.policy.waivers).
+    assert config_schema(RULES["gpu-ami-supported"]).properties == waiving
 
 
 def test_rule_parameters_from_the_servicer_are_the_defaults_overridden_by_the_config() -> None:

@@ -338,7 +338,7 @@ def test_report_orders_counts_and_serialises() -> None:
     assert [f.index for f in report.findings] == [0, 1]
     assert report.counts == {"error": 1, "warning": 0, "no-schema": 1, "skipped": 0, "not-evaluated": 0}
     data = report.as_json()
-    assert (data["version"], data["objects"], data["ok"]) == (1, 2, False)
+    assert (data["version"], data["objects"], data["ok"]) == (2, 2, False)
     assert set(data["findings"][0]) == {
         "severity",
         "check",
@@ -346,7 +346,7 @@ def test_report_orders_counts_and_serialises() -> None:
         "path",
         "index",
         "line",
-        "api_version",
+        "apiVersion",
         "kind",
         "name",
         "namespace",

@@ -64,8 +64,8 @@ def test_json_output_is_the_documented_schema(tmp_path: Path) -> None:
     result = run("--format", "json", str(path))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data["version"] == 1 and data["objects"] == 2 and data["ok"] is True and data["strict"] is False
-    assert data["counts"] == {"error": 0, "warning": 0, "no-schema": 1, "skipped": 0, "not-evaluated": 0}
+    assert data["version"] == 2 and data["objects"] == 2 and data["ok"] is True and data["strict"] is False
+    assert data["counts"] == {"error": 0, "warning": 0, "noSchema": 1, "skipped": 0, "notEvaluated": 0}
     assert data["findings"] == [
         {
             "severity": "no-schema",
@@ -73,7 +73,7 @@ def test_json_output_is_the_documented_schema(tmp_path: Path) -> None:
             "path": str(path),
             "index": 1,
             "line": 8,
-            "api_version": "v1",
+            "apiVersion": "v1",
             "kind": "Pod",
             "name": "p",
             "namespace": "n",

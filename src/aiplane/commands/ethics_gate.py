@@ -36,10 +36,12 @@ from aiplane.ethics.gate import (
 from aiplane.ethics.report import attribute_json, settings_json
 from aiplane.ethics.spec import EthicsMonitorSpec
 from aiplane.policy.model import Rule, Violation
-from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
+from aiplane.policy.report import Results, as_json, as_markdown, as_sarif, as_text
 from aiplane.project import Settings, display_path, load_settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment import load_environments
+from aiplane.synthesis.pipeline import file_name
+from aiplane.synthesis.sources import SourceLocation, build_source_map
 from aiplane.yamlio import load_yaml
 
 ENDPOINT_KIND = "ModelEndpoint"
@@ -73,6 +75,9 @@ class Endpoint:
     monitor: EthicsMonitorSpec | None
     monitor_problem: str
     source: str
+    # Where findings on it are reported: its ethicsMonitor in the environment file, and its generated XR.
+    location: SourceLocation | None = None
+    generated: SourceLocation | None = None
 
 
 def _as_spec(monitor: Any) -> tuple[EthicsMonitorSpec | None, str]:
@@ -98,6 +103,8 @@ def load_endpoint(settings: Settings, env_name: str, endpoint: str) -> Endpoint:
         raise InputError.single(env.source, f"no endpoint named {endpoint!r} (has: {names})")
     spec: Any = item.spec
     monitor, problem = _as_spec(spec.ethicsMonitor)
+    obj = {"kind": ENDPOINT_KIND, "metadata": {"name": endpoint, "namespace": env.settings.namespace}}
+    sources = build_source_map(settings, [env], [(f"environments/{env_name}/{file_name(obj)}", obj)])
     return Endpoint(
         environment=env_name,
         namespace=env.settings.namespace,
@@ -107,6 +114,8 @@ def load_endpoint(settings: Settings, env_name: str, endpoint: str) -> Endpoint:
         monitor=monitor,
         monitor_problem=problem,
         source=env.source,
+        location=sources.locate(obj, "spec.ethicsMonitor"),
+        generated=sources.generated(obj),
     )
 
 
@@ -138,6 +147,8 @@ def _base(target: Endpoint) -> Violation:
         name=target.name,
         namespace=target.namespace,
         environment=target.environment,
+        location=target.location,
+        generated=target.generated,
     )
 
 
@@ -255,7 +266,7 @@ def run(
     rules = [BREACH_RULE, INSUFFICIENT_RULE]
     judged = f"{judged_image} with {judged_model}"
     if fmt == "json":
-        document = json.loads(as_json(violations, []))
+        document = json.loads(as_json(Results(violations, rules=rules, root=settings.root)))
         document["gate"] = {
             "environment": env,
             "endpoint": endpoint,
@@ -267,10 +278,10 @@ def run(
         }
         click.echo(json.dumps(document, indent=2, sort_keys=True))
     elif fmt == "sarif":
-        click.echo(as_sarif(violations, [], rules, settings.manifests.relative_to(settings.root).as_posix()))
+        click.echo(as_sarif(Results(violations, rules=rules, root=settings.root)))
     elif fmt == "markdown":
         lines = [
-            as_markdown(violations, [], title=f"aiplane ethics gate {env}/{endpoint}"),
+            as_markdown(Results(violations, rules=rules), title=f"aiplane ethics gate {env}/{endpoint}"),
             "",
             f"Judged: `{judged}`",
             "",
@@ -283,7 +294,7 @@ def run(
         click.echo(f"ethics gate {env}/{endpoint}: {judged}, {table.rows} rows")
         for line in _metrics_lines(verdict):
             click.echo(f"  {line}")
-        click.echo(as_text(violations, []))
+        click.echo(as_text(Results(violations, rules=rules)))
         click.echo(f"passed: report {display_path(report_path)}" if report_path else "failed: no report written")
     if withdrawn:
         click.echo(f"removed the earlier passing report {display_path(path)}", err=True)

@@ -163,9 +163,8 @@ def run(envs: list[str], against: str | None, fmt: str) -> int:
         kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
         plans = plan(old, new, kinds, settings.domain)
         ctx = default_context(settings, synthesis)
-        violations = [
-            v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"
-        ]
+        # Open mandatory violations only: a waived finding does not block (aiplane.policy.waivers).
+        violations = [v for v in run_rules(new, ctx, load_policy_config(settings)) if v.blocking]
     if fmt == "json":
         click.echo(as_json(plans, ref, len(violations)))
     elif fmt == "markdown":

@@ -13,8 +13,10 @@ from pathlib import Path
 import click
 
 from aiplane.errors import InputError
+from aiplane.policy.report import input_error_json
 from aiplane.project import find_root, load_settings
 from aiplane.validation import SchemaRegistry, validate_documents
+from aiplane.validation.report import JSON_FORMAT_VERSION
 from aiplane.yamlio import iter_yaml_files, load_paths
 
 KUSTOMIZE_FILES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -38,7 +40,23 @@ def _shown(path: Path) -> str:
 
 
 def run(paths: list[str], crd_dirs: list[str], strict: bool, fmt: str) -> int:
-    """Exit status: 0 valid, 1 invalid (InputError, raised for unreadable input, becomes 2 in the CLI)."""
+    """Exit status: 0 valid, 1 invalid (InputError, raised for unreadable input, becomes 2 in the CLI;
+    with --format json it is printed as `inputErrors` on stdout too, so a machine reader gets a result)."""
+    try:
+        return _validate(paths, crd_dirs, strict, fmt)
+    except InputError as err:
+        if fmt == "json":
+            root = find_root() or Path.cwd()
+            document = {
+                "version": JSON_FORMAT_VERSION,
+                "ok": False,
+                "inputErrors": [input_error_json(p, root) for p in err.problems],
+            }
+            click.echo(json.dumps(document, indent=2))
+        raise
+
+
+def _validate(paths: list[str], crd_dirs: list[str], strict: bool, fmt: str) -> int:
     extra: list[Path] = []
     if not paths:
         settings = load_settings()

@@ -48,6 +48,15 @@ def _compiles(pattern: str) -> str:
 RegularExpression = Annotated[str, Strict(), AfterValidator(_compiles)]
 
 
+# Parameters every rule's entry accepts, read by the engine (not the rule): whether its findings may be
+# waived, and how far ahead a waiver may expire (aiplane.policy.waivers).
+WAIVER_PARAMS: dict[str, Any] = {"waivable": True, "maxWaiverDays": 365}
+_WAIVER_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    "waivable": TypeAdapter(Annotated[bool, Strict()]),
+    "maxWaiverDays": TypeAdapter(Annotated[int, Strict(), Field(ge=0, le=36500)]),
+}
+
+
 def config_key(rule: Rule, stack: bool) -> str:
     """The config key (and CrossGuard policy name) of one part of a rule."""
     return rule.id + STACK_SUFFIX if stack and rule.check is not None else rule.id
@@ -75,13 +84,15 @@ _ADAPTERS: dict[int, tuple[Rule, dict[str, TypeAdapter[Any]]]] = {}
 
 
 def _adapters(rule: Rule) -> dict[str, TypeAdapter[Any]]:
-    """Each parameter's validator (built once per rule: rules are module-level constants)."""
+    """Each parameter's validator, the waiver parameters included (built once per rule: rules are
+    module-level constants)."""
     cached = _ADAPTERS.get(id(rule))
     if cached is None or cached[0] is not rule:
         adapters = {
             name: TypeAdapter(rule.param_types.get(name) or _derived_type(default))
             for name, default in rule.params.items()
         }
+        adapters.update(_WAIVER_ADAPTERS)
         cached = _ADAPTERS[id(rule)] = (rule, adapters)
     return cached[1]
 
@@ -127,6 +138,8 @@ def _short(value: Any) -> str:
 class RuleConfig:
     enforcement: Enforcement
     params: Mapping[str, Any]
+    waivable: bool = True
+    max_waiver_days: int = WAIVER_PARAMS["maxWaiverDays"]
 
 
 def _level(value: Any, key: str) -> Enforcement:
@@ -155,13 +168,15 @@ def resolve(rule: Rule, config: Mapping[str, Any], stack: bool = False) -> RuleC
         level = _level(everything, "all")
     entry = config.get(key)
     params = dict(rule.params)
+    waiving = dict(WAIVER_PARAMS)
     if isinstance(entry, Mapping):
         if "enforcementLevel" in entry:
             level = _level(entry["enforcementLevel"], key)
-        params.update(check_params(rule, entry, key))
+        for name, value in check_params(rule, entry, key).items():
+            (waiving if name in WAIVER_PARAMS else params)[name] = value
     elif key in config:
         level = _level(entry, key)
-    return RuleConfig(level, params)
+    return RuleConfig(level, params, waiving["waivable"], waiving["maxWaiverDays"])
 
 
 def _duplicate_refusing(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

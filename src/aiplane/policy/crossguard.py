@@ -44,11 +44,12 @@ from pulumi_policy import (
 
 from aiplane.errors import InputError
 from aiplane.policy import default_context
-from aiplane.policy.config import config_key, param_json_schema, resolve
+from aiplane.policy.config import WAIVER_PARAMS, RuleConfig, config_key, param_json_schema, resolve
 from aiplane.policy.context import Manifest, RuleContext, plain
 from aiplane.policy.engine import check_resource, check_stack
 from aiplane.policy.model import Finding, Rule
 from aiplane.policy.registry import all_rules
+from aiplane.policy.waivers import faulty_waivers, today_utc, valid_waiver, waiver_field
 from aiplane.project import Settings
 
 PACK_NAME = "aiplane-guardrails"
@@ -78,15 +79,14 @@ def policy_rules(rules: Sequence[Rule] | None = None) -> dict[str, str]:
     return out
 
 
-def config_schema(rule: Rule) -> PolicyConfigSchema | None:
-    """The rule's parameters as the policy's config schema — the same types `aiplane check` validates
-    with (aiplane.policy.config) — with the rule's defaults as defaults."""
-    if not rule.params:
-        return None
+def config_schema(rule: Rule) -> PolicyConfigSchema:
+    """The rule's parameters, and the waiver parameters every rule takes, as the policy's config schema —
+    the same types `aiplane check` validates with (aiplane.policy.config) — with their defaults."""
+    defaults = {**rule.params, **WAIVER_PARAMS}
     return PolicyConfigSchema(
         properties={
             name: {**param_json_schema(rule, name), "default": plain(default, integral_floats=True)}
-            for name, default in rule.params.items()
+            for name, default in defaults.items()
         }
     )
 
@@ -130,11 +130,37 @@ def to_manifest(resource_type: str, props: Mapping[str, Any], name: str) -> dict
     return {**plain(props, integral_floats=True), **header}
 
 
-def rule_params(rule: Rule, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The rule's parameters: its defaults overridden by the policy's config, as aiplane check resolves
-    them (the servicer has already taken the enforcement level out of the config)."""
+def rule_config(rule: Rule, config: Mapping[str, Any] | None) -> RuleConfig:
+    """The rule's parameters and waiver settings: its defaults overridden by the policy's config, as
+    aiplane check resolves them (the servicer has already taken the enforcement level out of the config)."""
     entry = {k: v for k, v in plain(config or {}, integral_floats=True).items() if k != "enforcementLevel"}
-    return resolve(rule, {rule.id: entry}).params
+    return resolve(rule, {rule.id: entry})
+
+
+def rule_params(rule: Rule, config: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The rule's parameters (rule_config without the waiver settings)."""
+    return rule_config(rule, config).params
+
+
+def _judge(
+    rule: Rule, part: RuleConfig, findings: list[Finding], judged: Sequence[Manifest], ctx: RuleContext
+) -> list[tuple[Manifest, str]]:
+    """What a policy reports, waivers honoured as `aiplane check` honours them (aiplane.policy.waivers): a
+    waived finding is not reported (CrossGuard has no "accepted" state); a faulty waiver on a judged object
+    is reported, and the finding it meant to waive stands."""
+    today = today_utc()
+    out = [
+        (f.obj, violation_message(rule, f))
+        for f in findings
+        if valid_waiver(f.obj, rule.id, part, ctx, today) is None
+    ]
+    for obj in judged:
+        for index, problem in faulty_waivers(obj, rule.id, part, ctx, today):
+            finding = Finding(
+                obj, f"waiver {problem}", waiver_field(index), fix="correct or remove the waiver"
+            )
+            out.append((obj, violation_message(rule, finding)))
+    return out
 
 
 def config_message(err: InputError) -> str:
@@ -169,12 +195,13 @@ def _resource_validation(rule: Rule, ctx: RuleContext) -> ResourceValidation:
         if obj is None:
             return
         try:
-            rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+            part = rule_config(rule, args.get_config())
         except InputError as err:
             report(config_message(err), args.urn)  # fail closed: a wrong config is no pass
             return
-        for finding in check_resource(rule, obj, rule_ctx):
-            report(violation_message(rule, finding), args.urn)
+        rule_ctx = replace(ctx, params=part.params)
+        for _, message in _judge(rule, part, check_resource(rule, obj, rule_ctx), [obj], rule_ctx):
+            report(message, args.urn)
 
     return validate
 
@@ -189,13 +216,16 @@ def _stack_validation(rule: Rule, ctx: RuleContext) -> StackValidation:
                 objects.append(obj)
                 urns.setdefault(_identity(obj), resource.urn)
         try:
-            rule_ctx = replace(ctx, params=rule_params(rule, args.get_config()))
+            part = rule_config(rule, args.get_config())
         except InputError as err:
             report(config_message(err), None)
             return
-        for finding in check_stack(rule, objects, rule_ctx):
+        rule_ctx = replace(ctx, params=part.params)
+        # Faulty waivers are reported by the resource policy when the rule has one (once, not twice).
+        judged = objects if rule.check is None else []
+        for about, message in _judge(rule, part, check_stack(rule, objects, rule_ctx), judged, rule_ctx):
             # A finding about no particular resource (or one that raised) is reported on the stack.
-            report(violation_message(rule, finding), urns.get(_identity(finding.obj)))
+            report(message, urns.get(_identity(about)))
 
     return validate
 

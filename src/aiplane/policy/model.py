@@ -4,13 +4,18 @@ an id, a title, a severity, the kinds it applies to and a pure check function)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiplane.policy.context import Manifest, RuleContext
+from aiplane.synthesis.sources import SourceLocation
+from aiplane.synthesis.waivers import Waiver
 
 Enforcement = Literal["mandatory", "advisory", "disabled"]
 RuleSeverity = Literal["low", "medium", "high", "critical"]
+# open: a finding to act on; waived: accepted by a valid waiver; unused-waiver: a waiver for a rule that did
+# not fire on its object (reported so stale waivers get removed).
+Status = Literal["open", "waived", "unused-waiver"]
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,35 @@ class Violation:
     namespace: str = ""
     environment: str = ""
     field: str = ""
+    status: Status = "open"
+    waiver: Waiver | None = None
+    # Where a person fixes it (the environment file line, the compositions/ module) and the generated file.
+    location: SourceLocation | None = None
+    generated: SourceLocation | None = None
 
     @property
     def blocking(self) -> bool:
-        return self.enforcement == "mandatory"
+        return self.enforcement == "mandatory" and self.status == "open"
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """camelCase keys, as Kubernetes objects (docs/findings.md#json-output has the schema)."""
+        return {
+            "rule": self.rule,
+            "status": self.status,
+            "enforcement": self.enforcement,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "environment": self.environment,
+            "field": self.field,
+            "location": self.location.as_json() if self.location else None,
+            "generated": self.generated.as_json() if self.generated else None,
+            "waiver": self.waiver.model_dump(mode="json") if self.waiver else None,
+        }
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from aiplane.authoring.api import (
     ENVIRONMENT_NAME_MAX,
@@ -42,6 +42,7 @@ from aiplane.ethics.spec import MonitorThresholds
 from aiplane.project import display_path
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
+from aiplane.synthesis.waivers import WAIVERS_KEY, Waiver
 from aiplane.validation.pathfmt import format_path
 from aiplane.yamlio import load_yaml, safe_load
 
@@ -117,6 +118,10 @@ class Item:
     name: str
     spec: CommonSpec
     derived: bool = False
+    # Where the item is in its environment file (`("nodePools", 0)`; `("quotas",)` for derived items), so
+    # findings on its XR can point at the line a person edits.
+    source: tuple[str | int, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
 
 
 @dataclass
@@ -149,7 +154,10 @@ class Environment:
         """Another item of this environment, completed with its defaults (for references)."""
         api = next((a for a in self.project.apis.values() if a.environment_key == key), None)
         raw = self._raw_by_name(key).get(name) if isinstance(name, str) else None
-        return _complete(api, dict(raw), self) if raw is not None and api is not None else None
+        if raw is None or api is None:
+            return None
+        # Waivers are the item's, not its spec's (aiplane.synthesis.waivers).
+        return _complete(api, {k: v for k, v in raw.items() if k != WAIVERS_KEY}, self)
 
     def _raw_by_name(self, key: str) -> dict[Any, dict[str, Any]]:
         """The raw items under `key` by name, the first of a repeated name winning (a list scan per reference
@@ -350,6 +358,9 @@ def _at(source: str, message: str, where: tuple[int, int] | None, field: str) ->
     )
 
 
+_WAIVER_LIST: TypeAdapter[list[Waiver]] = TypeAdapter(list[Waiver])
+
+
 def _load_items(
     env: Environment,
     api: PlatformAPI,
@@ -403,6 +414,11 @@ def _load_items(
             continue
         seen[name] = index
         try:
+            waivers = _WAIVER_LIST.validate_python(item.pop(WAIVERS_KEY, []), strict=True)
+        except ValidationError as err:
+            problems += _problems(err, Waiver, (*item_path, WAIVERS_KEY), env.source, positions)
+            continue
+        try:
             completed = _complete(api, {"name": name, **item}, env)
             completed.pop("name", None)
             spec = api.spec.model_validate(completed, strict=True)
@@ -440,7 +456,7 @@ def _load_items(
                 )
                 continue
             identities[identity] = index
-        env.items.append(Item(api, name, spec, derived))
+        env.items.append(Item(api, name, spec, derived, prefix if derived else item_path, tuple(waivers)))
     return problems
 
 

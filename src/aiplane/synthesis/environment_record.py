@@ -44,6 +44,23 @@ class EnvironmentRecord:
         )
 
 
+# Where each data key comes from in the environment file (for findings on the record, e.g. the budget).
+RECORD_SOURCES: dict[str, tuple[str, ...]] = {
+    "environment": ("name",),
+    "accountId": ("accountId",),
+    "region": ("region",),
+    "clusterName": ("clusterName",),
+    "costCenter": ("finops", "costCenter"),
+    "owner": ("finops", "owner"),
+    "budgetPerHour": ("finops", "budgetPerHour"),
+    "spotAllowedTiers": ("finops", "spot", "allowedTiers"),
+    "spotExpectedDiscount": ("finops", "spot", "expectedDiscount"),
+    "ethicsDemographicParityDifference": ("ethics", "thresholds", "critical", "demographicParityDifference"),
+    "ethicsDemographicParityRatio": ("ethics", "thresholds", "critical", "demographicParityRatio"),
+    "ethicsEqualizedOddsDifference": ("ethics", "thresholds", "critical", "equalizedOddsDifference"),
+}
+
+
 def exact(value: float) -> str:
     """A number as a ConfigMap value: the shortest decimal that reads back as the same float, never an
     exponent (`:g` wrote 10,000,000 as `1e+07` and kept only six significant digits)."""

@@ -13,6 +13,7 @@ from aiplane.synthesis.environment import Environment, Item
 from aiplane.synthesis.environment_record import environment_record
 from aiplane.synthesis.provider_config import environment_provider_config
 from aiplane.synthesis.subnets import observed_subnet
+from aiplane.synthesis.waivers import WAIVERS_KEY, annotation_value
 
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> HourlyCost | None:
@@ -44,6 +45,8 @@ def build_xr(
             settings.label("worst-case-usd-per-hour"): f"{cost.worst_case:.2f}",
             settings.label("expected-usd-per-hour"): f"{cost.expected:.2f}",
         }
+    if item.waivers:  # an annotation, not spec: see aiplane.synthesis.waivers
+        metadata.setdefault("annotations", {})[settings.label(WAIVERS_KEY)] = annotation_value(list(item.waivers))
     spec: dict[str, Any] = item.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
     labels_wanted = item.api.composition_labels(item.spec) if item.api.composition_labels else {}
     xr = {

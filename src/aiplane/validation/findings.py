@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -66,6 +66,17 @@ class Finding:
         return self.severity.fails_strict if strict else self.severity.fails
 
     def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["severity"] = str(self.severity)
-        return data
+        """camelCase keys, as Kubernetes objects (docs/validate.md)."""
+        return {
+            "severity": str(self.severity),
+            "check": self.check,
+            "message": self.message,
+            "path": self.path,
+            "index": self.index,
+            "line": self.line,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "name": self.name,
+            "namespace": self.namespace,
+            "field": self.field,
+        }

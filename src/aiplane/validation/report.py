@@ -7,7 +7,7 @@ from typing import Any
 
 from aiplane.validation.findings import Finding, Severity
 
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION = 2
 
 # Summary wording per severity, in the order the summary line lists them.
 _SUMMARY = (
@@ -54,7 +54,7 @@ class ValidationReport:
             "objects": self.objects,
             "ok": self.ok,
             "strict": self.strict,
-            "counts": self.counts,
+            "counts": {_camel(k): v for k, v in self.counts.items()},
             "findings": [f.as_json() for f in self.findings],
         }
 
@@ -68,6 +68,12 @@ class ValidationReport:
         lines = [format_finding(f) for f in self.findings]
         lines.append(self.summary())
         return "\n".join(lines)
+
+
+def _camel(key: str) -> str:
+    """`no-schema` → `noSchema`: JSON keys are camelCase, as Kubernetes'."""
+    head, *rest = key.split("-")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def format_finding(f: Finding) -> str:
