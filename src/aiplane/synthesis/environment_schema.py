@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aiplane.authoring.api import NAME_PATTERN, PlatformAPI
+from aiplane.errors import InputError
 from aiplane.synthesis.environment import EnvironmentSettings
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -75,12 +76,14 @@ def _object_branch(schema: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _not_required(schema: dict[str, Any], paths: Iterable[str]) -> None:
+def _not_required(schema: dict[str, Any], paths: Iterable[str], kind: str) -> None:
     for dotted in paths:
         *parents, leaf = dotted.split(".")
         holder = _object_at(schema, parents)
         if holder is None or leaf not in holder.get("properties", {}):
-            raise ValueError(f"optional_in_environment names {dotted!r}, which the spec does not have")
+            raise InputError.single(
+                f"platform API {kind}", f"optional_in_environment names {dotted!r}, which its spec does not have"
+            )
         required = [r for r in holder.get("required", []) if r != leaf]
         if required:
             holder["required"] = required
@@ -103,7 +106,7 @@ def _nothing_required(schema: Any) -> None:
 def item_schema(api: PlatformAPI) -> dict[str, Any]:
     """One item under the API's environment key: its name, then the spec's fields."""
     schema = _model_schema(api.spec)
-    _not_required(schema, (*FILLED_IN_EVERY_ITEM, *api.optional_in_environment))
+    _not_required(schema, (*FILLED_IN_EVERY_ITEM, *api.optional_in_environment), api.kind)
     name = {
         "type": "string",
         "pattern": NAME_PATTERN,
