@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 import yaml
-from project_copy import REPO
+from project_copy import REPO, run_aiplane
 
 from aiplane.errors import InputError
 from aiplane.project import Settings
@@ -58,6 +58,13 @@ def test_the_committed_schema_is_the_models_schema(project: Project) -> None:
     assert pool["name"]["maxLength"] == project.apis["GPUNodePool"].max_name_length
     assert "Ceiling" in schema["properties"]["finops"]["properties"]["budgetPerHour"]["description"]  # docstring
     assert '"$ref"' not in json.dumps(schema["properties"]["nodePools"])  # items are self-contained
+
+
+def test_the_command_prints_it_or_writes_it(tmp_path: Path) -> None:
+    printed = run_aiplane(REPO, "schema", "environment")
+    assert printed.returncode == 0 and printed.stdout == (REPO / SCHEMA_PATH).read_text()
+    written = run_aiplane(REPO, "schema", "environment", "-o", str(tmp_path / "env.schema.json"))
+    assert written.returncode == 0 and (tmp_path / "env.schema.json").read_text() == printed.stdout
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod"])
