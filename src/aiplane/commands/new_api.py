@@ -36,7 +36,9 @@ from aiplane.yamlio import load_documents_from_text
 KIND_PATTERN = re.compile(r"[A-Z][A-Za-z0-9]{1,62}")
 # Compositions compose provider-upjet-aws v2 namespaced managed resources only (DESIGN.md, principle 1).
 MR_GROUP_SUFFIX = ".aws.m.upbound.io"
-_REQUIRED_BY_RULE = re.compile(r"has\(self\.forProvider\.([A-Za-z0-9_]+)\)")
+# provider-upjet-aws v2 states a required argument as a CEL rule with this message (and
+# `has(self.forProvider.X) || (has(self.initProvider) && has(self.initProvider.X))` as the rule).
+_REQUIRED_RULE_MESSAGE = re.compile(r"spec\.forProvider\.([A-Za-z0-9_]+) is a required parameter")
 SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 # Item and spec keys aiplane itself uses: a required MR field of that name gets the resource's name in front.
 RESERVED = {"name", "region", "providerConfigRef", "finops", "crossplane"}
@@ -128,7 +130,9 @@ def read_managed_kind(path: Path) -> ManagedKind:
     docs = [d.obj for d in load_documents_from_text(text, source)]
     crds = [d for d in docs if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
     if len(crds) != 1 or crds[0].get("apiVersion") != "apiextensions.k8s.io/v1":
-        raise InputError.single(source, f"expected one apiextensions.k8s.io/v1 CustomResourceDefinition, found {len(crds)}")
+        raise InputError.single(
+            source, f"expected one apiextensions.k8s.io/v1 CustomResourceDefinition, found {len(crds)}"
+        )
     spec = crds[0].get("spec") or {}
     group = str(spec.get("group", ""))
     kind = str((spec.get("names") or {}).get("kind", ""))
@@ -150,16 +154,21 @@ def read_managed_kind(path: Path) -> ManagedKind:
     assert storage is not None
     for_provider = mr_spec["forProvider"]
     properties = for_provider.get("properties") or {}
-    rules = " ".join(str(r.get("rule", "")) for r in (root.get("spec") or {}).get("x-kubernetes-validations") or [])
-    required = sorted({*for_provider.get("required", []), *_REQUIRED_BY_RULE.findall(rules)} - {"region"})
+    by_rule = [
+        match[1]
+        for rule in (root.get("spec") or {}).get("x-kubernetes-validations") or []
+        if (match := _REQUIRED_RULE_MESSAGE.fullmatch(str(rule.get("message", ""))))
+    ]
+    required = sorted({*for_provider.get("required", []), *by_rule} - {"region"})
+    at_provider = ((root.get("status") or {}).get("properties") or {}).get("atProvider") or {}
     managed = ManagedKind(
         source,
         group,
         str(storage["name"]),
         kind,
         taggable="tags" in properties,
+        has_arn="arn" in (at_provider.get("properties") or {}),
         references=sorted(n for n in properties if f"{n}Ref" in properties and f"{n}Selector" in properties),
-        has_arn="arn" in ((((root.get("status") or {}).get("properties") or {}).get("atProvider") or {}).get("properties") or {}),
     )
     for name in required:
         schema = properties.get(name) or {}
