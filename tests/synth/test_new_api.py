@@ -116,3 +116,26 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     assert done.returncode == 2 and "never overwrites" in done.stderr
     assert (project / "tests/test_topic_api.py").read_text() == "# mine\n"
     assert not (project / "xrds/topic.py").exists()
+
+
+def test_a_required_object_keeps_the_crds_schema(tmp_path: Path) -> None:
+    """ScheduledAction requires scalableTargetAction, an object: the XRD carries the CRD's own schema of it."""
+    project = copy_project(tmp_path)
+    crd = CRDS / "appautoscaling.aws.m.upbound.io_scheduledactions.yaml"
+    assert run_aiplane(project, "new", "api", "ScalingSchedule", "--from-crd", str(crd)).returncode == 0
+    xrd = (project / "xrds/scalingschedule.py").read_text()
+    assert "scalableTargetAction: Annotated[dict[str, Any], WithJsonSchema(SCALABLE_TARGET_ACTION_SCHEMA)]" in xrd
+    env = project / "environments/dev.yaml"
+    env.write_text(
+        env.read_text()
+        + "\nscalingSchedules:\n- name: morning\n  scheduledActionName: morning-up\n"
+        + '  scalableTargetAction: {maxCapacity: "4"}\n  schedule: "cron(0 8 * * ? *)"\n'
+        + "  finops: {tier: experimental}\n"
+    )
+    for command in (("synth",), ("check",)):
+        done = run_aiplane(project, *command)
+        assert done.returncode == 0, done.stdout + done.stderr
+    # The provider's schema says string: an integer is refused as the API server would refuse it.
+    env.write_text(env.read_text().replace('maxCapacity: "4"', "maxCapacity: 4"))
+    wrong = run_aiplane(project, "synth")
+    assert wrong.returncode == 1 and "spec.scalableTargetAction.maxCapacity" in wrong.stderr

@@ -14,6 +14,7 @@ spec field, so the forcenew-safe guardrail holds.
 from __future__ import annotations
 
 import json
+import pprint
 import re
 import sys
 from collections.abc import Mapping
@@ -53,6 +54,19 @@ class SpecField:
     description: str
     forcenew: bool
     example: Any = None  # a value the CRD itself gives (enum, default), else None: the user fills it
+    # An object (or list of objects): the CRD's own schema of it, which the XRD then carries unchanged, so an XR
+    # is checked as the provider checks the managed resource (rendered as a Python literal in xrds/).
+    crd_schema: dict[str, Any] | None = None
+    origin: str = ""  # `<apiVersion> <kind>` of the managed resource whose CRD it comes from
+
+    @property
+    def schema_constant(self) -> str:
+        """The module constant holding `crd_schema`: `vpcConfig` → VPC_CONFIG_SCHEMA."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).upper() + "_SCHEMA"
+
+    @property
+    def schema_literal(self) -> str:
+        return pprint.pformat(self.crd_schema, width=100, sort_dicts=False)
 
 
 @dataclass
@@ -100,18 +114,16 @@ def _first_sentence(text: str) -> str:
     return sentence.replace('"""', "'''").replace("\\", "\\\\")
 
 
-def _annotation(name: str, schema: Mapping[str, Any], source: str) -> str:
+def _annotation(schema: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """The Python type of a forProvider field, and for an object (or list of them) the CRD schema it keeps."""
     kind = schema.get("type")
     if kind in SCALARS:
-        return SCALARS[str(kind)]
+        return SCALARS[str(kind)], None
     items = schema.get("items") or {}
     if kind == "array" and items.get("type") in SCALARS:
-        return f"list[{SCALARS[str(items['type'])]}]"
-    raise InputError.single(
-        source,
-        f"required field forProvider.{name} is {'an array of objects' if kind == 'array' else 'an object'}: "
-        "the scaffold wires scalar fields and lists of scalars only; compose this resource by hand",
-    )
+        return f"list[{SCALARS[str(items['type'])]}]", None
+    python = "list[dict[str, Any]]" if kind == "array" else "dict[str, Any]"
+    return python, dict(schema)
 
 
 def _example(schema: Mapping[str, Any]) -> Any:
@@ -172,11 +184,14 @@ def read_managed_kind(path: Path) -> ManagedKind:
     )
     for name in required:
         schema = properties.get(name) or {}
+        annotation, crd_schema = _annotation(schema)
         managed.required.append(
             SpecField(
                 name=f"{managed.part}{name[:1].upper()}{name[1:]}" if name in RESERVED else name,
                 crd_name=name,
-                annotation=_annotation(name, schema, source),
+                annotation=annotation,
+                crd_schema=crd_schema,
+                origin=f"{managed.api_version} {kind}",
                 description=_first_sentence(schema.get("description", "")) or f"{kind} {name}.",
                 forcenew=forcenew_hit(managed.api_version, kind, f"spec.forProvider.{name}") is not None,
                 example=_example(schema),
@@ -225,9 +240,9 @@ def _merge_fields(kinds: list[ManagedKind]) -> list[SpecField]:
             known = merged.get(f.name)
             if known is None:
                 merged[f.name] = f
-            elif known.annotation != f.annotation:
+            elif known.annotation != f.annotation or known.crd_schema != f.crd_schema:
                 raise InputError.single(
-                    mr.source, f"{f.crd_name} is {f.annotation} here but {known.annotation} in another CRD"
+                    mr.source, f"{f.crd_name} has another schema here than in another CRD; scaffold them as two APIs"
                 )
             elif f.forcenew and not known.forcenew:
                 merged[f.name] = f
