@@ -291,6 +291,7 @@ API = PlatformAPI(
         ),
     ),
     complete=complete,
+    optional_in_environment=("clusterName", "amiType"),
     hourly_cost=hourly_cost,
     quota_demand=quota_demand,
 )

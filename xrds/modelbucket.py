@@ -98,5 +98,6 @@ API = PlatformAPI(
         PrinterColumn("KMS", ".spec.kmsKey.mode"),
     ),
     complete=complete,
+    optional_in_environment=("bucketName",),
     identity=lambda spec: (spec.bucketName,),
 )

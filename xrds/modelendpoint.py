@@ -237,6 +237,7 @@ API = PlatformAPI(
         PrinterColumn("USD/H", ".metadata.annotations.{domain}/worst-case-usd-per-hour"),
     ),
     complete=complete,
+    optional_in_environment=("clusterName", "bucketRef.bucketName", "ethicsMonitor.thresholds"),
     hourly_cost=hourly_cost,
     quota_demand=quota_demand,
 )

@@ -140,6 +140,61 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
     _run(command.run, envs=list(envs), check=check)
 
 
+@main.group()
+def schema() -> None:
+    """JSON Schemas of aiplane's input files, for editors and CI."""
+
+
+@schema.command("environment")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+def schema_environment(output: str | None) -> None:
+    """The JSON Schema (draft 2020-12) of environments/<env>.yaml, from the same models the loader
+    validates with (descriptions, enums, defaults). `aiplane synth` keeps schemas/environment.schema.json
+    current. Exit 0, 2 bad project input.
+    """
+    from aiplane.commands import schema as command
+
+    _run(command.run, output=output)
+
+
+@main.group()
+def new() -> None:
+    """Scaffold new parts of the platform."""
+
+
+@new.command("api")
+@click.argument("kind")
+@click.option("--group", help="API group (default and only choice: [tool.aiplane] group).")
+@click.option(
+    "--from-crd",
+    "crd_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A provider-upjet-aws v2 managed resource CRD to compose (repeatable; at least one).",
+)
+@click.option("--env", metavar="NAME", help="Append the example item to environments/NAME.yaml (default: print it).")
+def new_api(kind: str, group: str | None, crd_files: tuple[str, ...], env: str | None) -> None:
+    """Scaffold platform API KIND: xrds/<kind>.py, compositions/<kind>_<service>.py (one composed managed
+    resource per CRD, its required fields patched from the spec), tests/test_<kind>_api.py and an example
+    environment item. Never overwrites a file. Exit 0, 2 bad kind, existing API or file, or a CRD that is
+    not a provider managed resource CRD.
+    """
+    from aiplane.commands import new_api as command
+
+    _run(command.run, kind=kind, group=group, crd_files=list(crd_files), env=env)
+
+
+@main.command()
+def docs() -> None:
+    """Write the platform API reference, docs/apis/<kind>.md (fields, defaults, constraints, printer
+    columns, what each Composition composes, an example XR), from the XRDs and Compositions.
+    `aiplane synth` writes the same files. Exit 0, 2 bad input.
+    """
+    from aiplane.commands import docs as command
+
+    _run(command.run)
+
+
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option(

@@ -92,17 +92,17 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceType: [p4d.24xlarge]",
-            "prod.yaml:37:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
+            "prod.yaml:38:5: nodePools[1].instanceType: unknown field 'instanceType'; did you mean 'instanceTypes'?",
         ),
         (
             "scaling: {minSize: 0, maxSize: 2}\n    taints",
             "scaling: {minSize: 3, maxSize: 2}\n    taints",
-            "prod.yaml:39:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
+            "prod.yaml:40:15: nodePools[1].scaling.minSize: minSize (3) must not exceed maxSize (2)",
         ),
         (
             "    instanceTypes: [p4d.24xlarge]",
             "    instanceTypes: [p4d.24xlarg]",
-            "prod.yaml:37:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
+            "prod.yaml:38:21: nodePools[1].instanceTypes[0]: unknown EC2 instance type 'p4d.24xlarg'; did you mean p4d.24xlarge",
         ),
         (
             "  - name: neuron-inference",
@@ -117,7 +117,7 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
         (
             "  budgetPerHour: 150",
             "  budgetPerHour: lots",
-            "prod.yaml:17:3: finops.budgetPerHour: Input should be a valid number",
+            "prod.yaml:18:3: finops.budgetPerHour: Input should be a valid number",
         ),
     ],
 )

@@ -152,6 +152,10 @@ class PlatformAPI:
     # Environment-specific completion of one item (dict in, dict out): resolve references, fill
     # values the environment supplies beyond the common ones (region, providerConfigRef, finops).
     complete: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None
+    # Required spec fields (dotted paths) an environment item may leave out because `complete` or the model
+    # fills them (for an object: field by field, so nothing inside it is required either); the environment
+    # file's JSON Schema (synthesis.environment_schema) does not require them.
+    optional_in_environment: tuple[str, ...] = ()
     # Items derived when the environment says `auto` (e.g. quotas from node pools).
     derive_auto: Callable[[Any], list[dict[str, Any]]] | None = None
     # compositionSelector labels choosing the Composition variant that serves a spec.

@@ -18,6 +18,7 @@ from aiplane.synthesis.manifest_tree import (
     write_tree,
 )
 from aiplane.synthesis.pipeline import synthesize
+from aiplane.synthesis.project_files import diff_project_files, project_files, write_project_files
 from aiplane.validation import SchemaRegistry, validate_documents
 
 
@@ -44,25 +45,35 @@ def run(envs: list[str], check: bool) -> int:
 
     root = settings.manifests
     rel = root.relative_to(settings.root).as_posix()
+    # The environment schema and docs/apis/ describe every environment: only a full synth writes them.
+    extra = {} if envs else project_files(synthesis, settings)
     if check:
         diff = _diff(root, files, synthesis.owned_dirs)
-        if diff.clean:
-            print(f"{rel}/ is up to date ({len(files)} files)")
+        stale = diff_project_files(settings.root, extra)
+        if diff.clean and not stale:
+            print(f"{rel}/ is up to date ({len(files)} files)" + (f", and {len(extra)} generated files" if extra else ""))
             return 0
-        print(f"{rel}/ is out of date; run `aiplane synth` (or `make synth`) and commit:", file=sys.stderr)
+        print("out of date; run `aiplane synth` (or `make synth`) and commit:", file=sys.stderr)
         for label, paths in (("added", diff.added), ("changed", diff.changed), ("removed", diff.removed)):
             for p in paths:
                 print(f"  {label:8} {rel}/{p}", file=sys.stderr)
+        for label, path in stale:
+            print(f"  {label:8} {path}", file=sys.stderr)
         return 1
     with output_lock(root):
         if recover(root):
             err.print(f"synth: restored {rel}/ from the backup an interrupted synth left")
             files = synthesis.files(_bootstrapped(root))
         diff = _diff(root, files, synthesis.owned_dirs)
-        if diff.clean:
+        stale = diff_project_files(settings.root, extra)
+        if diff.clean and not stale:
             print(f"{rel}/ already up to date ({len(files)} files)")
             return 0
-        write_tree(root, files, synthesis.owned_dirs)
+        if not diff.clean:
+            write_tree(root, files, synthesis.owned_dirs)
+        write_project_files(settings.root, extra)
+    for label, path in stale:
+        print(f"{label} {path}")
     print(
         f"wrote {rel}/: {len(diff.added)} added, {len(diff.changed)} changed, {len(diff.removed)} removed "
         f"({len(files)} files, {len(synthesis.environments)} environments)"
