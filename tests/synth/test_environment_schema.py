@@ -111,6 +111,10 @@ REFUSED_BY_BOTH = {
     "a list where a mapping belongs": _set("finops", []),
     "instance type not in the catalog": _set("nodePools.0.instanceTypes", ["p9.48xlarge"]),
     "partial thresholds' wrong type": _set("endpoints.0.ethicsMonitor.thresholds", {"critical": {"demographicParityRatio": "high"}}),
+    "a waiver without its rule": _set("nodePools.0.waivers", [{"reason": "r", "expires": "2027-01-31"}]),
+    "a waiver with an unknown field": _set(
+        "nodePools.0.waivers", [{"rule": "max-cost-per-hour", "expires": "2027-01-31", "until": "later"}]
+    ),
 }
 
 
@@ -148,5 +152,15 @@ def test_items_may_leave_out_what_the_environment_fills(tmp_path: Path, project:
         {"name": "small", "instanceTypes": ["g5.xlarge"], "scaling": {"minSize": 0, "maxSize": 1},
          "finops": {"tier": "batch"}}
     )
+    assert validator.is_valid(doc)
+    assert not loader_refuses(tmp_path, project, doc)
+
+
+def test_items_may_carry_waivers(tmp_path: Path, project: Project, validator: Any) -> None:
+    """`waivers` sits beside an item's spec fields (docs/guardrails.md#waivers); schema and loader accept it."""
+    doc = prod()
+    doc["nodePools"][0]["waivers"] = [
+        {"rule": "max-cost-per-hour", "reason": "launch week", "expires": "2027-01-31", "approvedBy": "finops"}
+    ]
     assert validator.is_valid(doc)
     assert not loader_refuses(tmp_path, project, doc)

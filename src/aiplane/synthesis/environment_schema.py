@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from aiplane.authoring.api import NAME_PATTERN, PlatformAPI
 from aiplane.errors import InputError
 from aiplane.synthesis.environment import EnvironmentSettings
+from aiplane.synthesis.waivers import WAIVERS_KEY, Waiver
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Where synth writes it, relative to the project root; environment files name it in their header.
@@ -114,10 +115,16 @@ def item_schema(api: PlatformAPI) -> dict[str, Any]:
         "description": f"Name of the {api.kind} XR (a Kubernetes name; at most {api.max_name_length}: "
         f"{api.name_limit}).",
     }
+    waivers = {
+        "type": "array",
+        "description": "Accepted exceptions to guardrails on this item (docs/guardrails.md#waivers); not part of "
+        "its spec: they travel on the XR as an annotation.",
+        "items": _model_schema(Waiver),
+    }
     return {
         "type": "object",
         "description": api.description,
-        "properties": {"name": name, **schema.get("properties", {})},
+        "properties": {"name": name, **schema.get("properties", {}), WAIVERS_KEY: waivers},
         "required": ["name", *schema.get("required", [])],
         "additionalProperties": False,
     }

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import Field, Strict, ValidationError
+from pydantic import Field, Strict, ValidationError, field_validator
 
 from aiplane.authoring.api import Spec
 
@@ -32,6 +32,18 @@ class Waiver(Spec):
     """The last day the waiver holds (YYYY-MM-DD)."""
     approvedBy: str = Field(default="", max_length=200)
     """Who accepted the exception."""
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        """`expires: 2027-01-31` is a YAML date, `"2027-01-31"` a string (what the JSON Schema, editors and
+        the annotation's JSON write): both mean that day, even though the loader validates strictly."""
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value  # reported by the field's own validation
+        return value
 
 
 def annotation_value(waivers: list[Waiver]) -> str:
