@@ -142,8 +142,10 @@ def _block_list(lines: list[str], parent: CommentedMap, key: str, change: Change
         elif not isinstance(value, CommentedSeq) or value.lc.line != line:
             raise _cannot(source, line, change, "write the list as [] or one-line {...} entries")
     else:
-        first = next(iter(parent))
-        line, column = parent.lc.key(first)
+        # After the mapping's last key when that is a one-line value, so the list ends the mapping.
+        keys = list(parent)
+        anchor = keys[-1] if not isinstance(parent[keys[-1]], CommentedMap | CommentedSeq) else keys[0]
+        line, column = parent.lc.key(anchor)
         line, end = line + 1, line + 1
     indent = " " * column
     if not change.new:
