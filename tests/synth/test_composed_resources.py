@@ -163,7 +163,7 @@ def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) 
     )
     assert {n for n in refs if "provider-aws" in n} == {
         f"crossplane-contrib-provider-aws-{s}"
-        for s in ("cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
+        for s in ("appautoscaling", "cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
     }
     # function-aiplane is the team's own package, pinned to this aiplane's version.
     assert refs.pop("function-aiplane") == "ghcr.io/aiplane/function-aiplane:v0.1.0"
