@@ -193,9 +193,10 @@ def _autoscaling_objects(desired: dict[str, Object], spec: Mapping[str, Any], en
         action["metadata"].pop("annotations", None)
         policy_spec = policy.get("spec") or {}
         policy_provider = policy_spec.get("forProvider") or {}
-        capacity = {"minCapacity": str(entry["minInstances"])}
+        # The CRD takes the capacities as strings; over gRPC every number arrives as a float (4.0).
+        capacity = {"minCapacity": str(int(entry["minInstances"]))}
         if entry.get("maxInstances") is not None:
-            capacity["maxCapacity"] = str(entry["maxInstances"])
+            capacity["maxCapacity"] = str(int(entry["maxInstances"]))
         action["kind"] = "ScheduledAction"
         action["spec"] = {
             **{k: v for k, v in policy_spec.items() if k not in ("forProvider", "initProvider")},
