@@ -27,7 +27,7 @@ SCHEDULE = [
 
 def _xr(**autoscaling: Any) -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load(XR_FILE.read_text())
-    doc["spec"]["autoscaling"].update(autoscaling)
+    doc["spec"]["autoscaling"].update({"schedule": [], **autoscaling})
     return doc
 
 

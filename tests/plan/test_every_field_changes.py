@@ -132,8 +132,8 @@ CHANGES: dict[str, dict[str, dict[str, Any]]] = {
         "rollout.bakeSeconds": {"rollout.bakeSeconds": 1200},
         "rollout.maxModelLatencyMs": {"rollout.maxModelLatencyMs": 400},
         "rollout.maxErrorsPerMinute": {"rollout.maxErrorsPerMinute": 5},
-        "autoscaling.minInstances": {"autoscaling.minInstances": 2},
-        "autoscaling.maxInstances": {"autoscaling.maxInstances": 4},
+        "autoscaling.minInstances": {"autoscaling.minInstances": 2, "autoscaling.schedule": None},
+        "autoscaling.maxInstances": {"autoscaling.maxInstances": 5},
         "autoscaling.targetInvocationsPerInstance": {"autoscaling.targetInvocationsPerInstance": 150},
         "autoscaling.schedule": {"autoscaling.schedule": [
             {"schedule": "cron(45 7 ? * MON-FRI *)", "minInstances": 3, "maxInstances": 5},

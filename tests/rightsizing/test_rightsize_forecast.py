@@ -6,6 +6,7 @@ backtest reports the three strategies and writes its plot."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -45,22 +46,39 @@ def test_a_diurnal_endpoint_gets_scheduled_minimums_before_its_peaks(project: Pa
     code, out, _ = rightsize("--source", str(history), "--days", "21", "--format", "json")
     assert code == 0
     [change] = [c for c in chat(out)["changes"] if c["field"] == "autoscaling.schedule"]
-    assert change["from"] == [] and change["to"] == EXPECTED
+    assert change["from"] != EXPECTED and change["to"] == EXPECTED
 
 
-def test_write_fills_the_schedule_byte_for_byte_and_a_second_run_changes_nothing(project: Path) -> None:
-    env_file = project / "environments" / "prod.yaml"
-    before = env_file.read_text(encoding="utf-8")
+# The shipped prod schedule (filled from the example history): a block of one-line entries.
+SHIPPED_SCHEDULE = re.compile(r"      schedule:\n(?:        - \{.*\}\n)+")
+ENTRIES = "".join(f'        - {{schedule: "{e["schedule"]}", minInstances: {e["minInstances"]}}}\n' for e in EXPECTED)
+
+
+def _write_twice(project: Path) -> tuple[str, int]:
     history = write_csv(project / "prod.csv", diurnal(21))
     code, _, err = rightsize("--source", str(history), "--days", "21", "--write")
     assert code == 0, err
-    anchor = "      targetInvocationsPerInstance: 100\n"
-    entries = "".join(
-        f'        - {{schedule: "{e["schedule"]}", minInstances: {e["minInstances"]}}}\n' for e in EXPECTED)
-    assert env_file.read_text(encoding="utf-8") == before.replace(anchor, anchor + "      schedule:\n" + entries)
-    written = env_file.read_bytes()
+    written = (project / "environments" / "prod.yaml").read_bytes()
     code, _, _ = rightsize("--source", str(history), "--days", "21", "--write")
-    assert code == 0 and env_file.read_bytes() == written
+    assert code == 0 and (project / "environments" / "prod.yaml").read_bytes() == written, "not byte-stable"
+    return written.decode(), code
+
+
+def test_write_replaces_the_schedule_byte_for_byte_and_a_second_run_changes_nothing(project: Path) -> None:
+    env_file = project / "environments" / "prod.yaml"
+    before = env_file.read_text(encoding="utf-8")
+    assert len(SHIPPED_SCHEDULE.findall(before)) == 1
+    written, _ = _write_twice(project)
+    assert written == SHIPPED_SCHEDULE.sub(lambda _: "      schedule:\n" + ENTRIES, before)
+
+
+def test_write_adds_a_missing_schedule_after_the_last_autoscaling_key(project: Path) -> None:
+    env_file = project / "environments" / "prod.yaml"
+    without = SHIPPED_SCHEDULE.sub("", env_file.read_text(encoding="utf-8"))
+    env_file.write_text(without, encoding="utf-8")
+    written, _ = _write_twice(project)
+    anchor = "      targetInvocationsPerInstance: 100\n"
+    assert written == without.replace(anchor, anchor + "      schedule:\n" + ENTRIES)
 
 
 def test_too_little_history_gets_no_schedule_and_says_why(project: Path) -> None:

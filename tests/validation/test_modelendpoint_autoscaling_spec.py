@@ -24,7 +24,7 @@ XR = yaml.safe_load((SETTINGS.manifests / "environments/prod/modelendpoint-chat-
 
 def spec(**autoscaling: Any) -> Any:
     data = {k: v for k, v in XR["spec"].items() if k != "crossplane"}
-    data["autoscaling"] = {**data["autoscaling"], **autoscaling}
+    data["autoscaling"] = {**data["autoscaling"], "schedule": [], **autoscaling}
     return API.spec.model_validate(data)
 
 
