@@ -112,3 +112,25 @@ def test_backtest_on_too_little_history_says_why(project: Path) -> None:
     code, out, _ = rightsize("--source", str(history), "--days", "14", "--backtest")
     assert code == 0
     assert "ModelEndpoint/chat-assistant: not backtested: too little data: 336 hourly invocation samples" in out
+
+
+def test_a_schedule_stays_within_its_action_count_and_never_below_the_forecast() -> None:
+    from datetime import UTC, datetime
+
+    from aiplane.finops.weekly import HOURS_PER_WEEK
+    from aiplane.rightsizing.forecast import Forecast
+    from aiplane.rightsizing.schedule import instances_needed, plan_schedule, schedule_minimum_by_hour
+
+    monday = datetime(2026, 11, 30, tzinfo=UTC)
+    # Two peaks a weekday (10:00 needs 5, 15:00 needs 3), 1 otherwise: 20 changes of need a week.
+    values = tuple(float(PEAK if h % 24 == 10 and h < 120 else 200 * 60 if h % 24 == 15 and h < 120 else QUIET)
+                   for h in range(HOURS_PER_WEEK))
+    prediction = Forecast("holt-winters", monday, values)
+    needed = [min(max(instances_needed(v, 100), 1), 6) for v in values]
+    for limit in (4, 10, 20):
+        plan = plan_schedule(prediction, 1, 6, 100, max_actions=limit)
+        assert 2 <= len(plan.entries) <= limit
+        kept = schedule_minimum_by_hour(1, plan.entries)
+        assert all(k >= n for k, n in zip(kept, needed, strict=True))
+    assert len(plan_schedule(prediction, 1, 6, 100, max_actions=20).entries) == 20
+    assert "merged" in " ".join(plan_schedule(prediction, 1, 6, 100, max_actions=4).reasons)

@@ -89,6 +89,8 @@ def test_every_shipped_xr_renders_to_objects_that_validate_strictly(synthesis: S
     report = validate_documents(rendered, registry, strict=True)
     assert [f"{f.kind}/{f.name} {f.field}: {f.message}" for f in report.findings if f.fails(strict=True)] == []
     assert len(rendered) > 100
+    # prod chat-assistant's autoscaling, the scheduled actions function-aiplane adds included.
+    assert {"Target", "Policy", "ScheduledAction"} <= {o["kind"] for o in rendered}
 
 
 def test_every_composed_kubernetes_object_declares_its_readiness(synthesis: Synthesis) -> None:
