@@ -2,20 +2,30 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make synth` needs only aiplane's base install; everything else (tests, lint, Pulumi, AWS) the dev extra.
+BASE_STAMP := $(VENV)/.installed-base-from-pyproject
 STAMP := $(VENV)/.installed-from-pyproject
 
-.PHONY: venv synth test lint bench clean conformance conformance-tools function-package monitor-image
+.PHONY: venv base synth test lint bench clean conformance conformance-tools function-package monitor-image
+
+base: $(BASE_STAMP)
+
+$(BASE_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "aiplane needs Python 3.11 or newer")'
+	@echo "== $(VENV): aiplane's base install (synth, check, validate, cost, plan, init; cdk8s and its Node.js)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e .
+	@touch $@
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "aiplane needs Python 3.11 or newer")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(STAMP): $(BASE_STAMP)
+	@echo "== $(VENV): the dev extra for tests and every command (Pulumi, boto3, fairlearn, pytest, ruff, mypy; about 1 GB)"
+	$(BIN)/python -m pip install -e '.[dev]'
 	@touch $@
 
-synth: $(STAMP)
+synth: $(BASE_STAMP)
 	$(BIN)/aiplane synth
 
 lint: $(STAMP)
@@ -58,6 +68,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/check.py
 	$(BIN)/python benchmarks/cli.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/checkov.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools

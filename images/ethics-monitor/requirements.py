@@ -10,8 +10,8 @@ import sys
 import tomllib
 from typing import Any
 
-# aiplane's base dependencies the evaluator imports: the CLI, the spec model, AWS.
-RUNTIME = ("click", "pydantic", "boto3")
+# aiplane's base dependencies the evaluator imports: the CLI and the spec model (boto3 comes with `monitor`).
+RUNTIME = ("click", "pydantic")
 
 
 def requirements(pyproject: dict[str, Any]) -> list[str]:

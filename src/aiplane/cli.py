@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from aiplane import __version__
+from aiplane.completion import environment_names
 from aiplane.errors import InputError, SystemFailure
+from aiplane.extras import missing_extra_message
 
 FORMATS_VALIDATE = click.Choice(["text", "json"])
 
@@ -39,7 +41,35 @@ def _run(command: Callable[..., int], **kwargs: Any) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _ExtrasAwareGroup(click.Group):
+    """A command whose optional extra is not installed says which one to install (exit 2), instead of a
+    traceback: `pip install aiplane` has only the base (aiplane.extras)."""
+
+    group_class = type  # `catalog` and `ethics` are groups of this kind too
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            # Shared by every nested context: the deepest group leaves the full path, e.g. "ethics gate".
+            ctx.meta["aiplane.command"] = " ".join([*ctx.command_path.split()[1:], command.name or ""])
+        return name, command, rest
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ModuleNotFoundError as err:
+            message = missing_extra_message(err.name or "", ctx.meta.get("aiplane.command", ""))
+            if message is None or ctx.parent is not None:
+                raise
+            click.echo(message, err=True)
+            sys.exit(2)
+
+
+@click.group(
+    cls=_ExtrasAwareGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="aiplane")
 def main() -> None:
     """aiplane: platform APIs for AI infrastructure on Kubernetes and AWS, through GitOps.
@@ -47,6 +77,9 @@ def main() -> None:
     Synthesizes Crossplane v2 XRDs and Pipeline Compositions, each environment's composite
     resources and the Flux Kustomizations that apply them into manifests/, and refuses what
     breaks the FinOps, spot and responsible-AI rules before anything reaches Git.
+
+    Exit 0 success, 1 the command's finding (each command's --help says which), 2 bad input or usage.
+    Colour only on a terminal (NO_COLOR turns it off); JSON output is documented in docs/output.md.
     """
 
 
@@ -87,6 +120,7 @@ def validate(paths: tuple[str, ...], crd_dirs: tuple[str, ...], strict: bool, fm
     multiple=True,
     metavar="NAME",
     help="Only synthesize this environment (repeatable; default: all).",
+    shell_complete=environment_names,
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 and name the files when manifests/ is out of date."
@@ -107,7 +141,34 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option(
+    "--apis",
+    type=click.Choice(["copy", "dependency"]),
+    default="copy",
+    show_default=True,
+    help="copy: the shipped platform APIs into xrds/ and compositions/, yours to change; dependency: use "
+    "them from the installed aiplane-apis package.",
+)
+@click.option("--force", is_flag=True, help="Write into a folder that is not empty (files of the same name are replaced).")
+@click.option("--no-synth", "no_synth", is_flag=True, help="Do not run `aiplane synth` in the new repository.")
+def init(directory: str, apis: str, force: bool, no_synth: bool) -> None:
+    """Create a working platform repository in DIRECTORY (default: here): pyproject.toml with
+    [tool.aiplane], an example environment, the Makefile, .pre-commit-config.yaml, a CI workflow, the Pulumi
+    stacks and CrossGuard pack, and the platform APIs; then `aiplane synth` writes manifests/ there (the
+    platform, the environment and the Flux cluster layout). No git repository is needed.
+
+    Exit 0 created, 1 the new repository's synthesis failed, 2 DIRECTORY is not empty (without --force),
+    --apis dependency without the aiplane-apis package, or a write failed.
+    """
+    from aiplane.commands import init as command
+
+    _run(command.run, directory=directory, apis=apis, force=force, synth=not no_synth)
+
+
+@main.command()
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--format",
     "fmt",
@@ -138,27 +199,43 @@ def check(envs: tuple[str, ...], fmt: str, from_manifests: bool, config_path: st
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, markdown for a PR comment (one comment, found by its hidden marker).",
+)
 @click.option(
     "--diff",
     "diff",
     metavar="REF",
     help="Compare with the environments at this git revision (e.g. origin/main) for review.",
 )
-def cost(envs: tuple[str, ...], fmt: str, diff: str | None) -> None:
-    """Worst-case and expected $/h by environment, cost-center and workload, from the price catalog at each
-    environment's region (the same numbers the max-cost-per-hour guardrail uses). Worst case: max scale at
-    on-demand prices; expected: spot capacity at the environment's expected discount. A figure resting on
-    an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices). Exit 0, 2 bad input or REF.
+@click.option(
+    "--show-all", is_flag=True, help="With --diff, also list unchanged environments and workloads."
+)
+def cost(envs: tuple[str, ...], fmt: str, diff: str | None, show_all: bool) -> None:
+    """Worst-case and expected $/h and $/month (× 730 h, Infracost's convention) by environment, cost-center and
+    workload, from the price catalog at each environment's region (the same numbers the max-cost-per-hour
+    guardrail uses). Worst case: max scale at on-demand prices; expected: spot capacity at the environment's
+    expected discount. Workloads over their own maxCostPerHour and environments over budget are flagged. A
+    figure resting on an uncertain price is marked "(uncertain price)" (JSON: uncertainPrices).
+
+    With --diff REF: total before → after, then each environment and workload added, removed or changed (only
+    what changed unless --show-all). Exit 0, 2 bad input or unknown REF.
     """
     from aiplane.commands import cost as command
 
-    _run(command.run, envs=list(envs), fmt=fmt, diff=diff)
+    _run(command.run, envs=list(envs), fmt=fmt, diff=diff, show_all=show_all)
 
 
 @main.command()
-@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).")
+@click.option("--env", "envs", multiple=True, metavar="NAME", help="Only this environment (repeatable).",
+              shell_complete=environment_names)
 @click.option(
     "--against",
     metavar="REF",
@@ -179,7 +256,8 @@ def plan(envs: tuple[str, ...], against: str | None, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to audit.",
+              shell_complete=environment_names)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option(
     "--deadline",
@@ -199,7 +277,8 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
 
 
 @main.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment to rightsize.",
+              shell_complete=environment_names)
 @click.option("--days", type=click.IntRange(1, 455), default=14, show_default=True,
               help="History window in days, ending at the last whole hour (CloudWatch keeps hourly data 455 days).")
 @click.option("--source", default="cloudwatch", show_default=True, metavar="cloudwatch|prometheus|FILE",
@@ -247,6 +326,8 @@ def catalog() -> None:
 
     Costs always use the environment's region; a region without prices, or an instance type the region does not
     offer, is refused at its line (see `aiplane catalog status` for what is catalogued).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
     """
 
 
@@ -298,7 +379,10 @@ def catalog_status(fmt: str) -> None:
 
 @main.group()
 def ethics() -> None:
-    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md)."""
+    """Fairness of models: the live monitor's evaluation and the pre-deployment gate (docs/ethics.md).
+
+    Exit 0, 1 or 2 as each subcommand's --help says; 2 usage errors.
+    """
 
 
 @ethics.command()
@@ -330,7 +414,8 @@ def evaluate(window_end: str | None, captures: str | None, dry_run: bool) -> Non
 
 
 @ethics.command()
-@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.")
+@click.option("--env", "env", required=True, metavar="NAME", help="The environment declaring the endpoint.",
+              shell_complete=environment_names)
 @click.option("--endpoint", required=True, metavar="NAME", help="The ModelEndpoint whose thresholds apply.")
 @click.option(
     "--data", required=True, type=click.Path(dir_okay=False), metavar="FILE", help="Evaluation set (CSV or Parquet)."

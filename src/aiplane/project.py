@@ -67,6 +67,24 @@ def find_root(start: Path | None = None) -> Path | None:
     return None
 
 
+def display_path(path: Path, root: Path | None = None) -> str:
+    """A path as messages show it: relative to the project root (`root`, else the project around the working
+    directory) when inside it, else relative to the working directory, else as given. The folder is resolved,
+    the name is not: a symlinked file is shown where it is, not its target."""
+    try:
+        shown = path.parent.resolve() / path.name
+    except (OSError, RuntimeError):
+        return str(path)
+    for base in (root or find_root(), Path.cwd()):
+        if base is None:
+            continue
+        try:
+            return shown.relative_to(base.resolve()).as_posix()
+        except (ValueError, OSError, RuntimeError):
+            continue
+    return str(path)
+
+
 def load_settings(start: Path | None = None) -> Settings:
     """Settings of the project around `start` (default: the working directory)."""
     root = find_root(start)
@@ -77,7 +95,7 @@ def load_settings(start: Path | None = None) -> Settings:
     pyproject = root / "pyproject.toml"
     raw = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["aiplane"]
     if not isinstance(raw, dict):
-        raise InputError.single(str(pyproject), "[tool.aiplane] must be a table")
+        raise InputError.single(display_path(pyproject, root), "[tool.aiplane] must be a table")
     known = {
         "group",
         "domain",
@@ -94,23 +112,23 @@ def load_settings(start: Path | None = None) -> Settings:
     }
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise InputError.single(str(pyproject), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")
+        raise InputError.single(display_path(pyproject, root), f"unknown [tool.aiplane] keys: {', '.join(unknown)}")
     for key in ("group", "domain", "ethics-monitor-image", "function-package"):
         if key in raw and not (isinstance(raw[key], str) and raw[key]):
-            raise InputError.single(str(pyproject), f"[tool.aiplane] {key} must be a non-empty string")
+            raise InputError.single(display_path(pyproject, root), f"[tool.aiplane] {key} must be a non-empty string")
     crds = raw.get("crds", [])
     if not isinstance(crds, list):
-        raise InputError.single(str(pyproject), "[tool.aiplane] crds must be a list of paths")
+        raise InputError.single(display_path(pyproject, root), "[tool.aiplane] crds must be a list of paths")
     # What synth writes (manifests) and the declarations it turns into deletions when they go missing
     # (environments) must be inside the project; code and CRDs are only read and may be shared folders.
     folders = {
-        key: inside_project(root, raw.get(key, key), f"[tool.aiplane] {key}", str(pyproject))
+        key: inside_project(root, raw.get(key, key), f"[tool.aiplane] {key}", display_path(pyproject, root))
         if key in ("environments", "manifests")
-        else _project_relative(root, raw.get(key, key), f"[tool.aiplane] {key}", str(pyproject))
+        else _project_relative(root, raw.get(key, key), f"[tool.aiplane] {key}", display_path(pyproject, root))
         for key in ("xrds", "compositions", "environments", "manifests")
     }
-    _refuse_overlap(folders, str(pyproject))
-    prices = inside_project(root, raw.get("prices", "prices"), "[tool.aiplane] prices", str(pyproject))
+    _refuse_overlap(folders, display_path(pyproject, root))
+    prices = inside_project(root, raw.get("prices", "prices"), "[tool.aiplane] prices", display_path(pyproject, root))
     return Settings(
         root=root,
         group=raw.get("group", DEFAULT_GROUP),
@@ -121,7 +139,7 @@ def load_settings(start: Path | None = None) -> Settings:
         compositions=folders["compositions"],
         environments=folders["environments"],
         manifests=folders["manifests"],
-        crds=tuple(_project_relative(root, p, "[tool.aiplane] crds", str(pyproject)) for p in crds),
+        crds=tuple(_project_relative(root, p, "[tool.aiplane] crds", display_path(pyproject, root)) for p in crds),
         audit_deadline=_seconds(raw.get("audit-deadline", DEFAULT_AUDIT_DEADLINE), pyproject),
         prices=prices,
         price_max_age_days=_days(raw.get("price-max-age-days", DEFAULT_PRICE_MAX_AGE_DAYS), pyproject),

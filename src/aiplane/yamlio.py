@@ -166,7 +166,7 @@ def compose_checked(text: str) -> Any:
         node = loader.get_single_node()
     finally:
         loader.dispose()
-    if node is not None:
+    if node is not None and "&" in text:  # no anchor, no alias: nothing can expand
         check_expansion(node)
     return node
 
@@ -178,7 +178,8 @@ def safe_load(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        check_expansion(node)
+        if "&" in text:  # without an anchor (`&name`) there is no alias, so nothing can expand
+            check_expansion(node)
         return loader.construct_document(node)
     except RecursionError:
         raise yaml.YAMLError("the document is nested too deeply") from None
@@ -218,6 +219,7 @@ def _problem_from_yaml_error(path: str, err: yaml.YAMLError) -> Problem:
 def load_documents_from_text(text: str, path: str = "<stdin>") -> list[Document]:
     """Parse every document of a multi-document YAML text; empty documents are skipped."""
     docs: list[Document] = []
+    anchored = "&" in text  # without an anchor (`&name`) there is no alias, so nothing can expand
     try:
         loader = _Loader(text)
         try:
@@ -226,7 +228,8 @@ def load_documents_from_text(text: str, path: str = "<stdin>") -> list[Document]
                 node = loader.get_node()
                 if node is None:
                     continue
-                check_expansion(node)
+                if anchored:
+                    check_expansion(node)
                 obj = loader.construct_document(node)
                 if obj is not None:
                     docs.append(Document(path, index, node.start_mark.line + 1, obj))

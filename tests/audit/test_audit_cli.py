@@ -14,6 +14,7 @@ from audit_fixtures import ACCOUNT, prod_account, run_instance, seed
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 from click.testing import CliRunner, Result
+from output_schema import assert_matches
 
 from aiplane.audit.declared import DeclaredState
 from aiplane.audit.live import AwsAccessError, Clients, caller_account
@@ -43,23 +44,24 @@ def test_json_report_lists_findings_and_what_moto_cannot_check(aws: Client) -> N
     result = aiplane_audit("--format", "json")
     assert result.exit_code == 1, result.stderr
     report = json.loads(result.stdout)
+    assert_matches(report, "audit")
     assert {k: report[k] for k in ("version", "environment", "account", "region")} == {
-        "version": 1, "environment": "prod", "account": ACCOUNT, "region": "us-east-1"}
+        "version": 2, "environment": "prod", "account": ACCOUNT, "region": "us-east-1"}
     assert report["findings"] == [
         {"kind": "cost-leak", "resource": {"type": "ec2:instance",
                                            "name": f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/{leak}"},
          "field": "tags", "declared": ["cost-center", "owner", "environment", "tier"], "live": [],
          "message": "running on-demand p4d.24xlarge outside any declared node group, missing tags "
                     "cost-center, owner, environment, tier: $21.96/h on demand",
-         "usd_per_hour": P4D},
+         "usdPerHour": P4D},
         {"kind": "drift", "resource": {"type": "eks:nodegroup", "name": "prod-fine-tuning-spot"},
          "field": "scalingConfig.maxSize", "declared": 2, "live": 4,
          "message": "scalingConfig.maxSize: Git (GPUNodePool/fine-tuning) declares 2, AWS has 4",
-         "usd_per_hour": None},
+         "usdPerHour": None},
     ]
     assert report["summary"] == {
-        "findings": 2, "cost_leak_usd_per_hour": round(P4D, 4), "unchecked": 6,
-        "by_kind": {"drift": 1, "cost-leak": 1, "ethics-blind": 0, "bucket-weak": 0, "quota-short": 0}}
+        "findings": 2, "costLeakUsdPerHour": round(P4D, 4), "unchecked": 6,
+        "byKind": {"drift": 1, "cost-leak": 1, "ethics-blind": 0, "bucket-weak": 0, "quota-short": 0}}
     # moto answers Service Quotas only for `vpc`: EC2 and SageMaker quotas are reported as not checked.
     assert sorted(u["resource"]["name"] for u in report["unchecked"]) == [
         "ec2/L-1945791B@us-east-1", "ec2/L-3819A6DF@us-east-1", "ec2/L-7212CCBC@us-east-1",

@@ -123,7 +123,8 @@ def test_a_removed_quota_is_orphaned_not_deleted_in_aws(tmp_path: Path) -> None:
     deletes = [r for x in plan["xrs"] if x["kind"] == "AcceleratorQuota" for r in x["resources"]]
     assert deletes and all(r["action"] == "delete" and r["orphaned"] for r in deletes)
     markdown = run_aiplane(project, "plan", "--format", "markdown").stdout
-    assert markdown.startswith("### ") and "<details>" in markdown
+    # The first line is the hidden marker a CI job finds its one plan comment by (docs/ci.md).
+    assert markdown.startswith("<!-- aiplane-plan-comment -->\n### ") and "<details>" in markdown
 
 
 def test_a_bad_revision_is_one_line_and_exit_2(tmp_path: Path) -> None:

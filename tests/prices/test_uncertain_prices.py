@@ -59,10 +59,12 @@ def test_the_diff_marks_a_change_that_rests_on_an_uncertain_price(tmp_path: Path
         run_aiplane(project, "cost", "--diff", "HEAD", "--env", "dev", "--format", "json").stdout
     )
     change = document["environments"][0]["changes"][0]
-    assert (change["name"], change["delta"]) == ("sentiment", 1.41)
+    assert (change["name"], change["worstCaseDelta"]) == ("sentiment", 1.41)
     assert change["uncertainPrices"][0].startswith(ML_G5)
     text = run_aiplane(project, "cost", "--diff", "HEAD", "--env", "dev").stdout
-    assert "  ModelEndpoint/sentiment: $1.41/h → $2.82/h (+1.41/h) (uncertain price)" in text
+    line = next(line for line in text.splitlines() if "ModelEndpoint/sentiment" in line)
+    assert line.startswith("  ~ changed ModelEndpoint/sentiment [")
+    assert "worst case $1.41/h → $2.82/h (+$1.41/h, +$1,029/month)" in line and line.endswith("(uncertain price)")
 
 
 def test_the_max_cost_per_hour_finding_names_the_uncertain_price_it_rests_on(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from histories import idle_pool, series, write_csv
+from output_schema import assert_matches
 
 from aiplane.cli import main
 from aiplane.rightsizing.recommend import HEADROOM, MIN_DAYS, MIN_SAMPLES
@@ -36,6 +37,7 @@ def test_an_idle_pool_gets_a_smaller_max_size_and_its_evidence(project: Path) ->
     assert rec["cost"]["deltaPerHour"] == pytest.approx(-1.212)
     assert rec["cost"]["deltaPerMonth"] == pytest.approx(-1.212 * 730, abs=0.01)
     assert json.loads(out)["writeAllowed"] is True
+    assert_matches(json.loads(out), "rightsize")
 
 
 @pytest.mark.parametrize("peak", [1, 2, 3])

@@ -121,7 +121,7 @@ def test_manifests_setting_that_would_write_outside_or_over_inputs_is_refused(
     inputs_before = {p: p.read_bytes() for p in (sandbox.project / "environments").iterdir()}
     before = sandbox.snapshot()
     message = assert_refused(run_cli(sandbox.project, "synth"), sandbox, before)
-    assert message.startswith(str(sandbox.project / "pyproject.toml") + ": [tool.aiplane] manifests")
+    assert message.startswith("pyproject.toml: [tool.aiplane] manifests")  # relative to the project root
     assert {p: p.read_bytes() for p in (sandbox.project / "environments").iterdir()} == inputs_before
 
 

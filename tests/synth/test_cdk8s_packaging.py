@@ -8,6 +8,7 @@ import sys
 from aiplane.project import Settings
 from aiplane.synthesis.cdk8s_app import package_plain, synthesize_charts
 from aiplane.synthesis.pipeline import synthesize
+from aiplane.yamlio import dump_yaml
 
 
 def test_the_tree_is_the_same_with_and_without_cdk8s(settings: Settings) -> None:
@@ -21,7 +22,9 @@ def test_packaging_plain_is_what_cdk8s_returns_for_awkward_values() -> None:
     obj = {"apiVersion": "v1", "kind": "ConfigMap",
            "metadata": {"name": "x", "labels": {"b": "y", "a": "1e3"}},
            "data": {"n": "no", "whole": 2.0, "text": "line\u2028two"}}
-    assert package_plain({"c": [obj]}) == synthesize_charts({"c": [obj]})
+    plain, packaged = package_plain({"c": [obj]})["c"], synthesize_charts({"c": [obj]})["c"]
+    assert [p.obj for p in plain] == [p.obj for p in packaged]
+    assert [dump_yaml(p.obj) for p in plain] == [p.text for p in packaged]
 
 
 def test_a_read_only_command_never_imports_cdk8s() -> None:

@@ -42,16 +42,38 @@ def test_diff_shows_what_a_change_costs_against_a_git_revision(tmp_path: Path) -
     result = run_aiplane(project, "cost", "--diff", "HEAD", "--format", "json")
     assert result.returncode == 0, result.stderr
     prod = next(e for e in json.loads(result.stdout)["environments"] if e["environment"] == "prod")
-    assert prod["changes"] == [
-        {
-            "kind": "GPUNodePool",
-            "name": "fine-tuning",
-            "worstCaseBefore": 43.9153,
-            "worstCaseAfter": 65.8729,
-            "delta": 21.9576,
-            "uncertainPrices": [],  # p4d.24xlarge's on-demand price comes from the SkyPilot rows: firm
-        }
-    ]
+    change = next(c for c in prod["changes"])
+    assert len(prod["changes"]) == 1
+    assert {k: change[k] for k in ("kind", "name", "status", "worstCaseBefore", "worstCaseAfter", "worstCaseDelta")} == {
+        "kind": "GPUNodePool",
+        "name": "fine-tuning",
+        "status": "changed",
+        "worstCaseBefore": 43.9153,
+        "worstCaseAfter": 65.8729,
+        "worstCaseDelta": 21.9576,
+    }
+    assert change["uncertainPrices"] == []  # p4d.24xlarge's on-demand price comes from the SkyPilot rows: firm
+    # 3 × $21.96/h is over the pool's own maxCostPerHour of $45/h
+    assert change["overMaxCostPerHour"] is True and change["maxCostPerHour"] == 45
     text = run_aiplane(project, "cost", "--diff", "HEAD", "--env", "prod").stdout
-    assert "GPUNodePool/fine-tuning: $43.92/h → $65.87/h (+21.96/h)" in text
+    assert (
+        "  ~ changed GPUNodePool/fine-tuning [ml-products]: worst case $43.92/h → $65.87/h "
+        "(+$21.96/h, +$16,029/month)" in text
+    )
     assert run_aiplane(project, "cost", "--diff", "no-such-ref").returncode == 2
+
+
+def test_text_lists_each_workload_under_its_own_cost_center(tmp_path: Path) -> None:
+    """The JSON's cost centers and the text's grouping agree: no workload under another's cost center."""
+    project = copy_project(tmp_path)
+    document = json.loads(run_aiplane(project, "cost", "--env", "prod", "--format", "json").stdout)
+    centers = {w["name"]: w["costCenter"] for w in document["environments"][0]["workloads"]}
+    assert len(set(centers.values())) == 3
+    center = None
+    listed = {}
+    for line in run_aiplane(project, "cost", "--env", "prod").stdout.splitlines():
+        if line.startswith("  cost-center "):
+            center = line.split()[1].rstrip(":")
+        elif line.startswith("    ") and "/" in line.split()[0]:
+            listed[line.split()[0].split("/", 1)[1]] = center
+    assert listed == centers

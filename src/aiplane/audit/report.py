@@ -7,8 +7,9 @@ from itertools import groupby
 from typing import Any
 
 from aiplane.audit.findings import AuditReport, Finding
+from aiplane.console import paint
 
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: camelCase keys (byKind, costLeakUsdPerHour, usdPerHour), as every aiplane JSON
 
 
 def to_json(report: AuditReport) -> dict[str, Any]:
@@ -28,8 +29,8 @@ def to_json(report: AuditReport) -> dict[str, Any]:
         ],
         "summary": {
             "findings": len(report.findings),
-            "by_kind": report.counts(),
-            "cost_leak_usd_per_hour": report.leaked_usd_per_hour(),
+            "byKind": report.counts(),
+            "costLeakUsdPerHour": report.leaked_usd_per_hour(),
             "unchecked": len(report.unchecked),
         },
     }
@@ -43,7 +44,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "declared": f.declared,
         "live": f.live,
         "message": f.message,
-        "usd_per_hour": f.usd_per_hour,
+        "usdPerHour": f.usd_per_hour,
     }
 
 
@@ -56,7 +57,7 @@ def render_text(report: AuditReport) -> str:
     for resource, group in groupby(report.sorted_findings(), key=lambda f: f.resource):
         lines.append("")
         lines.append(str(resource))
-        lines += [f"  {f.kind:<12} {f.message}" for f in group]
+        lines += [f"  {paint(f'{f.kind:<12}', fg='yellow', bold=True)} {f.message}" for f in group]
     if report.unchecked:
         lines.append("")
         lines.append("not checked:")
@@ -73,7 +74,7 @@ def render_text(report: AuditReport) -> str:
         if leaked or unpriced:
             summary += f"; untagged capacity costs {'at least ' if unpriced else ''}${leaked:.2f}/h"
     else:
-        summary = "no findings: the account matches Git"
+        summary = paint("no findings: the account matches Git", fg="green")
     if report.unchecked:
         summary += f" ({len(report.unchecked)} check(s) could not be made)"
     lines.append(summary)

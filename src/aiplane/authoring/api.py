@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aiplane.authoring.docstrings import AttributeDocstrings
 from aiplane.authoring.formats import LabelValue
 from aiplane.catalog.instances import Catalog
 
@@ -35,10 +36,10 @@ ENVIRONMENT_NAME_MAX = 20
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 
 
-class Spec(BaseModel):
+class Spec(AttributeDocstrings, BaseModel):
     """Base of every spec model: unknown keys are errors, attribute docstrings become descriptions."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class FinOps(Spec):

@@ -4,6 +4,7 @@ spec names (`instance_types_in`) and checks it against the catalog of the spec's
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin
 
@@ -25,12 +26,42 @@ FieldPath = tuple[str | int, ...]
 def instance_types_in(model: BaseModel) -> list[tuple[FieldPath, str, str]]:
     """(path by field alias, service, instance type) of every marked field value in a validated model."""
     found: list[tuple[FieldPath, str, str]] = []
-    for name, info in type(model).model_fields.items():
-        key = info.alias or name
-        value = getattr(model, name)
-        marker = next((m for m in info.metadata if isinstance(m, InstanceTypeField)), None)
-        found += _walk(value, info.annotation, marker, (key,))
+    for name, key, annotation, marker in _fields_to_walk(type(model)):
+        found += _walk(getattr(model, name), annotation, marker, (key,))
     return found
+
+
+@functools.cache
+def _fields_to_walk(model: type[BaseModel]) -> tuple[tuple[str, str, Any, InstanceTypeField | None], ...]:
+    """(attribute, alias, annotation, marker) of the fields of `model` that can hold a marked value: the
+    others (names, tags, thresholds...) are never walked, which was most of the cost of loading a large
+    environment. Once per model class."""
+    out = []
+    for name, info in model.model_fields.items():
+        marker = next((m for m in info.metadata if isinstance(m, InstanceTypeField)), None)
+        if marker is not None or _may_hold_marked(info.annotation, set()):
+            out.append((name, info.alias or name, info.annotation, marker))
+    return tuple(out)
+
+
+def _may_hold_marked(annotation: Any, seen: set[int]) -> bool:
+    """Whether a value of this annotation can contain a marked field: it is marked, a model with such a
+    field, untyped (Any, or no annotation), or a container or union of one of those."""
+    if annotation is None or annotation is Any or _marker(annotation) is not None:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if id(annotation) in seen:  # a model inside itself: its outer occurrence decides
+            return False
+        seen.add(id(annotation))
+        try:
+            return any(
+                any(isinstance(m, InstanceTypeField) for m in info.metadata)
+                or _may_hold_marked(info.annotation, seen)
+                for info in annotation.model_fields.values()
+            )
+        finally:
+            seen.discard(id(annotation))
+    return any(_may_hold_marked(arg, seen) for arg in get_args(annotation) if not isinstance(arg, (str, int)))
 
 
 def _walk(value: Any, annotation: Any, marker: InstanceTypeField | None, path: FieldPath) -> list[Any]:

@@ -14,6 +14,7 @@ from aiplane.audit.declared import DeclaredState, from_synthesis
 from aiplane.audit.live import AwsAccessError, Clients, access_problem
 from aiplane.audit.report import render_json, render_text
 from aiplane.audit.run import AccountMismatch, run_audit_within
+from aiplane.console import progress
 from aiplane.crossplane.render import RenderError
 from aiplane.errors import InputError, Problem
 from aiplane.project import load_settings
@@ -30,14 +31,16 @@ def run(env: str, fmt: str, deadline: float | None = None) -> int:
     if not (0 < seconds < float("inf")):
         raise InputError.single("--deadline", f"must be a positive number of seconds, not {seconds!r}")
     check_endpoint_urls()
-    synthesis = synthesize(settings, [env])
+    with progress(f"Synthesizing what Git declares for {env}…"):
+        synthesis = synthesize(settings, [env])
     try:
         declared = from_synthesis(synthesis, env, settings.group)
     except (RenderError, ValueError) as err:
         raise InputError.single(f"environments/{env}", f"cannot render what Git declares: {err}") from None
     check_region(declared)
     try:
-        report = run_audit_within(declared, Clients(), synthesis.project.catalog, seconds, started)
+        with progress(f"Reading the live account in {declared.region} (read-only)…"):
+            report = run_audit_within(declared, Clients(), synthesis.project.catalog, seconds, started)
     except AccountMismatch as err:
         raise InputError([Problem(declared.source, str(err), field="accountId")]) from None
     except AwsAccessError as err:

@@ -1,77 +1,27 @@
 """`aiplane cost`: worst-case and expected USD per hour by environment, cost-center and workload, at each
 environment's region's prices; with `--diff REF`, what a change does to them compared with the environments
-at a git revision. A figure that rests on an uncertain price says so in every format."""
+at a git revision. A figure that rests on an uncertain price says so in every format; the rendering lives in
+aiplane.finops.report."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
+from aiplane.console import progress
 from aiplane.errors import InputError
-from aiplane.finops.costing import HOURS_PER_MONTH, EnvironmentCost, environment_costs
+from aiplane.finops import report
+from aiplane.finops.comparison import compare
+from aiplane.finops.costing import environment_costs
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environments
-
-UNCERTAIN_MARK = " (uncertain price)"
-
-
-def _as_json(cost: EnvironmentCost) -> dict[str, Any]:
-    return {
-        "environment": cost.environment,
-        "region": cost.region,
-        "budgetPerHour": cost.budget_per_hour,
-        "worstCase": round(cost.worst_case, 4),
-        "expected": round(cost.expected, 4),
-        "costCenters": {
-            k: {"worstCase": round(v[0], 4), "expected": round(v[1], 4)}
-            for k, v in cost.by_cost_center().items()
-        },
-        "workloads": [
-            {
-                "kind": w.kind,
-                "name": w.name,
-                "costCenter": w.cost_center,
-                "tier": w.tier,
-                "worstCase": round(w.worst_case, 4),
-                "expected": round(w.expected, 4),
-                "uncertainPrices": list(w.uncertain),
-            }
-            for w in cost.workloads
-        ],
-        "uncertainPrices": cost.uncertain,
-    }
-
-
-def _print_uncertain(uncertain: list[str]) -> None:
-    if uncertain:
-        click.echo("  uncertain prices (`aiplane catalog status` lists every source and date):")
-        for note in uncertain:
-            click.echo(f"    {note}")
-
-
-def _print_text(costs: list[EnvironmentCost]) -> None:
-    for env in costs:
-        click.echo(
-            f"{env.environment} ({env.region} prices): worst case ${env.worst_case:.2f}/h, expected "
-            f"${env.expected:.2f}/h, budget ${env.budget_per_hour:.2f}/h (worst case ≈ "
-            f"${env.worst_case * HOURS_PER_MONTH:,.0f}/month)" + (UNCERTAIN_MARK if env.uncertain else "")
-        )
-        for center, (worst, expected) in env.by_cost_center().items():
-            click.echo(f"  cost-center {center}: ${worst:.2f}/h worst, ${expected:.2f}/h expected")
-        for w in env.workloads:
-            click.echo(
-                f"    {w.kind}/{w.name} [{w.tier}]: ${w.worst_case:.2f}/h worst, ${w.expected:.2f}/h expected"
-                + (UNCERTAIN_MARK if w.uncertain else "")
-            )
-        _print_uncertain(env.uncertain)
 
 
 @contextmanager
@@ -91,47 +41,18 @@ def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
         yield folder
 
 
-def _diff(before: list[EnvironmentCost], after: list[EnvironmentCost]) -> list[dict[str, Any]]:
-    old = {c.environment: c for c in before}
-    new = {c.environment: c for c in after}
-    out = []
-    for name in sorted(old.keys() | new.keys()):
-        was, now = old.get(name), new.get(name)
-        was_w = {(w.kind, w.name): w for w in (was.workloads if was else [])}
-        now_w = {(w.kind, w.name): w for w in (now.workloads if now else [])}
-        changes: list[dict[str, Any]] = []
-        for key in sorted(was_w.keys() | now_w.keys()):
-            a, b = was_w.get(key), now_w.get(key)
-            before_cost = a.worst_case if a else 0.0
-            after_cost = b.worst_case if b else 0.0
-            if abs(after_cost - before_cost) > 1e-9:
-                changes.append(
-                    {
-                        "kind": key[0],
-                        "name": key[1],
-                        "worstCaseBefore": round(before_cost, 4),
-                        "worstCaseAfter": round(after_cost, 4),
-                        "delta": round(after_cost - before_cost, 4),
-                        "uncertainPrices": list(
-                            dict.fromkeys([*(a.uncertain if a else ()), *(b.uncertain if b else ())])
-                        ),
-                    }
-                )
-        out.append(
-            {
-                "environment": name,
-                "region": now.region if now else (was.region if was else ""),
-                "worstCaseBefore": round(was.worst_case, 4) if was else 0.0,
-                "worstCaseAfter": round(now.worst_case, 4) if now else 0.0,
-                "budgetPerHour": now.budget_per_hour if now else (was.budget_per_hour if was else 0.0),
-                "changes": changes,
-                "uncertainPrices": list(dict.fromkeys(u for c in changes for u in c["uncertainPrices"])),
-            }
-        )
-    return out
+def _at_revision(err: InputError, folder: Path, shown: str) -> InputError:
+    """The problems of files read from the temporary copy, named as git names them (`REF:environments/x.yaml`)."""
+    prefixes = {str(folder), str(folder.resolve())}
+
+    def renamed(path: str) -> str:
+        prefix = next((p for p in prefixes if path.startswith(p)), None)
+        return path if prefix is None else shown + path[len(prefix) :]
+
+    return InputError([replace(p, path=renamed(p.path)) for p in err.problems])
 
 
-def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
+def run(envs: list[str], fmt: str, diff: str | None = None, show_all: bool = False) -> int:
     settings = load_settings()
     project = discover(settings)
     catalog = project.catalog
@@ -139,40 +60,26 @@ def run(envs: list[str], fmt: str, diff: str | None = None) -> int:
         load_environments(settings.environments, project, envs, root=settings.root), catalog
     )
     if diff is None:
-        if fmt == "json":
-            click.echo(
-                json.dumps(
-                    {"version": 1, "unit": "USD/h", "environments": [_as_json(c) for c in after]}, indent=2
-                )
-            )
-        else:
-            _print_text(after)
+        render = {"json": report.costs_json, "markdown": report.costs_markdown, "text": report.costs_text}[fmt]
+        click.echo(render(after))
         return 0
-    with environments_at(settings, diff) as folder:
+    with progress(f"Pricing the environments at {diff}…"), environments_at(settings, diff) as folder:
         wanted = [e for e in envs if (folder / f"{e}.yaml").exists()]
         # With --env, environments that did not exist at REF count as new (nothing before).
-        before = (
-            []
-            if envs and not wanted
-            else environment_costs(load_environments(folder, project, wanted, allow_empty=True), catalog)
-        )
-    changes = _diff(before, after)
-    if fmt == "json":
-        click.echo(
-            json.dumps({"version": 1, "unit": "USD/h", "base": diff, "environments": changes}, indent=2)
-        )
-        return 0
-    for env in changes:
-        delta = env["worstCaseAfter"] - env["worstCaseBefore"]
-        click.echo(
-            f"{env['environment']}: worst case ${env['worstCaseBefore']:.2f}/h → ${env['worstCaseAfter']:.2f}/h "
-            f"({delta:+.2f}/h, {delta * HOURS_PER_MONTH:+,.0f}/month; budget ${env['budgetPerHour']:.2f}/h)"
-            + (UNCERTAIN_MARK if env["uncertainPrices"] else "")
-        )
-        for c in env["changes"]:
-            click.echo(
-                f"  {c['kind']}/{c['name']}: ${c['worstCaseBefore']:.2f}/h → ${c['worstCaseAfter']:.2f}/h "
-                f"({c['delta']:+.2f}/h)" + (UNCERTAIN_MARK if c["uncertainPrices"] else "")
+        try:
+            before = (
+                []
+                if envs and not wanted
+                else environment_costs(load_environments(folder, project, wanted, allow_empty=True), catalog)
             )
-        _print_uncertain(env["uncertainPrices"])
+        except InputError as err:
+            rel = settings.environments.relative_to(settings.root).as_posix()
+            raise _at_revision(err, folder, f"{diff}:{rel}") from None
+    comparison = compare(diff, before, after)
+    render_diff = {
+        "json": report.comparison_json,
+        "markdown": report.comparison_markdown,
+        "text": report.comparison_text,
+    }[fmt]
+    click.echo(render_diff(comparison, show_all))
     return 0

@@ -37,7 +37,7 @@ from aiplane.ethics.report import attribute_json, settings_json
 from aiplane.ethics.spec import EthicsMonitorSpec
 from aiplane.policy.model import Rule, Violation
 from aiplane.policy.report import as_json, as_markdown, as_sarif, as_text
-from aiplane.project import Settings, load_settings
+from aiplane.project import Settings, display_path, load_settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment import load_environments
 from aiplane.yamlio import load_yaml
@@ -262,7 +262,7 @@ def run(
             "image": judged_image,
             "modelDataUrl": judged_model,
             "rows": table.rows,
-            "report": None if report_path is None else str(report_path),
+            "report": None if report_path is None else display_path(report_path),
             "attributes": [attribute_json(a) for a in verdict.attributes],
         }
         click.echo(json.dumps(document, indent=2, sort_keys=True))
@@ -277,14 +277,14 @@ def run(
         ]
         lines += [f"- {line}" for line in _metrics_lines(verdict)]
         if report_path is not None:
-            lines += ["", f"Report: `{report_path}`"]
+            lines += ["", f"Report: `{display_path(report_path)}`"]
         click.echo("\n".join(lines))
     else:
         click.echo(f"ethics gate {env}/{endpoint}: {judged}, {table.rows} rows")
         for line in _metrics_lines(verdict):
             click.echo(f"  {line}")
         click.echo(as_text(violations, []))
-        click.echo(f"passed: report {report_path}" if report_path else "failed: no report written")
+        click.echo(f"passed: report {display_path(report_path)}" if report_path else "failed: no report written")
     if withdrawn:
-        click.echo(f"removed the earlier passing report {path}", err=True)
+        click.echo(f"removed the earlier passing report {display_path(path)}", err=True)
     return 0 if passed else 1

@@ -17,6 +17,7 @@ from typing import Any
 import click
 import yaml
 
+from aiplane.console import paint, progress
 from aiplane.crossplane.plan import XRPlan, plan
 from aiplane.errors import InputError
 from aiplane.policy import default_context, load_policy_config, run_rules
@@ -24,6 +25,7 @@ from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import synthesize
 
 JSON_FORMAT_VERSION = 1
+COMMENT_MARKER = "<!-- aiplane-plan-comment -->"
 
 
 def default_ref(settings: Settings) -> str:
@@ -109,7 +111,17 @@ def _line(change: Any) -> str:
     return f"  {mark} {change.action:<8} {change.kind} {change.resource}{fields}{orphan}"
 
 
-def as_text(plans: list[XRPlan], ref: str) -> str:
+# On a terminal: refusals and deletions red, replacements yellow, creations green, updates cyan.
+ACTION_COLOURS = {"✗": "red", "-": "red", "±": "yellow", "+": "green", "~": "cyan"}
+
+
+def _painted(line: str) -> str:
+    colour = ACTION_COLOURS.get(line[2:3]) if line.startswith("  ") else None
+    return paint(line, fg=colour, bold=colour == "red") if colour else line
+
+
+def as_text(plans: list[XRPlan], ref: str, coloured: bool = False) -> str:
+    """The plan for people; `coloured` paints each action (only for the terminal, never inside markdown)."""
     if not plans:
         return f"no change to any composed resource against {ref}"
     lines = []
@@ -120,7 +132,7 @@ def as_text(plans: list[XRPlan], ref: str) -> str:
         lines += [_line(c) for c in p.changes]
     refused = sum(p.refused_count for p in plans)
     lines.append(f"{len(plans)} XR(s) change against {ref}; {refused} change(s) would be refused")
-    return "\n".join(lines)
+    return "\n".join(_painted(line) for line in lines) if coloured else "\n".join(lines)
 
 
 def as_markdown(plans: list[XRPlan], ref: str) -> str:
@@ -129,7 +141,8 @@ def as_markdown(plans: list[XRPlan], ref: str) -> str:
     counts["refused"] += sum(len(p.immutable_changed) for p in plans)
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items()) if n) or "no change"
     head = "❌" if refused else "✅"
-    out = [f"### {head} aiplane plan against `{ref}`: {summary}", ""]
+    # The hidden marker lets a CI job find and update its one plan comment (docs/ci.md).
+    out = [COMMENT_MARKER, f"### {head} aiplane plan against `{ref}`: {summary}", ""]
     if plans:
         out += ["| XR | worst case before | after |", "|---|---|---|"]
         out += [f"| {p.kind} `{p.namespace}/{p.name}` | {_money(p.worst_case_before)} | {_money(p.worst_case_after)} |"
@@ -141,21 +154,24 @@ def as_markdown(plans: list[XRPlan], ref: str) -> str:
 def run(envs: list[str], against: str | None, fmt: str) -> int:
     settings = load_settings()
     ref = against or default_ref(settings)
-    old = manifests_at(settings, ref)
-    synthesis = synthesize(settings, envs)
-    new = synthesis.objects()
-    label = settings.label("environment")
-    old = [o for o in old if _in_envs(o, label, envs)]
-    kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
-    plans = plan(old, new, kinds, settings.domain)
-    ctx = default_context(settings)
-    violations = [v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"]
+    with progress(f"Planning against {ref}: rendering both sides and running the guardrails…"):
+        old = manifests_at(settings, ref)
+        synthesis = synthesize(settings, envs)
+        new = synthesis.objects()
+        label = settings.label("environment")
+        old = [o for o in old if _in_envs(o, label, envs)]
+        kinds = {(f"{settings.group}/{api.version}", kind) for kind, api in synthesis.project.apis.items()}
+        plans = plan(old, new, kinds, settings.domain)
+        ctx = default_context(settings, synthesis)
+        violations = [
+            v for v in run_rules(new, ctx, load_policy_config(settings)) if v.enforcement == "mandatory"
+        ]
     if fmt == "json":
         click.echo(as_json(plans, ref, len(violations)))
     elif fmt == "markdown":
         click.echo(as_markdown(plans, ref))
     else:
-        click.echo(as_text(plans, ref))
+        click.echo(as_text(plans, ref, coloured=True))
         if violations:
             click.echo(f"{len(violations)} mandatory guardrail violation(s): run `aiplane check`", err=True)
     refused = any(p.refused for p in plans)

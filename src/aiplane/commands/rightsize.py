@@ -25,7 +25,7 @@ from aiplane.crossplane.render import RenderError
 from aiplane.errors import InputError, Problem
 from aiplane.finops.costing import environment_costs
 from aiplane.policy import Violation, default_context, load_policy_config, run_rules
-from aiplane.project import Settings, load_settings
+from aiplane.project import Settings, display_path, load_settings
 from aiplane.rightsizing.cloudwatch import read_cloudwatch
 from aiplane.rightsizing.envfile import apply
 from aiplane.rightsizing.export import read_export
@@ -145,7 +145,7 @@ def environment_file(settings: Settings, env: str) -> Path:
         candidate = settings.environments / f"{env}{suffix}"
         if candidate.is_file():
             return candidate
-    raise InputError.single(str(settings.environments), f"no environment file {env}.yaml")
+    raise InputError.single(display_path(settings.environments), f"no environment file {env}.yaml")
 
 
 def read_history(
@@ -197,7 +197,7 @@ def judge(settings: Settings, env: str, file_name: str, text: str) -> tuple[Synt
         except InputError as err:
             return None, [Violation("environment-valid", str(p).replace(str(folder), "environments"), kind="Environment",
                                     name=env, environment=env) for p in err.problems]
-        violations = run_rules(after.objects(), default_context(settings), load_policy_config(settings))
+        violations = run_rules(after.objects(), default_context(settings, after), load_policy_config(settings))
     return after, violations
 
 

@@ -28,6 +28,12 @@ class WorkloadCost:
     expected: float
     region: str = ""
     uncertain: tuple[str, ...] = ()
+    max_cost_per_hour: float | None = None  # the workload's own spec.finops.maxCostPerHour
+
+    @property
+    def over_own_limit(self) -> bool:
+        """Worst case above the workload's own maxCostPerHour (what the max-cost-per-hour guardrail refuses)."""
+        return self.max_cost_per_hour is not None and self.worst_case > self.max_cost_per_hour
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,10 @@ class EnvironmentCost:
     @property
     def worst_case(self) -> float:
         return sum(w.worst_case for w in self.workloads)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.worst_case > self.budget_per_hour
 
     @property
     def expected(self) -> float:
@@ -76,6 +86,7 @@ def environment_costs(environments: Iterable[Environment], catalog: Catalog) -> 
                         cost.expected,
                         cost.region,
                         cost.uncertain,
+                        item.spec.finops.maxCostPerHour,
                     )
                 )
         out.append(

@@ -5,6 +5,7 @@ checks a rollback monitor's schedule against the bake window, from the same read
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
@@ -51,9 +52,11 @@ def cron_field(text: str, what: str, low: int, high: int, names: dict[str, int])
 MINUTES_PER_WEEK = 7 * 24 * 60
 
 
+@functools.lru_cache(maxsize=256)
 def cron_max_gap_minutes(schedule: str) -> int | None:
     """The longest time between two runs of a valid schedule, in minutes; None when the schedule does not
-    run every day (a day-of-month or month restriction), where the gap is days or more."""
+    run every day (a day-of-month or month restriction), where the gap is days or more. Cached: every
+    endpoint of every environment is validated with it, mostly with the same few schedules."""
     fields = schedule.split()
     if fields[2] not in ("*", "?") or fields[3] not in ("*", "?"):
         return None

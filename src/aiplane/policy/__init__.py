@@ -11,7 +11,7 @@ manifests, so they sit above the synthesis whose output they read. May import: `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiplane.policy.config import DEFAULT_CONFIG, load_config, resolve
 from aiplane.policy.context import RuleContext
@@ -22,6 +22,9 @@ from aiplane.project import Settings
 from aiplane.synthesis.discovery import discover
 from aiplane.synthesis.environment_record import EnvironmentRecord
 from aiplane.validation import SchemaRegistry
+
+if TYPE_CHECKING:
+    from aiplane.synthesis.pipeline import Synthesis
 
 __all__ = [
     "EnvironmentRecord",
@@ -39,13 +42,16 @@ __all__ = [
 ]
 
 
-def default_context(settings: Settings) -> RuleContext:
+def default_context(settings: Settings, synthesis: Synthesis | None = None) -> RuleContext:
+    """The context rules run in; given the synthesis the objects come from, the rules reuse the XR specs it
+    validated instead of validating them again (RuleContext.known_specs)."""
     project = discover(settings)
     return RuleContext(
         settings=settings,
         apis=project.apis,
         catalog=project.catalog,
         registry=SchemaRegistry.default(extra=list(settings.crds)),
+        known_specs=synthesis.validated_specs() if synthesis is not None else {},
     )
 
 

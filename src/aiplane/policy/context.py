@@ -50,6 +50,11 @@ class RuleContext:
     spec_cache: dict[int, tuple[Manifest, CommonSpec, dict[str, Any]]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # Specs synthesis has just validated, by (kind, namespace, name) of the XR it built from each: an XR whose
+    # spec is still exactly that spec's dump is not validated again (aiplane.synthesis Synthesis.validated_specs).
+    known_specs: Mapping[tuple[str, str, str], CommonSpec] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     # Per object list (by identity, the list kept): its XRs and environment records, which every stack
     # rule asks for.
     scan_cache: dict[int, tuple[Sequence[Manifest], list[Manifest], dict[str, EnvironmentRecord]]] = field(
@@ -74,10 +79,23 @@ class RuleContext:
         api = self.api_of(obj)
         if api is None:
             raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
-        spec = api.spec.model_validate({k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"})
+        raw = {k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"}
+        spec = self._validated_by_synthesis(obj, raw) or api.spec.model_validate(raw)
         entry = (obj, spec, spec.model_dump(mode="json", by_alias=True))
         self.spec_cache[id(obj)] = entry
         return entry
+
+    def _validated_by_synthesis(self, obj: Manifest, raw: Mapping[str, Any]) -> CommonSpec | None:
+        """The spec synthesis validated for this XR, when the XR's spec is still exactly its dump (what
+        build_xr wrote): validating that dump again yields the same spec (tests/policy/test_spec_reuse.py),
+        at a fraction of the cost. Anything else (a hand-edited manifest, another object) is validated."""
+        if not self.known_specs:
+            return None
+        meta = obj.get("metadata") or {}
+        known = self.known_specs.get((str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name"))))
+        if known is None or known.model_dump(mode="json", by_alias=True, exclude_none=True) != raw:
+            return None
+        return known
 
     def spec_of(self, obj: Manifest) -> CommonSpec:
         """An XR's spec, parsed by its API's model once per object and run (a spec that does not parse

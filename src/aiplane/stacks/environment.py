@@ -16,7 +16,7 @@ from typing import Any
 
 from aiplane.errors import InputError
 from aiplane.finops.costing import HOURS_PER_MONTH, EnvironmentCost, WorkloadCost, environment_costs
-from aiplane.project import MANAGER, Settings, load_settings
+from aiplane.project import MANAGER, Settings, display_path, load_settings
 from aiplane.synthesis.environment import Environment, EnvironmentSettings
 from aiplane.synthesis.pipeline import Manifest, synthesize
 from aiplane.synthesis.platform import AWS_MR_SUFFIX, composed_bases
@@ -89,7 +89,7 @@ def load_stack_environment(env_name: str, start: Path | None = None) -> StackEnv
     synthesis = synthesize(settings, [env_name])
     environment = next((e for e in synthesis.environments if e.settings.name == env_name), None)
     if environment is None:  # load_environments already refuses unknown names; keep mypy and readers sure
-        raise InputError.single(str(settings.environments), f"no environment named {env_name}")
+        raise InputError.single(display_path(settings.environments), f"no environment named {env_name}")
     workloads = environment_costs([environment], synthesis.project.catalog)[0].workloads
     return StackEnvironment(settings, environment, synthesis.for_environment(env_name), workloads)
 

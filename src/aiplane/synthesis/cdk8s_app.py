@@ -72,7 +72,8 @@ def _jsii_cache_usable() -> bool:
 @dataclass(frozen=True)
 class Packaged:
     """A synthesized object and its canonical YAML (the text written once for cdk8s and, since cdk8s
-    must return the object unchanged, the text of the file it becomes)."""
+    must return the object unchanged, the text of the file it becomes); "" when nothing has dumped it yet
+    (the file's text is then dumped when a file is wanted: check, cost and plan never want one)."""
 
     obj: dict[str, Any]
     text: str
@@ -81,7 +82,10 @@ class Packaged:
 def _as_json_returns(value: Any, sort: bool = False) -> Any:
     """The value as it comes back through JSON from Node: whole floats are integers (JavaScript has one
     number type). `sort`: keys sorted, as cdk8s orders `metadata` (even with CDK8S_DISABLE_SORT)."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _UNCHANGED:  # exact type tests first: this walks every value synthesized
+        return value
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
         keys = sorted(value) if sort else value
         return {k: _as_json_returns(value[k], sort) for k in keys}
     if isinstance(value, list):
@@ -89,6 +93,9 @@ def _as_json_returns(value: Any, sort: bool = False) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+_UNCHANGED = frozenset({str, int, bool, type(None)})
 
 
 def _canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -101,12 +108,8 @@ def package_plain(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str
     """What synthesize_charts returns, without cdk8s: the canonical objects and their YAML. cdk8s must hand
     back exactly what goes in (synthesize_charts refuses anything else), so every path that only reads the
     synthesis (check, plan, cost, synth --check, audit, the stacks) uses this and never starts Node
-    (docs/cdk8s.md)."""
-    out: dict[str, list[Packaged]] = {}
-    for name, objects in charts.items():
-        canonical = [_canonical(o) for o in objects]
-        out[name] = [Packaged(o, dump_yaml(o)) for o in canonical]
-    return out
+    (docs/performance.md). The YAML is left to whoever writes or compares files (Synthesis.files)."""
+    return {name: [Packaged(_canonical(o), "") for o in objects] for name, objects in charts.items()}
 
 
 def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Packaged]]:

@@ -15,7 +15,7 @@ from typing import Any, Protocol, cast
 from aiplane.authoring.api import PlatformAPI
 from aiplane.catalog.instances import Catalog, CatalogError, load_catalog
 from aiplane.errors import InputError
-from aiplane.project import Settings
+from aiplane.project import Settings, display_path
 
 API_ENTRY_POINTS = "aiplane.platform_apis"
 COMPOSITION_ENTRY_POINTS = "aiplane.compositions"
@@ -58,7 +58,7 @@ def _import_file(path: Path, package: str) -> ModuleType:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise InputError.single(str(path), "cannot import this module")
+        raise InputError.single(display_path(path), "cannot import this module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -67,7 +67,7 @@ def _import_file(path: Path, package: str) -> ModuleType:
         raise
     except Exception as err:  # a broken platform module is the user's input error, shown plainly
         del sys.modules[name]
-        raise InputError.single(str(path), f"importing failed: {type(err).__name__}: {err}") from err
+        raise InputError.single(display_path(path), f"importing failed: {type(err).__name__}: {err}") from err
     return module
 
 
@@ -98,12 +98,21 @@ def discover(settings: Settings) -> Project:
                 str(module.__file__), "a platform API module must define `API = PlatformAPI(...)`"
             )
         add_api(module.API, str(module.__file__))
+    # The project's own folders come first and win: a kind the project defines in xrds/ (say, its copy of a
+    # shipped API, made by `aiplane init`) hides the same kind from an installed package, and with it that
+    # package's compositions of the kind, so a team's copy is never mixed with the original.
+    own_kinds = set(apis)
     for ep in entry_points(group=API_ENTRY_POINTS):
-        add_api(ep.load(), f"entry point {ep.name}")
+        api = ep.load()
+        if getattr(api, "kind", None) not in own_kinds:
+            add_api(api, f"entry point {ep.name} ({ep.value})")
 
     compositions: list[CompositionModule] = []
     loaded = _modules(settings.compositions, "compositions")
-    loaded += [ep.load() for ep in entry_points(group=COMPOSITION_ENTRY_POINTS)]
+    for ep in entry_points(group=COMPOSITION_ENTRY_POINTS):
+        module = ep.load()
+        if getattr(module, "KIND", None) not in own_kinds:
+            loaded.append(module)
     for module in loaded:
         origin = str(getattr(module, "__file__", module))
         for attr in ("KIND", "DEFAULT_VARIANT", "compositions"):

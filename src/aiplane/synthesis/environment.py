@@ -39,6 +39,7 @@ from aiplane.catalog.fields import instance_types_in
 from aiplane.catalog.instances import RegionNotCatalogued, load_catalog
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.ethics.spec import MonitorThresholds
+from aiplane.project import display_path
 from aiplane.synthesis.discovery import Project
 from aiplane.synthesis.positions import Path_, Positions
 from aiplane.validation.pathfmt import format_path
@@ -127,6 +128,7 @@ class Environment:
     project: Project
     items: list[Item] = field(default_factory=list)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _raw_index: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _positions: Positions = field(default_factory=lambda: Positions(""), repr=False)
 
     # The API hooks read these attributes directly (env.clusterName, env.ethics...).
@@ -146,10 +148,20 @@ class Environment:
     def find_item(self, key: str, name: str) -> dict[str, Any] | None:
         """Another item of this environment, completed with its defaults (for references)."""
         api = next((a for a in self.project.apis.values() if a.environment_key == key), None)
-        for raw in self._raw.get(key, []):
-            if isinstance(raw, dict) and raw.get("name") == name and api is not None:
-                return _complete(api, dict(raw), self)
-        return None
+        raw = self._raw_by_name(key).get(name) if isinstance(name, str) else None
+        return _complete(api, dict(raw), self) if raw is not None and api is not None else None
+
+    def _raw_by_name(self, key: str) -> dict[Any, dict[str, Any]]:
+        """The raw items under `key` by name, the first of a repeated name winning (a list scan per reference
+        made an environment of n endpoints cost n² lookups)."""
+        index = self._raw_index.get(key)
+        if index is None:
+            index = {}
+            for raw in self._raw.get(key, []):
+                if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                    index.setdefault(raw["name"], raw)
+            self._raw_index[key] = index
+        return index
 
     def quota_demand(self) -> list[tuple[QuotaAmount, Tier]]:
         """EC2 accelerator vCPUs every item needs at max scale, with the item's tier."""
@@ -451,15 +463,6 @@ def _not_offered(env: Environment, spec: CommonSpec, item_path: Path_, positions
     return problems
 
 
-def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    # The folder is resolved, the name is not: a symlinked file is shown where it is, not its target.
-    try:
-        return (path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
-
-
 def environment_files(folder: Path, root: Path | None = None, *, allow_empty: bool = False) -> list[Path]:
     """The environment files of `folder`, refusing anything that would make an environment silently
     disappear (and its manifests with it): a missing or empty folder, a file that cannot be read as a
@@ -545,7 +548,7 @@ def load_environments(
         missing = [n for n in wanted if n not in known]
         if missing:
             raise InputError.single(
-                str(folder),
+                display_path(folder),
                 f"no environment named {', '.join(missing)} (have: {', '.join(sorted(known)) or 'none'})",
             )
         files = [known[n] for n in dict.fromkeys(wanted)]

@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiplane.authoring.api import CommonSpec
 from aiplane.authoring.composing import CompositionContext
 from aiplane.errors import InputError
 from aiplane.project import Settings
@@ -86,6 +87,15 @@ class Synthesis:
 
     def objects(self) -> list[dict[str, Any]]:
         return [m.obj for m in self.manifests]
+
+    def validated_specs(self) -> dict[tuple[str, str, str], CommonSpec]:
+        """Each XR's spec as the environment loader validated it, by (kind, namespace, name) of the XR built
+        from it (build_xr), so the rules need not validate the same spec again."""
+        return {
+            (item.api.kind, env.settings.namespace, item.name): item.spec
+            for env in self.environments
+            for item in env.items
+        }
 
     def for_environment(self, name: str) -> list[Manifest]:
         """What one environment's cluster applies: the platform and that environment's objects."""

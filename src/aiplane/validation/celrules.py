@@ -132,6 +132,11 @@ class RulePlan:
     items: RulePlan | None = None
     values: RulePlan | None = None
     functions: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
+    # Set on a schema's root plan: every rule's cost on any value the schema admits stays within the per-call
+    # limit and all of them together within the object's runtime budget (from the static estimates, which
+    # bound the runtime ones: tests/validation/test_cel_cost_bounds.py), so an object that passed the schema
+    # needs no runtime estimate at all.
+    within_runtime_limits: bool = False
 
 
 def _text(value: Any) -> str | None:
@@ -163,15 +168,62 @@ def build_rule_plan(node: Any) -> RulePlan | None:
     """The plan for a schema (one CRD version), or None when nothing below it carries rules or list-map
     keys. Rules over the per-rule cost limit are refused; when the rules together exceed the per-CRD
     limit every rule is refused, as Kubernetes refuses the whole CRD."""
-    total = [0]
-    plan = _build(node, 1, total)
+    # [static total as Kubernetes sums it, bound of the runtime costs together, bound of one call]
+    total = [0, 0, 0]
+    memo: dict[int, bool] = {}
+    plan = _build(node, 1, total, memo) if _carries_rules(node, memo) else None
     if plan is not None and total[0] > STATIC_ESTIMATED_CRD_COST_LIMIT:
         reason = (
             f"rule refused: the CRD's rules together have estimated cost {_figure(total[0])}, over the "
             f"Kubernetes per-CRD limit {_figure(STATIC_ESTIMATED_CRD_COST_LIMIT)}"
         )
         return _refuse_all(plan, reason)
+    if plan is not None and total[1] <= RUNTIME_COST_BUDGET and total[2] <= PER_CALL_LIMIT:
+        plan = dataclasses.replace(plan, within_runtime_limits=True)
     return plan
+
+
+def rule_plan_to_json(plan: RulePlan | None) -> Any:
+    """A plan as JSON data (the compiled form cached beside the shipped CRDs, aiplane.validation.crdcache):
+    the static cost estimates and refusals are kept, the compiled programs are rebuilt on load."""
+    if plan is None:
+        return None
+    return {
+        "rules": [
+            [r.rule, r.message, r.message_expression, list(r.field_path), r.refused] for r in plan.rules
+        ],
+        "listMapKeys": list(plan.list_map_keys),
+        "props": [[name, rule_plan_to_json(sub)] for name, sub in plan.props],
+        "items": rule_plan_to_json(plan.items),
+        "values": rule_plan_to_json(plan.values),
+        "withinRuntimeLimits": plan.within_runtime_limits,
+    }
+
+
+def rule_plan_from_json(data: Any) -> RulePlan | None:
+    """The plan `rule_plan_to_json` wrote, with its rules compiled."""
+    if data is None:
+        return None
+    rules = tuple(Rule(r[0], r[1], r[2], tuple(r[3]), r[4]) for r in data["rules"])
+    return RulePlan(
+        rules,
+        tuple(data["listMapKeys"]),
+        tuple((name, plan) for name, sub in data["props"] if (plan := rule_plan_from_json(sub)) is not None),
+        rule_plan_from_json(data["items"]),
+        rule_plan_from_json(data["values"]),
+        _functions(rules),
+        bool(data["withinRuntimeLimits"]),
+    )
+
+
+def _functions(rules: tuple[Rule, ...]) -> dict[str, Callable[..., Any]]:
+    """The extension functions the rules (and their message expressions) call."""
+    functions: dict[str, Callable[..., Any]] = {}
+    for rule in rules:
+        functions.update(rule.compiled.functions)
+        if rule.message_expression:
+            functions.update(_compile(rule.message_expression).functions)
+    return functions
 
 
 def _refuse_all(plan: RulePlan, reason: str) -> RulePlan:
@@ -185,7 +237,29 @@ def _refuse_all(plan: RulePlan, reason: str) -> RulePlan:
     )
 
 
-def _build(node: Any, runs: int, total: list[int]) -> RulePlan | None:
+def _carries_rules(node: Any, memo: dict[int, bool]) -> bool:
+    """Whether `node` or a schema below it has rules or list-map keys: `_build` returns None for every other
+    subtree and adds nothing to the cost, so it need not walk them (most of a provider CRD: the cardinality
+    estimates on the way down were most of the time a check spent compiling). `memo` (id -> answer, for one
+    schema that stays alive while it is used) keeps the walk linear however deep `_build` descends."""
+    if not isinstance(node, dict):
+        return False
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    properties = node.get("properties")
+    found = (
+        bool(node.get("x-kubernetes-validations"))
+        or node.get("x-kubernetes-list-type") == "map"
+        or any(_carries_rules(sub, memo) for sub in (properties.values() if isinstance(properties, dict) else ()))
+        or _carries_rules(node.get("items"), memo)
+        or _carries_rules(node.get("additionalProperties"), memo)
+    )
+    memo[key] = found
+    return found
+
+
+def _build(node: Any, runs: int, total: list[int], memo: dict[int, bool]) -> RulePlan | None:
     """The plan for a schema node; `runs` is how often a rule here runs (the sizes of the lists and
     maps above it), `total` accumulates the CRD's estimated cost."""
     if not isinstance(node, dict):
@@ -197,6 +271,9 @@ def _build(node: Any, runs: int, total: list[int]) -> RulePlan | None:
             continue
         message_expression = _text(v.get("messageExpression"))
         cost, refused = _static_cost(v["rule"], node, runs)
+        # What _evaluate charges at runtime: the estimate (bounded by the static one) or the rule's length.
+        total[1] = min(10**15, total[1] + max(cost, len(v["rule"]) * runs))
+        total[2] = max(total[2], cost // runs, len(v["rule"]))
         if message_expression:
             # Kubernetes adds messageExpression's cost to the CRD total, without the cardinality
             cost += _static_cost(message_expression, node, 1)[0]
@@ -213,33 +290,37 @@ def _build(node: Any, runs: int, total: list[int]) -> RulePlan | None:
     props = tuple(
         (name, plan)
         for name, sub in (properties.items() if isinstance(properties, dict) else ())
-        if (plan := _build(sub, runs, total)) is not None
+        if _carries_rules(sub, memo) and (plan := _build(sub, runs, total, memo)) is not None
     )
-    below = [runs, SchemaShape(node).size()]
     items_node, values_node = node.get("items"), node.get("additionalProperties")
-    items = _build(items_node, cardinality(below, items_node), total)
-    values = _build(values_node, cardinality(below, values_node), total)
+    items = values = None
+    if _carries_rules(items_node, memo):
+        items = _build(items_node, cardinality([runs, SchemaShape(node).size()], items_node), total, memo)
+    if _carries_rules(values_node, memo):
+        values = _build(values_node, cardinality([runs, SchemaShape(node).size()], values_node), total, memo)
     if not (rules or keys or props or items or values):
         return None
-    functions: dict[str, Callable[..., Any]] = {}
-    for rule in rules:
-        functions.update(rule.compiled.functions)
-        if rule.message_expression:
-            functions.update(_compile(rule.message_expression).functions)
-    return RulePlan(tuple(rules), keys, props, items, values, functions)
+    return RulePlan(tuple(rules), keys, props, items, values, _functions(tuple(rules)))
 
 
 def check_rules(
-    plan: RulePlan, value: Any, path: list[str | int], out: list[Outcome], budget: list[int] | None = None
+    plan: RulePlan,
+    value: Any,
+    path: list[str | int],
+    out: list[Outcome],
+    budget: list[int] | None = None,
+    estimate: bool = True,
 ) -> None:
     """Evaluate every rule of `plan` on `value` (a defaulted object), appending outcomes to `out`.
-    `budget` is what is left of the object's runtime cost budget (one per top-level call)."""
+    `budget` is what is left of the object's runtime cost budget (one per top-level call). `estimate`:
+    False skips the runtime cost estimates, for a value the schema admits under a plan
+    `within_runtime_limits` (no rule can then be refused for its cost)."""
     if value is None:
         return
     if budget is None:
         budget = [RUNTIME_COST_BUDGET]
     if plan.rules:
-        _evaluate(plan, value, tuple(path), out, budget)
+        _evaluate(plan, value, tuple(path), out, budget, estimate)
     if plan.list_map_keys and isinstance(value, list):
         _check_list_map(plan.list_map_keys, value, tuple(path), out)
     if isinstance(value, dict):
@@ -247,17 +328,17 @@ def check_rules(
             sub = value.get(name)
             if sub is not None:
                 path.append(name)
-                check_rules(child, sub, path, out, budget)
+                check_rules(child, sub, path, out, budget, estimate)
                 path.pop()
         if plan.values is not None:
             for key, sub in value.items():
                 path.append(key)
-                check_rules(plan.values, sub, path, out, budget)
+                check_rules(plan.values, sub, path, out, budget, estimate)
                 path.pop()
     elif isinstance(value, list) and plan.items is not None:
         for index, sub in enumerate(value):
             path.append(index)
-            check_rules(plan.items, sub, path, out, budget)
+            check_rules(plan.items, sub, path, out, budget, estimate)
             path.pop()
 
 
@@ -283,7 +364,12 @@ def _escaped(value: Any) -> Any:
 
 
 def _evaluate(
-    plan: RulePlan, value: Any, path: tuple[str | int, ...], out: list[Outcome], budget: list[int]
+    plan: RulePlan,
+    value: Any,
+    path: tuple[str | int, ...],
+    out: list[Outcome],
+    budget: list[int],
+    estimate: bool = True,
 ) -> None:
     # One context per location, made only if a rule runs: the value is converted to CEL once and shared.
     context: Any = None
@@ -314,7 +400,7 @@ def _evaluate(
             )
             continue
         cost = len(rule.rule)
-        if compiled.data_dependent:
+        if compiled.data_dependent and estimate:
             if whole is None:
                 whole = WholeValue(value)
             try:

@@ -8,8 +8,15 @@ from typing import Any
 
 import jsonschema_rs
 
-from aiplane.validation.celrules import Outcome, RulePlan, build_rule_plan, check_rules
-from aiplane.validation.defaults import DefaultPlan, apply_plan, build_plan
+from aiplane.validation.celrules import (
+    Outcome,
+    RulePlan,
+    build_rule_plan,
+    check_rules,
+    rule_plan_from_json,
+    rule_plan_to_json,
+)
+from aiplane.validation.defaults import DefaultPlan, apply_plan, build_plan, plan_from_json, plan_to_json
 from aiplane.validation.findings import Finding, Location, Severity
 from aiplane.validation.jsontypes import json_type
 from aiplane.validation.kinds import KindSchema, split_api_version
@@ -50,16 +57,34 @@ class SchemaCompileError(Exception):
     """A kind's schema is not usable (e.g. an XRD with a malformed openAPIV3Schema)."""
 
 
+def compiled_form(ks: KindSchema) -> dict[str, Any]:
+    """What compile_kind derives from a kind's schema, as JSON data: the JSON Schema, the defaults plan and
+    the CEL rule plan (with static costs). scripts/cache_crds.py stores it beside each shipped CRD; the
+    schema walks that produce it were most of the time a check spent validating."""
+    top, embedded = _metadata_schemas(ks.builtin)
+    return {
+        "jsonSchema": convert_root(ks.schema, top, embedded),
+        "defaults": plan_to_json(build_plan(ks.schema)),
+        "rules": rule_plan_to_json(build_rule_plan(ks.schema)),
+    }
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, ignore_unknown_formats=True)
+
+
 def compile_kind(ks: KindSchema) -> CompiledKind:
     """The CompiledKind of a KindSchema, cached on it; SchemaCompileError when the schema is unusable."""
+    if ks.compiled is None and ks.precompiled is not None:
+        form = ks.precompiled
+        ks.compiled = CompiledKind(
+            _validator(form["jsonSchema"]), plan_from_json(form["defaults"]), rule_plan_from_json(form["rules"])
+        )
     if ks.compiled is None:
         top, embedded = _metadata_schemas(ks.builtin)
         try:
             schema = convert_root(ks.schema, top, embedded)
-            validator = jsonschema_rs.Draft202012Validator(
-                schema, validate_formats=True, ignore_unknown_formats=True
-            )
-            ks.compiled = CompiledKind(validator, build_plan(ks.schema), build_rule_plan(ks.schema))
+            ks.compiled = CompiledKind(_validator(schema), build_plan(ks.schema), build_rule_plan(ks.schema))
         except (ValueError, TypeError, AttributeError) as err:
             ks.compiled = SchemaCompileError(" ".join(str(err).split())[:_MAX_MESSAGE])
     if isinstance(ks.compiled, SchemaCompileError):
@@ -173,7 +198,8 @@ def _object_outcomes(obj: dict[str, Any], ks: KindSchema) -> list[Outcome]:
         return out
     defaulted = apply_plan(compiled.defaults, obj) if compiled.defaults is not None else obj
     try:
-        if not compiled.validator.is_valid(defaulted):
+        admitted = compiled.validator.is_valid(defaulted)
+        if not admitted:
             out.extend(_schema_outcomes(compiled.validator, defaulted))
     except ValueError:  # jsonschema-rs met a value JSON has no type for; find it to say where
         bad = _non_json(obj, [])
@@ -183,7 +209,9 @@ def _object_outcomes(obj: dict[str, Any], ks: KindSchema) -> list[Outcome]:
         )
         return out
     if compiled.rules is not None:
-        check_rules(compiled.rules, defaulted, [], out)
+        # Within the schema's bounds a plan within the runtime limits cannot meet them: no estimates needed.
+        estimate = not (admitted and compiled.rules.within_runtime_limits)
+        check_rules(compiled.rules, defaulted, [], out, estimate=estimate)
     return out
 
 

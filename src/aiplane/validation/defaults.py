@@ -44,6 +44,31 @@ def build_plan(node: Any) -> DefaultPlan | None:
     return DefaultPlan(tuple(props), items, values)
 
 
+def plan_to_json(plan: DefaultPlan | None) -> Any:
+    """A plan as JSON data (the compiled form cached beside the shipped CRDs, aiplane.validation.crdcache)."""
+    if plan is None:
+        return None
+    return {
+        "props": [
+            [name, nullable, plan_to_json(child), *([] if default is _MISSING else [default])]
+            for name, default, nullable, child in plan.props
+        ],
+        "items": plan_to_json(plan.items),
+        "values": plan_to_json(plan.values),
+    }
+
+
+def plan_from_json(data: Any) -> DefaultPlan | None:
+    """The plan `plan_to_json` wrote."""
+    if data is None:
+        return None
+    props = tuple(
+        (entry[0], entry[3] if len(entry) > 3 else _MISSING, bool(entry[1]), plan_from_json(entry[2]))
+        for entry in data["props"]
+    )
+    return DefaultPlan(props, plan_from_json(data["items"]), plan_from_json(data["values"]))
+
+
 def apply_plan(plan: DefaultPlan, value: Any) -> Any:
     """`value` with defaults filled in; the same object when nothing changed (treat the result as
     read-only: defaults are shared, not copied)."""

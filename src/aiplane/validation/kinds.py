@@ -26,6 +26,9 @@ class KindSchema:
     source: str = ""
     builtin: bool = False
     compiled: Any = field(default=None, repr=False)
+    # The compiled form as JSON data, read from the cache beside a shipped CRD (aiplane.validation.crdcache)
+    # when it was made from the same YAML by the same compiler; compile_kind then skips the schema walks.
+    precompiled: Any = field(default=None, repr=False, compare=False)
 
     @property
     def api_version(self) -> str:

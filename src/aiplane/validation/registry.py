@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiplane.errors import InputError
-from aiplane.validation.crdcache import cached_documents
+from aiplane.validation.crdcache import cached_crd
 from aiplane.validation.kinds import KindSchema, served_versions, split_api_version
 from aiplane.validation.xr_schema import xr_kind_schemas
 from aiplane.yamlio import YAML_SUFFIXES, load_documents_from_text, load_paths
@@ -126,10 +126,12 @@ def shipped_crd_name(group: str, kind: str) -> str | None:
 def _parse_crd_file(name: str) -> tuple[KindSchema, ...]:
     source = f"aiplane/data/crds/{name}"
     text = _data_dir("crds").joinpath(name).read_text(encoding="utf-8")
-    objects = cached_documents(name, text)  # aiplane.validation.crdcache: the same documents, as JSON
-    if objects is None:
-        objects = [doc.obj for doc in load_documents_from_text(text, source)]
-    return tuple(ks for obj in objects if is_crd(obj) for ks in crd_kind_schemas(obj, source))
+    cached = cached_crd(name, text)  # aiplane.validation.crdcache: the same documents, as JSON
+    objects, compiled = cached if cached is not None else ([d.obj for d in load_documents_from_text(text, source)], {})
+    kinds = tuple(ks for obj in objects if is_crd(obj) for ks in crd_kind_schemas(obj, source))
+    for ks in kinds:
+        ks.precompiled = compiled.get(f"{ks.kind}/{ks.version}")
+    return kinds
 
 
 @cache

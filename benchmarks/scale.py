@@ -1,0 +1,112 @@
+"""`aiplane check` on one environment of 10 and of 5,000 items, as the CLI runs it: a fresh process on a
+project whose environment file holds that many items, timed (wall) and measured (peak resident memory of the
+process and its children, from the kernel's rusage). Goals (issue "Fast where people wait"): the 5,000-item
+check within 3× the 10-item check, peak memory ≤ 200 MB.
+
+The environment is prod's, its node pools (at their smallest allowed size, without the Neuron pool, so the quotas stay
+within what AWS grants), buckets and endpoints repeated with numbered names (`<name>-<k>`; endpoints capture
+into their own copy's bucket), the budget raised to the items' total so the checks pass and every rule runs
+to the end. The project reuses this repository's xrds/ and compositions/.
+
+    .venv/bin/python benchmarks/scale.py [--items 10 5000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+AIPLANE = str(Path(sys.executable).with_name("aiplane"))
+LISTS = ("nodePools", "buckets", "endpoints")
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def environment(items: int) -> dict[str, Any]:
+    """prod.yaml with `items` node pools, buckets and endpoints (prod's, repeated in turn, renamed)."""
+    prod = yaml.safe_load((ROOT / "environments" / "prod.yaml").read_text(encoding="utf-8"))
+    # Not the Neuron pool: 192 vCPUs at 2 nodes each, its copies would need more than the largest quota
+    # the loader accepts (100,000 vCPUs) long before 5,000 items. The other pools keep the smallest size their rules allow.
+    originals = [(key, item) for key in LISTS for item in prod[key] if item["name"] != "neuron-inference"]
+    out: dict[str, Any] = {**prod, **{key: [] for key in LISTS}}
+    for n in range(items):
+        key, item = originals[n % len(originals)]
+        copy_no = n // len(originals)
+        clone = copy.deepcopy(item)
+        clone["name"] = f"{item['name']}-{copy_no}"
+        if key == "nodePools":
+            # Production-critical on mixed capacity keeps the smallest spot-safe shape: two nodes, one on demand.
+            mixed = bool(clone.get("onDemandBaseSize"))
+            clone["scaling"] = {"minSize": 2, "maxSize": 2, "desiredSize": 2} if mixed else {"minSize": 0, "maxSize": 1}
+            if mixed:
+                clone["onDemandBaseSize"] = 1
+        out[key].append(clone)
+    # An endpoint captures into the bucket of its own copy, which exists when the copy's buckets were made.
+    bucket_names = {b["name"] for b in out["buckets"]}
+    for endpoint in out["endpoints"]:
+        copy_no = endpoint["name"].rsplit("-", 1)[1]
+        wanted = f"{endpoint['bucketRef']['name']}-{copy_no}"
+        endpoint["bucketRef"]["name"] = wanted if wanted in bucket_names else sorted(bucket_names)[0]
+    out["finops"]["budgetPerHour"] = 60 * items
+    return out
+
+
+def project(folder: Path, items: int) -> None:
+    (folder / "environments").mkdir()
+    (folder / "environments" / "prod.yaml").write_text(yaml.safe_dump(environment(items)), encoding="utf-8")
+    (folder / "pyproject.toml").write_text(
+        "[tool.aiplane]\n"
+        f'xrds = "{ROOT / "xrds"}"\n'
+        f'compositions = "{ROOT / "compositions"}"\n'
+        'environments = "environments"\n'
+        'manifests = "manifests"\n',
+        encoding="utf-8",
+    )
+
+
+def run(argv: list[str], cwd: Path) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS in MB of the process tree, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, nargs="+", default=[10, 5000])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    results: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="aiplane-scale-") as tmp:
+        for items in args.items:
+            folder = Path(tmp) / f"items-{items}"
+            folder.mkdir()
+            project(folder, items)
+            run([AIPLANE, "check"], folder)  # warm-up: bytecode, OS caches
+            runs = [run([AIPLANE, "check"], folder) for _ in range(args.runs)]
+            wall = statistics.median(r[0] for r in runs)
+            peak = max(r[1] for r in runs)
+            codes = sorted({r[2] for r in runs})
+            results[items] = wall
+            base = results[args.items[0]]
+            print(f"check, {items:>5} items: {wall:6.2f} s (median of {args.runs}), {wall / base:4.1f}× the "
+                  f"{args.items[0]}-item check, peak {peak:5.0f} MB, exit {codes}")
+
+
+if __name__ == "__main__":
+    main()
