@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from histories import hours, write_csv
+from output_schema import assert_matches
 
 from aiplane.cli import main
 from aiplane.finops.weekly import DAY_NAMES
@@ -97,7 +98,9 @@ def test_backtest_reports_three_strategies_and_writes_the_plot(project: Path) ->
     code, out, err = rightsize("--source", str(history), "--days", "28", "--backtest", "--format", "json",
                                "--plot", str(plot))
     assert code == 0, err
-    [result] = json.loads(out)["backtests"]
+    document = json.loads(out)
+    assert_matches(document, "rightsize-backtest")
+    [result] = document["backtests"]
     outcome = {s["strategy"]: s for s in result["strategies"]}
     # Today's two static instances cannot serve the peaks; the forecast raises the minimum before they come,
     # so it misses no SLO hour where target tracking alone reacts late every weekday.

@@ -113,7 +113,7 @@ def run_backtests(synthesis: Synthesis, settings: Settings, env: str, days: int,
         except TooLittleHistory as err:
             said.append(f"ModelEndpoint/{item.name}: not backtested: too little data: {err}")
     if fmt == "json":
-        click.echo(json.dumps({"environment": env, "source": history.source, "notes": said, "backtests": [
+        click.echo(json.dumps({"version": 1, "environment": env, "source": history.source, "notes": said, "backtests": [
             {"endpoint": r.endpoint, "start": r.start.isoformat(), "mape": r.errors,
              "underForecastHours": r.under_forecast_hours, "schedule": r.plan.entries,
              "strategies": [{"strategy": o.strategy, "costUsd": round(o.cost_usd, 2),
