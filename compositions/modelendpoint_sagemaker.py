@@ -58,13 +58,21 @@ from aiplane.ethics.metrics import (
 from aiplane.ethics.metrics import ENDPOINT as ENDPOINT_DIMENSION
 from aiplane.ethics.metrics import VARIANT as VARIANT_DIMENSION
 from aiplane.function.modelendpoint import (
+    APPAUTOSCALING,
+    AUTOSCALING_POLICY,
+    AUTOSCALING_TARGET,
     ENDPOINT,
     FAIRNESS_DATAPOINTS,
     FAIRNESS_EVALUATION_PERIODS,
+    INVOCATIONS_PER_INSTANCE_METRIC,
     KIND,
     ROLLBACK_ALARM_DATAPOINTS,
     ROLLBACK_ALARM_EVALUATION_PERIODS,
     ROLLBACK_ALARM_PERIOD_SECONDS,
+    SCALABLE_DIMENSION,
+    SCALE_IN_COOLDOWN_SECONDS,
+    SCALE_OUT_COOLDOWN_SECONDS,
+    SERVICE_NAMESPACE,
 )
 
 DEFAULT_VARIANT = "sagemaker"
@@ -717,6 +725,55 @@ def monitor_alarms(ctx: CompositionContext) -> list[ComposedResource]:
     return [critical, warning, escalation]
 
 
+def autoscaling(ctx: CompositionContext) -> list[ComposedResource]:
+    """Application Auto Scaling of the production variant, only with `spec.autoscaling` (the Required
+    patches leave both out without it): the scalable target `endpoint/<endpoint>/variant/primary` and a
+    target-tracking policy on invocations per instance. function-aiplane registers the target only once the
+    endpoint serves, adds one ScheduledAction per `autoscaling.schedule` entry (P&T cannot iterate), and
+    deregisters the target around an instance type change (SageMaker refuses that update on a registered
+    variant)."""
+    fmt, paths = endpoint_name(ctx)
+    target = ctx.aws_resource(
+        AUTOSCALING_TARGET,
+        managed_resource(
+            APPAUTOSCALING,
+            "Target",
+            {"serviceNamespace": SERVICE_NAMESPACE, "scalableDimension": SCALABLE_DIMENSION, "tags": ctx.aws_tags()},
+            labels=ctx.part_labels(AUTOSCALING_TARGET),
+        ),
+        combine_from_xr(f"endpoint/{fmt}/variant/{PRODUCTION_VARIANT}", paths, "spec.forProvider.resourceId"),
+        from_xr("spec.autoscaling.minInstances", "spec.forProvider.minCapacity", required=True),
+        from_xr("spec.autoscaling.maxInstances", "spec.forProvider.maxCapacity", required=True),
+    )
+    sibling = ctx.sibling(AUTOSCALING_TARGET)
+    policy = ctx.aws_resource(
+        AUTOSCALING_POLICY,
+        managed_resource(
+            APPAUTOSCALING,
+            "Policy",
+            {
+                "policyType": "TargetTrackingScaling",
+                "resourceIdSelector": sibling,
+                "scalableDimensionSelector": sibling,
+                "serviceNamespaceSelector": sibling,
+                "targetTrackingScalingPolicyConfiguration": {
+                    "predefinedMetricSpecification": {"predefinedMetricType": INVOCATIONS_PER_INSTANCE_METRIC},
+                    "scaleInCooldown": SCALE_IN_COOLDOWN_SECONDS,
+                    "scaleOutCooldown": SCALE_OUT_COOLDOWN_SECONDS,
+                },
+            },
+            labels=ctx.part_labels(AUTOSCALING_POLICY),
+        ),
+        ctx.external_name(f"{fmt}-invocations", *paths),
+        from_xr(
+            "spec.autoscaling.targetInvocationsPerInstance",
+            "spec.forProvider.targetTrackingScalingPolicyConfiguration.targetValue",
+            required=True,
+        ),
+    )
+    return [target, policy]
+
+
 def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
     resources = [
         execution_role(ctx),
@@ -730,5 +787,6 @@ def compositions(ctx: CompositionContext) -> list[dict[str, Any]]:
         monitor_pod_identity(ctx),
         *monitor_alarms(ctx),
         *rollback_alarms(ctx),
+        *autoscaling(ctx),
     ]
     return [ctx.composition(KIND, DEFAULT_VARIANT, resources)]

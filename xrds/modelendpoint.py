@@ -27,6 +27,7 @@ from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
 from aiplane.ethics.spec import EthicsMonitorSpec
+from aiplane.finops.weekly import WEEKLY_CRON_PATTERN, Step, parse_weekly_cron, weighted_minimum
 from aiplane.function.modelendpoint import ROLLBACK_ALARM_EVALUATION_PERIODS, ROLLBACK_ALARM_PERIOD_SECONDS
 
 # An object, not a bucket: the model artifact (and the role's grants are cut out of it).
@@ -89,6 +90,68 @@ class RolloutPolicy(Spec):
     """Rollback when Invocation5XXErrors per minute exceed this (2 of 3 one-minute datapoints)."""
 
 
+def _weekly_cron(value: str) -> str:
+    parse_weekly_cron(value)
+    return value
+
+
+# Application Auto Scaling quota: 200 scheduled actions per scalable target (Application Auto Scaling User
+# Guide, "Quotas for Application Auto Scaling").
+MAX_SCHEDULED_ACTIONS = 200
+# SageMaker's instance count bound the spec already takes (instanceCount).
+MAX_INSTANCES = 100
+
+
+class ScheduledCapacity(Spec):
+    """One scheduled action: from `schedule` on (weekly, UTC), the variant keeps at least `minInstances`
+    (and at most `maxInstances`) until the next entry fires."""
+
+    schedule: Annotated[str, AfterValidator(_weekly_cron)] = Field(
+        json_schema_extra={"pattern": WEEKLY_CRON_PATTERN}
+    )
+    """Weekly Application Auto Scaling cron expression, UTC: `cron(0 7 ? * MON-FRI *)`."""
+    minInstances: int = Field(ge=1, le=MAX_INSTANCES)
+    """Minimum instance count from then on."""
+    maxInstances: int | None = Field(default=None, ge=1, le=MAX_INSTANCES)
+    """Maximum instance count from then on (default: autoscaling.maxInstances stays)."""
+
+
+class Autoscaling(Spec):
+    """Application Auto Scaling of the production variant: target tracking on invocations per instance
+    within [minInstances, maxInstances], and scheduled minimums (aiplane rightsize fills them from a
+    forecast; docs/rightsizing.md)."""
+
+    minInstances: int = Field(ge=1, le=MAX_INSTANCES)
+    """Fewest instances target tracking scales in to."""
+    maxInstances: int = Field(ge=1, le=MAX_INSTANCES)
+    """Most instances target tracking scales out to: the worst case the cost model and max-cost-per-hour
+    price."""
+    targetInvocationsPerInstance: float = Field(gt=0)
+    """Target of SageMakerVariantInvocationsPerInstance (invocations per instance per minute)."""
+    schedule: list[ScheduledCapacity] = Field(default_factory=list, max_length=MAX_SCHEDULED_ACTIONS)
+    """Scheduled actions raising (and lowering back) the minimum ahead of forecast peaks."""
+
+    @model_validator(mode="after")
+    def _bounds_hold(self) -> Autoscaling:
+        if self.minInstances > self.maxInstances:
+            raise ValueError(f"autoscaling.minInstances {self.minInstances} is above maxInstances {self.maxInstances}")
+        for index, entry in enumerate(self.schedule):
+            top = entry.maxInstances if entry.maxInstances is not None else self.maxInstances
+            if not self.minInstances <= entry.minInstances <= top <= self.maxInstances:
+                raise ValueError(
+                    f"autoscaling.schedule[{index}] ({entry.schedule}): minInstances {entry.minInstances} and "
+                    f"maxInstances {top} must lie within autoscaling's [{self.minInstances}, {self.maxInstances}] "
+                    "(minInstances at most maxInstances)"
+                )
+        if len({e.schedule for e in self.schedule}) != len(self.schedule):
+            raise ValueError("autoscaling.schedule: two entries fire at the same time; keep one")
+        return self
+
+    def weighted_minimum(self) -> float:
+        """The week's time-weighted minimum instance count (docs/rightsizing.md, "Cost")."""
+        return weighted_minimum(self.minInstances, [Step(e.schedule, e.minInstances) for e in self.schedule])
+
+
 class ModelEndpointSpec(CommonSpec):
     """A SageMaker real-time inference endpoint whose captured traffic an ethics monitor evaluates."""
 
@@ -118,6 +181,20 @@ class ModelEndpointSpec(CommonSpec):
     from the environment's clusterName."""
     rollout: RolloutPolicy = Field(default_factory=RolloutPolicy, json_schema_extra={"default": {}})
     """Deployment of a new model or serving configuration: bake window and rollback alarm thresholds."""
+    autoscaling: Autoscaling | None = None
+    """Application Auto Scaling of the production variant (none: instanceCount instances, always)."""
+
+    @model_validator(mode="after")
+    def _instance_count_within_autoscaling(self) -> ModelEndpointSpec:
+        """instanceCount is the variant's initial count, which Application Auto Scaling then keeps within
+        [minInstances, maxInstances]: outside it, the declared count would be a number never served."""
+        scaling = self.autoscaling
+        if scaling is not None and not scaling.minInstances <= self.instanceCount <= scaling.maxInstances:
+            raise ValueError(
+                f"instanceCount {self.instanceCount} lies outside autoscaling [{scaling.minInstances}, "
+                f"{scaling.maxInstances}]: set it within (it is the count the endpoint starts with)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _rollback_fits_bake_window(self) -> ModelEndpointSpec:
@@ -159,9 +236,15 @@ class ModelEndpointStatus(BaseModel):
 
 
 def hourly_cost(spec: ModelEndpointSpec, catalog: Catalog, spot_discount: float) -> HourlyCost:
-    """SageMaker real-time endpoints have no spot option: worst case and expected are the same."""
-    cost = spec.instanceCount * catalog.sagemaker_instance(spec.instanceType).on_demand_usd_per_hour
-    return HourlyCost(worst_case=cost, expected=cost)
+    """SageMaker real-time endpoints have no spot option. Without autoscaling worst case and expected are
+    instanceCount instances; with it the worst case is maxInstances, and the expected the week's
+    schedule-weighted minimum (target tracking above it is demand the schedule did not foresee: not planned
+    spend; docs/rightsizing.md, "Cost")."""
+    price = catalog.sagemaker_instance(spec.instanceType).on_demand_usd_per_hour
+    if spec.autoscaling is None:
+        return HourlyCost(worst_case=spec.instanceCount * price, expected=spec.instanceCount * price)
+    return HourlyCost(worst_case=spec.autoscaling.maxInstances * price,
+                      expected=spec.autoscaling.weighted_minimum() * price)
 
 
 def quota_demand(spec: ModelEndpointSpec, catalog: Catalog) -> list[QuotaAmount]:
@@ -170,7 +253,8 @@ def quota_demand(spec: ModelEndpointSpec, catalog: Catalog) -> list[QuotaAmount]
     endpoint-quota-unmanaged rule says so)."""
     if catalog.endpoint_quota(spec.instanceType) is None:
         return []
-    return [QuotaAmount(spec.region, spec.instanceType, "endpoint", spec.instanceCount, service="sagemaker")]
+    most = spec.autoscaling.maxInstances if spec.autoscaling is not None else spec.instanceCount
+    return [QuotaAmount(spec.region, spec.instanceType, "endpoint", most, service="sagemaker")]
 
 
 def complete(item: dict[str, Any], env: Any) -> dict[str, Any]:

@@ -347,8 +347,12 @@ def audit(env: str, fmt: str, deadline: float | None) -> None:
               help="The label DCGM series carry the EKS node group name in (relabeled eks.amazonaws.com/nodegroup).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @click.option("--write", is_flag=True, help="Edit environments/<env>.yaml in place (comments and layout kept).")
+@click.option("--backtest", is_flag=True,
+              help="Replay each autoscaled endpoint's last week: forecast error, cost and SLO misses of static, "
+                   "reactive and forecast + reactive sizing (needs 3 weeks of invocations: use --days 21 or more).")
+@click.option("--plot", metavar="FILE", help="With --backtest: write a PNG of the held-out week (one endpoint).")
 def rightsize(env: str, days: int, source: str, prometheus_url: str | None, prometheus_label: str, fmt: str,
-              write: bool) -> None:
+              write: bool, backtest: bool, plot: str | None) -> None:
     """Recommend node pool scaling.maxSize (minSize is kept), endpoint instanceCount, a cheaper instance type of the same
     accelerator and spot where the environment allows it, from real utilization history (hourly maxima).
 
@@ -358,13 +362,21 @@ def rightsize(env: str, days: int, source: str, prometheus_url: str | None, prom
     their on-demand base. CloudWatch honours AWS_PROFILE and AWS_ENDPOINT_URL and refuses credentials of
     another account than the environment's. docs/rightsizing.md has the sources and the export format.
 
+    Endpoints with `autoscaling` get `autoscaling.schedule` from a weekly forecast of their invocations
+    (scheduled minimums ahead of forecast peaks); `--backtest [--plot FILE]` measures that against static and
+    reactive sizing on the held-out last week.
+
     Exit 0 with or without recommendations; 1 --write refused because a guardrail would fail (nothing
     written); 2 bad input, credentials, wrong account or an unreachable source.
     """
     from aiplane.commands import rightsize as command
 
+    if plot and not backtest:
+        raise click.UsageError("--plot goes with --backtest")
+    if backtest and write:
+        raise click.UsageError("--backtest reports only; run --write on its own")
     _run(command.run, env=env, days=days, source=source, prometheus_url=prometheus_url,
-         prometheus_label=prometheus_label, fmt=fmt, write=write)
+         prometheus_label=prometheus_label, fmt=fmt, write=write, backtest=backtest, plot=plot)
 
 
 @main.group()

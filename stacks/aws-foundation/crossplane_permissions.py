@@ -119,6 +119,29 @@ MR_PERMISSIONS: dict[tuple[str, str], MRPermissions] = {
         ("cloudwatch:PutCompositeAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms",
          *_TAGGING["cloudwatch"]),
     ),
+    # Application Auto Scaling of SageMaker variants (Amazon SageMaker AI Developer Guide, "Auto scaling
+    # prerequisites": the caller also needs to describe the endpoint and its configuration and to update the
+    # variant's capacity; the first registration creates the service-linked role
+    # AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint, which then does the scaling).
+    ("appautoscaling", "Target"): MRPermissions(
+        ("application-autoscaling:RegisterScalableTarget", "application-autoscaling:DescribeScalableTargets",
+         "application-autoscaling:DeregisterScalableTarget", "application-autoscaling:TagResource",
+         "application-autoscaling:UntagResource", "application-autoscaling:ListTagsForResource",
+         "sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig",
+         "sagemaker:UpdateEndpointWeightsAndCapacities"),
+        service_linked_roles=("sagemaker.application-autoscaling.amazonaws.com",),
+    ),
+    # Target tracking: Application Auto Scaling creates and deletes the policy's CloudWatch alarms with the
+    # caller's permissions checked (Application Auto Scaling User Guide, identity-based policy examples).
+    ("appautoscaling", "Policy"): MRPermissions(
+        ("application-autoscaling:PutScalingPolicy", "application-autoscaling:DescribeScalingPolicies",
+         "application-autoscaling:DeleteScalingPolicy", "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms",
+         "cloudwatch:DeleteAlarms"),
+    ),
+    ("appautoscaling", "ScheduledAction"): MRPermissions(
+        ("application-autoscaling:PutScheduledAction", "application-autoscaling:DescribeScheduledActions",
+         "application-autoscaling:DeleteScheduledAction"),
+    ),
     ("servicequotas", "ServiceQuota"): MRPermissions(
         ("servicequotas:GetServiceQuota", "servicequotas:GetAWSDefaultServiceQuota",
          "servicequotas:RequestServiceQuotaIncrease", "servicequotas:GetRequestedServiceQuotaChange",

@@ -85,7 +85,7 @@ PROD_QUOTAS: dict[str, float | None] = {
     "L-3819A6DF": 288.0,  # g spot
     "L-1945791B": 384.0,  # inf on-demand
     "L-7212CCBC": 192.0,  # p spot
-    "sagemaker/L-9614C779": 2.0,  # ml.g5.2xlarge for endpoint usage
+    "sagemaker/L-9614C779": 6.0,  # ml.g5.2xlarge for endpoint usage: chat-assistant's autoscaling maxInstances
     "sagemaker/L-2F737F8D": 2.0,  # ml.m5.xlarge for endpoint usage
 }
 

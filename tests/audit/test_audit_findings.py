@@ -71,6 +71,7 @@ def test_drift_is_reported_per_field_but_desired_size_is_the_autoscalers(aws: Cl
     account["buckets"]["prod-captures-777788889999"]["lifecycle"][0]["Expiration"] = {"Days": 30}
     del account["node_groups"]["prod-neuron-inference-ondemand"]
     spot["desiredSize"] = 5  # scaled out by the cluster autoscaler: not Git's business
+    account["endpoints"]["prod-chat-assistant"]["count"] = 5  # autoscaled: Application Auto Scaling's business
     seed(account, aws)
     report = audit(declared)
     assert rows(report.sorted_findings()) == [
@@ -168,9 +169,9 @@ def test_a_quota_below_the_declared_need(aws: Client, declared: DeclaredState) -
 def test_an_endpoint_quota_below_the_declared_instances(aws: Client, declared: DeclaredState) -> None:
     seed(prod_account(), aws)
     report = audit(declared, {**PROD_QUOTAS, "sagemaker/L-9614C779": 1.0})
-    assert rows(report.findings) == [("quota-short", "sagemaker/L-9614C779@us-east-1", "value", 2.0, 1.0)]
+    assert rows(report.findings) == [("quota-short", "sagemaker/L-9614C779@us-east-1", "value", 6.0, 1.0)]
     assert report.findings[0].message == (
-        "applied quota is 1 instances; Git (AcceleratorQuota/endpoint-ml-g5-2xlarge-us-east-1) needs 2: "
+        "applied quota is 1 instances; Git (AcceleratorQuota/endpoint-ml-g5-2xlarge-us-east-1) needs 6: "
         "endpoints cannot run their declared instance count")
 
 

@@ -9,6 +9,7 @@ from shipped_manifests import MANIFESTS, REPO
 from shipped_manifests import docs as _docs
 
 from aiplane.crossplane.render import render, select_composition
+from aiplane.function.logic import COMPOSES
 
 
 def test_the_activation_policy_names_exactly_the_managed_resources_the_platform_uses() -> None:
@@ -20,6 +21,10 @@ def test_the_activation_policy_names_exactly_the_managed_resources_the_platform_
                 group = res["base"]["apiVersion"].split("/")[0]
                 if group.endswith(".aws.m.upbound.io"):
                     used.add((group, res["base"]["kind"]))
+        # ... and what function-aiplane composes itself (ModelEndpoint's scheduled actions).
+        if any(step.get("functionRef", {}).get("name") == "function-aiplane" for step in comp["spec"]["pipeline"]):
+            kind = comp["spec"]["compositeTypeRef"]["kind"]
+            used |= {(api_version.split("/")[0], k) for api_version, k in COMPOSES.get(kind, ())}
     used |= {(d["apiVersion"].split("/")[0], d["kind"]) for d in _docs(MANIFESTS / "environments")
              if d["apiVersion"].split("/")[0].endswith(".aws.m.upbound.io")}
     crds = {(c["spec"]["group"], c["spec"]["names"]["kind"]): f"{c['spec']['names']['plural']}.{c['spec']['group']}"

@@ -132,6 +132,12 @@ CHANGES: dict[str, dict[str, dict[str, Any]]] = {
         "rollout.bakeSeconds": {"rollout.bakeSeconds": 1200},
         "rollout.maxModelLatencyMs": {"rollout.maxModelLatencyMs": 400},
         "rollout.maxErrorsPerMinute": {"rollout.maxErrorsPerMinute": 5},
+        "autoscaling.minInstances": {"autoscaling.minInstances": 2, "autoscaling.schedule": None},
+        "autoscaling.maxInstances": {"autoscaling.maxInstances": 5},
+        "autoscaling.targetInvocationsPerInstance": {"autoscaling.targetInvocationsPerInstance": 150},
+        "autoscaling.schedule": {"autoscaling.schedule": [
+            {"schedule": "cron(45 7 ? * MON-FRI *)", "minInstances": 3, "maxInstances": 5},
+            {"schedule": "cron(0 18 ? * MON-FRI *)", "minInstances": 1}]},
     },
     "AcceleratorQuota": {
         **FINOPS,

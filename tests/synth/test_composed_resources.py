@@ -89,6 +89,8 @@ def test_every_shipped_xr_renders_to_objects_that_validate_strictly(synthesis: S
     report = validate_documents(rendered, registry, strict=True)
     assert [f"{f.kind}/{f.name} {f.field}: {f.message}" for f in report.findings if f.fails(strict=True)] == []
     assert len(rendered) > 100
+    # prod chat-assistant's autoscaling, the scheduled actions function-aiplane adds included.
+    assert {"Target", "Policy", "ScheduledAction"} <= {o["kind"] for o in rendered}
 
 
 def test_every_composed_kubernetes_object_declares_its_readiness(synthesis: Synthesis) -> None:
@@ -163,7 +165,7 @@ def test_platform_packages_are_pinned_and_fully_qualified(synthesis: Synthesis) 
     )
     assert {n for n in refs if "provider-aws" in n} == {
         f"crossplane-contrib-provider-aws-{s}"
-        for s in ("cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
+        for s in ("appautoscaling", "cloudwatch", "ec2", "eks", "iam", "kms", "s3", "sagemaker", "servicequotas")
     }
     # function-aiplane is the team's own package, pinned to this aiplane's version.
     assert refs.pop("function-aiplane") == "ghcr.io/aiplane/function-aiplane:v0.1.0"

@@ -18,8 +18,8 @@ def test_cost_reports_worst_case_and_expected_per_environment(tmp_path: Path) ->
     prod = envs["prod"]
     # Hand-checked from the catalog: llm-inference (2 on-demand + 6 spot) × g5.12xlarge $5.672 = 45.376;
     # fine-tuning 2 × p4d.24xlarge $21.957642 = 43.915; neuron-inference 2 × inf2.48xlarge $12.98127 = 25.963;
-    # endpoints 2 × ml.m5.xlarge $0.269 + 2 × ml.g5.2xlarge $1.52 = 3.578.
-    assert prod["worstCase"] == pytest.approx(45.376 + 43.915284 + 25.96254 + 0.538 + 3.04, abs=1e-3)
+    # endpoints 2 × ml.m5.xlarge $0.269 + ml.g5.2xlarge $1.52 × 6 (chat-assistant's autoscaling maxInstances).
+    assert prod["worstCase"] == pytest.approx(45.376 + 43.915284 + 25.96254 + 0.538 + 9.12, abs=1e-3)
     pool = next(w for w in prod["workloads"] if w["name"] == "llm-inference")
     # expected: 2 on-demand at full price + 6 spot at the environment's 50 % discount
     assert pool["expected"] == pytest.approx(2 * 5.672 + 6 * 5.672 * 0.5)

@@ -79,9 +79,9 @@ def test_quotas_auto_cover_max_scale_per_class_and_purchase(prod: Environment) -
     # fine-tuning p4d.24xlarge = 96 vCPU, spot 2 → 192; neuron-inference inf2.48xlarge = 192 vCPU, 2 → 384.
     assert quotas == {("g", "onDemand"): 96, ("g", "spot"): 288, ("p", "spot"): 192, ("inf", "onDemand"): 384}
     # And the endpoints' SageMaker instance quotas, where the code is confirmed: fraud-scoring 2 × ml.m5.xlarge,
-    # chat-assistant 2 × ml.g5.2xlarge.
+    # chat-assistant up to 6 × ml.g5.2xlarge (its autoscaling maxInstances).
     endpoints = {q["instanceType"]: q["instances"] for q in derived if q.get("service") == "sagemaker"}
-    assert endpoints == {"ml.m5.xlarge": 2, "ml.g5.2xlarge": 2}
+    assert endpoints == {"ml.m5.xlarge": 2, "ml.g5.2xlarge": 6}
     derived = item(prod, "AcceleratorQuota", "g-on-demand-us-east-1")
     assert derived["finops"]["tier"] == "production-critical", "a quota serves its most critical pool"
 

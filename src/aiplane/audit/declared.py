@@ -27,6 +27,7 @@ PAB_KIND = ("s3.aws.m.upbound.io", "BucketPublicAccessBlock")
 VERSIONING_KIND = ("s3.aws.m.upbound.io", "BucketVersioning")
 LIFECYCLE_KIND = ("s3.aws.m.upbound.io", "BucketLifecycleConfiguration")
 ENDPOINT_KIND = ("sagemaker.aws.m.upbound.io", "Endpoint")
+SCALABLE_TARGET_KIND = ("appautoscaling.aws.m.upbound.io", "Target")
 ENDPOINT_CONFIG_KIND = ("sagemaker.aws.m.upbound.io", "EndpointConfiguration")
 QUOTA_KIND = ("servicequotas.aws.m.upbound.io", "ServiceQuota")
 
@@ -262,8 +263,11 @@ def _endpoint(
 ) -> DeclaredEndpoint:
     config = _sibling(by_kind, ENDPOINT_CONFIG_KIND)
     capture = config.get("dataCaptureConfig") or {}
+    # An autoscaled variant's instance count is Application Auto Scaling's to change: not compared.
+    autoscaled = bool(by_kind.get(SCALABLE_TARGET_KIND))
     variants = [
-        DeclaredVariant(str(v.get("variantName", "")), v.get("instanceType"), v.get("initialInstanceCount"))
+        DeclaredVariant(str(v.get("variantName", "")), v.get("instanceType"),
+                        None if autoscaled else v.get("initialInstanceCount"))
         for v in config.get("productionVariants") or []
     ]
     return DeclaredEndpoint(

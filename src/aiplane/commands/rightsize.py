@@ -6,12 +6,14 @@ refused by a guardrail, 2 bad input, credentials, an unreachable source or anoth
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,7 +29,7 @@ from aiplane.project import Settings, display_path, load_settings
 from aiplane.rightsizing.cloudwatch import read_cloudwatch
 from aiplane.rightsizing.envfile import apply
 from aiplane.rightsizing.export import read_export
-from aiplane.rightsizing.history import History, Window, window_ending
+from aiplane.rightsizing.history import INVOCATIONS, History, Window, Workload, window_ending
 from aiplane.rightsizing.prometheus import PrometheusError, read_prometheus
 from aiplane.rightsizing.recommend import recommend
 from aiplane.rightsizing.report import Cost, Outcome, as_json, as_text
@@ -44,11 +46,15 @@ def run(
     fmt: str,
     write: bool,
     now: datetime | None = None,
+    backtest: bool = False,
+    plot: str | None = None,
 ) -> int:
     settings = load_settings()
     path = environment_file(settings, env)
     synthesis = synthesize(settings, [env])
     environment = next(e for e in synthesis.environments if e.settings.name == env)
+    if backtest:
+        return run_backtests(synthesis, settings, env, days, source, prometheus_url, prometheus_label, fmt, plot, now)
     window = window_ending(now or datetime.now(UTC), days)
     history = read_history(synthesis, settings, env, source, prometheus_url, prometheus_label, window)
     recommendations = recommend(environment, history, synthesis.project.catalog)
@@ -74,6 +80,64 @@ def run(
         click.echo(f"{environment.source}: not written: a guardrail fails on the recommended environment", err=True)
         return 1
     return 0
+
+
+def run_backtests(synthesis: Synthesis, settings: Settings, env: str, days: int, source: str, url: str | None,
+                  label: str, fmt: str, plot: str | None, now: datetime | None) -> int:
+    """Backtest every autoscaled endpoint of the environment on its invocation history (rightsizing.backtest).
+    A file's history is taken as it is, its window ending at its last sample; a live source's ends now."""
+    from aiplane.rightsizing.backtest import as_table, run_backtest
+    from aiplane.rightsizing.backtest import plot as draw
+    from aiplane.rightsizing.forecast import TooLittleHistory
+
+    environment = next(e for e in synthesis.environments if e.settings.name == env)
+    end = now or datetime.now(UTC)
+    if source not in ("cloudwatch", "prometheus"):
+        end = _last_sample(Path(source)) or end
+    history = read_history(synthesis, settings, env, source, url, label, window_ending(end, days))
+    results, said = [], []
+    for item in sorted(environment.items, key=lambda i: i.name):
+        if item.api.kind != "ModelEndpoint":
+            continue
+        spec: Any = item.spec
+        if spec.autoscaling is None:
+            said.append(f"ModelEndpoint/{item.name}: not backtested: no autoscaling declared")
+            continue
+        series = history.get(Workload("ModelEndpoint", item.name), INVOCATIONS)
+        price = synthesis.project.catalog.in_region(spec.region).sagemaker_instance(spec.instanceType)
+        try:
+            results.append(run_backtest(
+                item.name, series.samples if series else (), spec.instanceCount, spec.autoscaling.minInstances,
+                spec.autoscaling.maxInstances, spec.autoscaling.targetInvocationsPerInstance,
+                price.on_demand_usd_per_hour))
+        except TooLittleHistory as err:
+            said.append(f"ModelEndpoint/{item.name}: not backtested: too little data: {err}")
+    if fmt == "json":
+        click.echo(json.dumps({"version": 1, "environment": env, "source": history.source, "notes": said, "backtests": [
+            {"endpoint": r.endpoint, "start": r.start.isoformat(), "mape": r.errors,
+             "underForecastHours": r.under_forecast_hours, "schedule": r.plan.entries,
+             "strategies": [{"strategy": o.strategy, "costUsd": round(o.cost_usd, 2),
+                             "instanceHours": round(o.instance_hours, 2),
+                             "underProvisionedHours": o.under_provisioned_hours, "sloMissHours": o.slo_miss_hours,
+                             "sloMissMinutes": o.slo_miss_minutes} for o in r.outcomes]} for r in results]},
+                              indent=2))
+    else:
+        click.echo("\n\n".join([*(as_table(r, markdown=fmt == "markdown") for r in results), *said]))
+    if plot:
+        if len(results) != 1:
+            raise InputError.single("--plot", f"--plot draws one endpoint's backtest; {len(results)} were backtested")
+        draw(results[0], Path(plot))
+    return 0
+
+
+def _last_sample(path: Path) -> datetime | None:
+    """The hour after a history file's last sample (the window then ends there), or None if it has none."""
+    from aiplane.rightsizing.history import hour_of
+
+    wide = Window(datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    history = read_export(path, wide)
+    last = max((s.samples[-1].at for s in history.series.values() if s.samples), default=None)
+    return None if last is None else hour_of(last) + timedelta(hours=1)
 
 
 def environment_file(settings: Settings, env: str) -> Path:

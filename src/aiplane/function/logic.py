@@ -20,6 +20,13 @@ REVISIONED: Mapping[str, frozenset[str]] = {
     gpunodepool.KIND: frozenset({gpunodepool.ON_DEMAND, gpunodepool.SPOT}),
 }
 
+# Managed-resource kinds this function composes itself, beyond what P&T composed (apiVersion, kind): the
+# platform activates their CRDs, installs their providers and grants the provider role their permissions
+# like the kinds of the Compositions' P&T steps (aiplane.synthesis.platform.composed_bases).
+COMPOSES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    modelendpoint.KIND: ((modelendpoint.APPAUTOSCALING, "ScheduledAction"),),
+}
+
 
 def run(request: Request) -> Outcome:
     kind = request.xr.get("kind")

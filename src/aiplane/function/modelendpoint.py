@@ -18,6 +18,17 @@ is Ready) points the Endpoint at it. The superseded Model and configuration stay
 endpoint on the new configuration (`status.atProvider.endpointConfigName`), then are deleted. At no moment
 does the endpoint lack a configuration. The production variant keeps one name (`primary`) throughout.
 
+With `spec.autoscaling`, P&T composes the variant's scalable target and target-tracking policy; this step
+registers them only once the endpoint serves (Application Auto Scaling needs an InService variant), adds one
+ScheduledAction per `autoscaling.schedule` entry, and orders an instance type change: SageMaker refuses to
+update a registered variant to another instance type (Amazon SageMaker AI Developer Guide, "Update endpoints
+that use auto scaling": deregister the scalable target, update the endpoint, register it again). So once the
+new configuration is Ready the target, policy and scheduled actions are left out (Crossplane deletes them:
+deregistration), the Endpoint stays on its serving configuration until the target is gone, then moves, and
+the target comes back once SageMaker reports the endpoint on the new configuration. A model-only change keeps
+the target (SageMaker allows it). Scheduled actions change the target's capacity bounds: with a schedule, the
+target's bounds are initial values (`initProvider`), so reconciling does not undo what a scheduled action set.
+
 The Endpoint's auto-rollback alarm list is ForceNew: an Endpoint created before it had today's list (none,
 or the old fairness alarm) keeps the list it has, rather than a change the provider would refuse; the
 outcome warns, and `status.rollout.rollbackAlarms` says `kept`, until the endpoint is recreated.
@@ -58,6 +69,22 @@ MAX_EVALUATION_SECONDS = 86_400
 MONITOR_ROLE = "ethics-monitor-role"
 MONITOR_CRONJOB = "ethics-monitor"
 MONITOR_REPORTED = "MonitorReported"
+# Application Auto Scaling of a SageMaker variant (Application Auto Scaling User Guide, "Amazon SageMaker AI
+# and Application Auto Scaling": service namespace sagemaker, dimension sagemaker:variant:DesiredInstanceCount,
+# resource ID endpoint/<endpoint>/variant/<variant>; predefined metric SageMakerVariantInvocationsPerInstance,
+# the average invocations per instance per minute).
+APPAUTOSCALING = "appautoscaling.aws.m.upbound.io/v1beta1"
+AUTOSCALING_TARGET = "autoscaling-target"
+AUTOSCALING_POLICY = "autoscaling-policy"
+AUTOSCALING_SCHEDULE = "autoscaling-schedule"
+SERVICE_NAMESPACE = "sagemaker"
+SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+INVOCATIONS_PER_INSTANCE_METRIC = "SageMakerVariantInvocationsPerInstance"
+# Cooldowns of the target-tracking policy: Application Auto Scaling's default for SageMaker variants, 300 s
+# each way (Application Auto Scaling User Guide, "Define cooldown periods"), set explicitly so the backtest
+# (aiplane.rightsizing.backtest) simulates the same values.
+SCALE_OUT_COOLDOWN_SECONDS = 300
+SCALE_IN_COOLDOWN_SECONDS = 300
 
 
 def decide(request: Request) -> Outcome:
@@ -71,6 +98,7 @@ def decide(request: Request) -> Outcome:
     model = desired.pop(MODEL, None)
     config = desired.pop(ENDPOINT_CONFIG, None)
     endpoint_name = external_name(endpoint)
+    scaling = _autoscaling_objects(desired, request.spec, endpoint_name)
     if model is None or config is None or endpoint is None or endpoint_name is None:
         # P&T left one out (a Required input is missing): compose nothing of the rollout rather than half.
         return Outcome(desired, warnings=warnings, conditions=conditions)
@@ -105,18 +133,83 @@ def decide(request: Request) -> Outcome:
     else:
         for_provider["endpointConfigName"] = config_name if new_config_ready else serving_now or config_name
 
+    reported = get(live, "status", "atProvider", "endpointConfigName")
+    switched = reported == config_name
+    # The instance type SageMaker serves now (its report, not our spec: an update may still be running).
+    type_changes = _serving_instance_type(observed, reported) not in (None, _instance_type(config))
+    if scaling and live is not None and ready(live) and (switched or not (type_changes and new_config_ready)):
+        desired.update(scaling)  # the endpoint serves, and no instance type change needs the target gone
+    elif scaling and type_changes and new_config_ready and not switched and AUTOSCALING_TARGET in observed:
+        # Deregister first: the Endpoint stays on its configuration until the scalable target is gone.
+        for_provider["endpointConfigName"] = serving_now or config_name
+
     # Keep every superseded revision the endpoint may still run on: all until SageMaker reports the endpoint
     # on the new configuration, then none.
-    switched = get(live, "status", "atProvider", "endpointConfigName") == config_name
     if not switched:
         for name, obj in observed.items():
             if name not in desired and (is_revision(name, MODEL) or is_revision(name, ENDPOINT_CONFIG)):
                 desired[name] = kept(obj)
     rollout = {"model": model_name, "endpointConfig": config_name,
-               "serving": get(live, "status", "atProvider", "endpointConfigName")}
+               "serving": reported}
     if warnings:
         rollout["rollbackAlarms"] = "kept"
     return Outcome(desired, {"rollout": rollout}, warnings, conditions)
+
+
+def _instance_type(config: Any) -> Any:
+    return get((get(config, "spec", "forProvider", "productionVariants") or [{}])[0], "instanceType")
+
+
+def _serving_instance_type(observed: Mapping[str, Any], serving: Any) -> Any:
+    """The instance type of the configuration the Endpoint is on now (None when not observed)."""
+    for name, obj in observed.items():
+        if is_revision(name, ENDPOINT_CONFIG) and isinstance(serving, str) and external_name(obj) == serving:
+            return _instance_type(obj)
+    return None
+
+
+def _autoscaling_objects(desired: dict[str, Object], spec: Mapping[str, Any], endpoint: str | None) -> dict[str, Object]:
+    """Take the scalable target and policy P&T composed out of `desired` (decide puts them back when the
+    endpoint can be a scalable target) and add one ScheduledAction per schedule entry, named by position
+    (`<endpoint>-schedule-<i>`: the name is ForceNew, the schedule and capacities update in place)."""
+    target, policy = desired.pop(AUTOSCALING_TARGET, None), desired.pop(AUTOSCALING_POLICY, None)
+    if target is None or policy is None or endpoint is None:
+        return {}
+    out = {AUTOSCALING_TARGET: target, AUTOSCALING_POLICY: policy}
+    schedule = get(spec, "autoscaling", "schedule") or []
+    if schedule:
+        # Scheduled actions move the bounds; reconciling must not move them back.
+        for_provider = ensure(target, "spec", "forProvider")
+        init = ensure(target, "spec", "initProvider")
+        for key in ("minCapacity", "maxCapacity"):
+            if key in for_provider:
+                init[key] = for_provider.pop(key)
+    for index, entry in enumerate(schedule):
+        action = {k: v for k, v in kept(policy).items() if k != "spec"}
+        labels = ensure(action, "metadata", "labels")
+        for key, value in list(labels.items()):
+            if value == AUTOSCALING_POLICY:
+                labels[key] = AUTOSCALING_SCHEDULE
+        action["metadata"].pop("annotations", None)
+        policy_spec = policy.get("spec") or {}
+        policy_provider = policy_spec.get("forProvider") or {}
+        # The CRD takes the capacities as strings; over gRPC every number arrives as a float (4.0).
+        capacity = {"minCapacity": str(int(entry["minInstances"]))}
+        if entry.get("maxInstances") is not None:
+            capacity["maxCapacity"] = str(int(entry["maxInstances"]))
+        action["kind"] = "ScheduledAction"
+        action["spec"] = {
+            **{k: v for k, v in policy_spec.items() if k not in ("forProvider", "initProvider")},
+            "forProvider": {
+                "name": f"{endpoint}-schedule-{index}",
+                "schedule": entry["schedule"],
+                "scalableTargetAction": capacity,
+                **{k: policy_provider[k] for k in ("region", "resourceIdSelector", "scalableDimensionSelector",
+                                                   "serviceNamespaceSelector") if k in policy_provider},
+            },
+        }
+        out[f"{AUTOSCALING_SCHEDULE}-{index}"] = action
+    return out
 
 
 def _size_fairness_alarms(desired: dict[str, Object], schedule: Any) -> None:

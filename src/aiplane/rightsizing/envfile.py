@@ -40,6 +40,8 @@ def render(value: Any) -> str:
         return f"{value:g}" if isinstance(value, float) else str(value)
     if isinstance(value, list):
         return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
     text = str(value)
     if _SAFE_PLAIN.match(text) and text not in ("true", "false", "null", "yes", "no", "on", "off", "~"):
         return text
@@ -51,7 +53,7 @@ def apply(text: str, recommendations: Sequence[Recommendation], source: str) -> 
     data = _load(text, source)
     lines = text.splitlines(keepends=True)
     edits: list[tuple[int, int, int, str]] = []  # (line, start column, end column, replacement)
-    inserts: list[tuple[int, str]] = []  # (insert before this line index, text)
+    inserts: list[tuple[int, int, str]] = []  # (first line, end line replaced, text): end = first inserts
     for rec in recommendations:
         if not rec.changes:
             continue
@@ -61,14 +63,17 @@ def apply(text: str, recommendations: Sequence[Recommendation], source: str) -> 
             for key in change.field[:-1]:
                 parent = parent[key]
             key = change.field[-1]
-            if key in parent:
+            if _is_block_list(change.new):
+                inserts.append(_block_list(lines, parent, key, change, source))
+            elif key in parent:
                 edits.append(_edit(lines, parent, key, change, source))
             else:
-                inserts.append(_insert(lines, parent, key, change, source))
+                before, added = _insert(lines, parent, key, change, source)
+                inserts.append((before, before, added))
     for line, start, end, replacement in sorted(edits, reverse=True):
         lines[line] = lines[line][:start] + replacement + lines[line][end:]
-    for before, added in sorted(inserts, reverse=True):
-        lines.insert(before, added)
+    for first, end, added in sorted(inserts, reverse=True):
+        lines[first:end] = [added]
     result = "".join(lines)
     _verify(result, recommendations, source)
     return result
@@ -112,6 +117,41 @@ def _insert(lines: list[str], parent: CommentedMap, key: str, change: Change, so
         raise _cannot(source, line, change, "adding a key to a flow mapping")
     indent = " " * column
     return line + 1, f"{indent}{key}: {render(change.new)}\n"
+
+
+def _is_block_list(value: Any) -> bool:
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
+
+
+def _block_list(lines: list[str], parent: CommentedMap, key: str, change: Change, source: str) -> tuple[int, int, str]:
+    """A list of mappings (autoscaling.schedule) as a block sequence of one-line flow mappings under its key,
+    replacing the key's lines (its flow `[]`, or a block sequence of one-line items) or added after the
+    mapping's first key."""
+    if parent.fa.flow_style():
+        raise _cannot(source, parent.lc.line, change, "a list of mappings inside a flow mapping")
+    if key in parent:
+        line, column = parent.lc.key(key)
+        value = parent[key]
+        end = line + 1
+        if isinstance(value, CommentedSeq) and not value.fa.flow_style():
+            for index, item in enumerate(value):
+                item_line = value.lc.item(index)[0]
+                if not (isinstance(item, CommentedMap) and item.fa.flow_style()) or item_line != end:
+                    raise _cannot(source, item_line, change, "write each entry as a one-line {...} mapping")
+                end = item_line + 1
+        elif not isinstance(value, CommentedSeq) or value.lc.line != line:
+            raise _cannot(source, line, change, "write the list as [] or one-line {...} entries")
+    else:
+        # After the mapping's last key when that is a one-line value, so the list ends the mapping.
+        keys = list(parent)
+        anchor = keys[-1] if not isinstance(parent[keys[-1]], CommentedMap | CommentedSeq) else keys[0]
+        line, column = parent.lc.key(anchor)
+        line, end = line + 1, line + 1
+    indent = " " * column
+    if not change.new:
+        return line, end, f"{indent}{key}: []\n"
+    entries = "".join(f"{indent}  - {render(v)}\n" for v in change.new)
+    return line, end, f"{indent}{key}:\n{entries}"
 
 
 def _cannot(source: str, line: int, change: Change, why: str) -> InputError:

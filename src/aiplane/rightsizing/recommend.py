@@ -24,6 +24,7 @@ from aiplane.rightsizing.history import (
     GPU_MEMORY_USED_GIB,
     GPU_UTILIZATION,
     INSTANCES,
+    INVOCATIONS,
     Evidence,
     History,
     Workload,
@@ -76,8 +77,33 @@ def recommend(env: Environment, history: History, catalog: Catalog) -> list[Reco
         if item.api.kind == "GPUNodePool":
             out.append(_pool(item, env, history, catalog))
         elif item.api.kind == "ModelEndpoint":
-            out.append(_endpoint(item, history, catalog))
+            rec = _endpoint(item, history, catalog)
+            _endpoint_schedule(rec, item, history)
+            out.append(rec)
     return out
+
+
+def _endpoint_schedule(rec: Recommendation, item: Item, history: History) -> None:
+    """With `autoscaling` declared: scheduled minimums ahead of the forecast's peaks (rightsizing.schedule)."""
+    scaling = getattr(item.spec, "autoscaling", None)
+    if scaling is None:
+        return
+    from aiplane.rightsizing.forecast import TooLittleHistory, forecast
+    from aiplane.rightsizing.schedule import plan_schedule
+
+    series = history.get(rec.workload, INVOCATIONS)
+    try:
+        prediction = forecast(series.samples if series is not None else ())
+    except TooLittleHistory as err:
+        rec.reasons.append(f"autoscaling.schedule kept: too little data: {err}")
+        return
+    if series is not None:
+        rec.evidence.append(Evidence.of(series))
+    plan = plan_schedule(prediction, scaling.minInstances, scaling.maxInstances, scaling.targetInvocationsPerInstance)
+    old = [e.model_dump(exclude_none=True) for e in scaling.schedule]
+    if plan.entries != old:
+        rec.changes.append(Change(("autoscaling", "schedule"), old, plan.entries))
+    rec.reasons.extend(plan.reasons)
 
 
 def _enough(rec: Recommendation, history: History, metrics: Sequence[str]) -> dict[str, Evidence] | None:
@@ -188,7 +214,9 @@ def _endpoint(item: Item, history: History, catalog: Catalog) -> Recommendation:
     floor = PRODUCTION_CRITICAL_MIN_INSTANCES if spec.finops.tier == PRODUCTION_CRITICAL else 1
     needed = math.ceil(with_headroom(spec.instanceCount * load.max / 100) - 1e-9)
     count = max(needed, floor)
-    if count != spec.instanceCount:
+    if spec.autoscaling is not None:
+        rec.reasons.append("instanceCount kept: autoscaling decides the instance count")
+    elif count != spec.instanceCount:
         rec.changes.append(Change(("instanceCount",), spec.instanceCount, count))
         rec.reasons.append(
             f"peak {load.metric} {load.max:.0f} % on {spec.instanceCount} instance(s) ≈ "

@@ -113,7 +113,12 @@ def as_text(outcome: Outcome, markdown: bool = False) -> str:
         elif not rec.changes:
             out.append(f"{bullet}no change: the history fits the current sizing")
         for change in rec.changes:
-            out.append(f"{bullet}{change.path}: {change.old} → {change.new}")
+            if isinstance(change.new, list) and any(isinstance(v, dict) for v in change.new):
+                # A schedule: one line per entry (the JSON output has them as data).
+                out.append(f"{bullet}{change.path}: {len(change.old)} → {len(change.new)} entries")
+                out += [f"{bullet}  {', '.join(f'{k} {v}' for k, v in entry.items())}" for entry in change.new]
+            else:
+                out.append(f"{bullet}{change.path}: {change.old} → {change.new}")
         out += [f"{bullet}why: {r}" for r in rec.reasons]
         for e in rec.evidence:
             out.append(f"{bullet}evidence: {e.metric} ({METRICS[e.metric]}) p50 {e.p50:.2f}, p95 {e.p95:.2f}, "

@@ -14,6 +14,7 @@ from aiplane import __version__
 from aiplane.authoring.composing import CompositionContext
 from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
+from aiplane.function.logic import COMPOSES
 from aiplane.function.model import FUNCTION_NAME as FUNCTION_AIPLANE
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
 from aiplane.synthesis.discovery import Project
@@ -39,8 +40,16 @@ def package_versions() -> dict[str, Any]:
 
 
 def composed_bases(composition: dict[str, Any]) -> list[dict[str, Any]]:
-    """The base manifests a Pipeline Composition's P&T steps compose."""
-    return [dict(resource.base) for resource in composed_resources(composition)]
+    """The base manifests a Pipeline Composition's P&T steps compose, and (kind only) the managed resources
+    function-aiplane adds when the pipeline runs it (aiplane.function.logic.COMPOSES)."""
+    bases = [dict(resource.base) for resource in composed_resources(composition)]
+    spec = composition.get("spec") or {}
+    steps = spec.get("pipeline") or []
+    if any((step.get("functionRef") or {}).get("name") == FUNCTION_AIPLANE for step in steps):
+        kind = (spec.get("compositeTypeRef") or {}).get("kind")
+        for api_version, composed_kind in COMPOSES.get(kind, ()) if isinstance(kind, str) else ():
+            bases.append({"apiVersion": api_version, "kind": composed_kind, "spec": {"forProvider": {}}})
+    return bases
 
 
 def aws_managed_kinds(compositions: list[dict[str, Any]]) -> set[tuple[str, str]]:
