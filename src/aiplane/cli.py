@@ -142,7 +142,10 @@ def synth(envs: tuple[str, ...], check: bool) -> None:
 
 @main.group()
 def schema() -> None:
-    """JSON Schemas of aiplane's input files, for editors and CI."""
+    """JSON Schemas of aiplane's input files, for editors and CI.
+
+    Exit 0 or 2 as each subcommand's --help says; 2 usage errors.
+    """
 
 
 @schema.command("environment")
@@ -159,7 +162,10 @@ def schema_environment(output: str | None) -> None:
 
 @main.group()
 def new() -> None:
-    """Scaffold new parts of the platform."""
+    """Scaffold new parts of the platform.
+
+    Exit 0 or 2 as each subcommand's --help says; 2 usage errors.
+    """
 
 
 @new.command("api")

@@ -48,7 +48,11 @@ def test_a_mandatory_violation_exits_1_and_names_object_field_and_fix(tmp_path: 
     assert result.exit_code == 1, result.output
     out = result.stdout
     # At the item's ethicsMonitor in the environment file (the threshold is the environment's default).
-    assert out.startswith("environments/dev.yaml:55:7: ✗ ethics-monitor-attached [mandatory] ")
+    # (the position of the ethicsMonitor block's value: its first key, after the comment)
+    dev = (REPO / "environments" / "dev.yaml").read_text().splitlines()
+    monitor = next(n for n, text in enumerate(dev, 1) if text == "    ethicsMonitor:")
+    line = next(n for n, text in enumerate(dev, 1) if n > monitor and not text.strip().startswith("#"))
+    assert out.startswith(f"environments/dev.yaml:{line}:7: ✗ ethics-monitor-attached [mandatory] ")
     assert "    ModelEndpoint/ai-dev/sentiment (manifests/environments/dev/modelendpoint-sentiment.yaml)\n" in out
     assert ("✗ ethics-monitor-attached [mandatory] spec.ethicsMonitor.thresholds.critical.demographicParityDifference: "
             "demographicParityDifference threshold 0.1 is looser than the organisation's bound 0.01") in out

@@ -26,11 +26,12 @@ def run_aiplane(project: Path, *args: str, seed: str = "0") -> subprocess.Comple
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    """Every file under root with its sha256, so tests can compare trees byte for byte."""
+    """Every file under root with its sha256, so tests can compare trees byte for byte; bytecode caches
+    (which importing xrds/ and compositions/ writes unless PYTHONDONTWRITEBYTECODE is set) are not content."""
     if not root.exists():
         return {}
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and "__pycache__" not in p.relative_to(root).parts
     }

@@ -180,5 +180,7 @@ def test_bad_input_at_the_revision_is_named_as_git_names_it(tmp_path: Path) -> N
     prod.write_text(good)
     done = run_aiplane(project, "cost", "--diff", "HEAD")
     assert done.returncode == 2
-    assert done.stderr.startswith("HEAD:environments/prod.yaml:37:21: nodePools[1].instanceTypes[0]: "), done.stderr
+    line = next(n for n, text in enumerate(good.splitlines(), 1) if "instanceTypes: [p4d.24xlarge]" in text)
+    where = f"HEAD:environments/prod.yaml:{line}:21: nodePools[1].instanceTypes[0]: "
+    assert done.stderr.startswith(where), done.stderr
     assert "aiplane-cost-" not in done.stderr  # not the temporary copy
