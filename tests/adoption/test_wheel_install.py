@@ -96,6 +96,23 @@ def test_init_then_synth_and_check_pass_in_the_new_repository_without_git(base: 
     assert not (copied / ".git").exists()
 
 
+def test_a_new_api_scaffolded_in_the_new_repository_synthesizes_and_passes_check(
+    base: Path, workspace: Path
+) -> None:
+    """The extension path on the base install: `aiplane new api` for SNS Topic from the CRD the wheel ships,
+    its example item added to dev, then synth and check pass (issue 17's done-when, with init)."""
+    ok([base / "aiplane", "init", "extended"], cwd=workspace)
+    repo = workspace / "extended"
+    crd = site_packages(base) / "aiplane" / "data" / "crds" / "sns.aws.m.upbound.io_topics.yaml"
+    ok([base / "aiplane", "new", "api", "Topic", "--from-crd", crd, "--env", "dev"], cwd=repo)
+    assert (repo / "xrds" / "topic.py").is_file()
+    ok([base / "aiplane", "synth"], cwd=repo)
+    ok([base / "aiplane", "synth", "--check"], cwd=repo)
+    checked = ok([base / "aiplane", "check"], cwd=repo)
+    assert "0 mandatory violations" in checked.stdout
+    assert list((repo / "manifests" / "environments" / "dev").glob("topic-*.yaml"))
+
+
 @pytest.mark.parametrize(
     ("command", "extra"),
     [(["audit", "--env", "dev"], "audit"), (["rightsize", "--env", "dev"], "finops")],
