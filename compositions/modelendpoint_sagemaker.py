@@ -726,9 +726,11 @@ def monitor_alarms(ctx: CompositionContext) -> list[ComposedResource]:
 
 
 def autoscaling(ctx: CompositionContext) -> list[ComposedResource]:
-    """Application Auto Scaling of the production variant, only with `spec.autoscaling` (the Required
-    patches leave both out without it): the scalable target `endpoint/<endpoint>/variant/primary` and a
-    target-tracking policy on invocations per instance. function-aiplane registers the target only once the
+    """Application Auto Scaling of the production variant, only with `spec.autoscaling`: the scalable target
+    `endpoint/<endpoint>/variant/primary` and a target-tracking policy on invocations per instance. The
+    patches are Optional and function-aiplane leaves both out without `spec.autoscaling`: a Required patch
+    would have P&T skip them, and P&T then holds the XR not Ready for good (the real engine showed an endpoint
+    without autoscaling never becoming Ready). function-aiplane registers the target only once the
     endpoint serves, adds one ScheduledAction per `autoscaling.schedule` entry (P&T cannot iterate), and
     deregisters the target around an instance type change (SageMaker refuses that update on a registered
     variant)."""
@@ -742,8 +744,8 @@ def autoscaling(ctx: CompositionContext) -> list[ComposedResource]:
             labels=ctx.part_labels(AUTOSCALING_TARGET),
         ),
         combine_from_xr(f"endpoint/{fmt}/variant/{PRODUCTION_VARIANT}", paths, "spec.forProvider.resourceId"),
-        from_xr("spec.autoscaling.minInstances", "spec.forProvider.minCapacity", required=True),
-        from_xr("spec.autoscaling.maxInstances", "spec.forProvider.maxCapacity", required=True),
+        from_xr("spec.autoscaling.minInstances", "spec.forProvider.minCapacity", required=False),
+        from_xr("spec.autoscaling.maxInstances", "spec.forProvider.maxCapacity", required=False),
     )
     sibling = ctx.sibling(AUTOSCALING_TARGET)
     policy = ctx.aws_resource(
@@ -768,7 +770,7 @@ def autoscaling(ctx: CompositionContext) -> list[ComposedResource]:
         from_xr(
             "spec.autoscaling.targetInvocationsPerInstance",
             "spec.forProvider.targetTrackingScalingPolicyConfiguration.targetValue",
-            required=True,
+            required=False,
         ),
     )
     return [target, policy]

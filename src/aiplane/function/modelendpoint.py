@@ -173,8 +173,8 @@ def _autoscaling_objects(desired: dict[str, Object], spec: Mapping[str, Any], en
     endpoint can be a scalable target) and add one ScheduledAction per schedule entry, named by position
     (`<endpoint>-schedule-<i>`: the name is ForceNew, the schedule and capacities update in place)."""
     target, policy = desired.pop(AUTOSCALING_TARGET, None), desired.pop(AUTOSCALING_POLICY, None)
-    if target is None or policy is None or endpoint is None:
-        return {}
+    if target is None or policy is None or endpoint is None or not isinstance(spec.get("autoscaling"), Mapping):
+        return {}  # without spec.autoscaling P&T composed them with no capacities: never registered
     out = {AUTOSCALING_TARGET: target, AUTOSCALING_POLICY: policy}
     schedule = get(spec, "autoscaling", "schedule") or []
     if schedule:
