@@ -14,6 +14,7 @@ time zone), the same hours the utilization history is read in.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,8 +69,10 @@ class WeeklyCron:
         return [d * 1440 + self.hour * 60 + self.minute for d in self.days]
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_weekly_cron(expression: str) -> WeeklyCron:
-    """A weekly `cron(...)` expression, or ValueError saying what is wrong with it."""
+    """A weekly `cron(...)` expression, or ValueError saying what is wrong with it (cached: the value is
+    immutable, and validation and pricing ask for the same few expressions again and again)."""
     match = WEEKLY_CRON.match(expression)
     if match is None:
         raise ValueError(
@@ -124,5 +127,11 @@ def minimum_by_hour(base: int, steps: Sequence[Step]) -> list[int]:
 
 def weighted_minimum(base: int, steps: Sequence[Step]) -> float:
     """The week's time-weighted minimum instance count."""
+    return _weighted_minimum(base, tuple(steps))
+
+
+@functools.lru_cache(maxsize=1024)
+def _weighted_minimum(base: int, steps: tuple[Step, ...]) -> float:
+    # Cached: every rule that prices an autoscaled endpoint asks again, and the week is 10,080 minutes.
     minutes = minimum_by_minute(base, steps)
     return sum(minutes) / len(minutes)
