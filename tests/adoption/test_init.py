@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tomllib
@@ -105,7 +106,11 @@ def test_the_makefile_creates_the_venv_once_and_runs_the_gate(tmp_path: Path) ->
     for path, text in planned_files("copy", "team-platform").items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")
-    dry = subprocess.run(["make", "-n", "check"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    # As a fresh shell runs it: under `make test` the outer make's MAKELEVEL/MAKEFLAGS would make this one
+    # print "Entering/Leaving directory" lines around the recipe.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    dry = subprocess.run(["make", "--no-print-directory", "-n", "check"], cwd=tmp_path, capture_output=True,
+                         text=True, check=True, env=env)
     lines = dry.stdout.splitlines()
     assert "python3 -m venv .venv" in lines and ".venv/bin/python -m pip install -e ." in lines
     assert lines[-2:] == [".venv/bin/aiplane synth --check", ".venv/bin/aiplane check"]
