@@ -5,7 +5,7 @@ behind `aiplane cost --diff` in every format."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 from aiplane.finops.costing import EnvironmentCost, WorkloadCost
 
@@ -23,12 +23,29 @@ def _status(before: object | None, after: object | None, changed: bool) -> Statu
     return "changed" if changed else "unchanged"
 
 
-@dataclass(frozen=True)
-class WorkloadDelta:
-    kind: str
-    name: str
-    before: WorkloadCost | None
-    after: WorkloadCost | None
+class _Figures(Protocol):
+    @property
+    def worst_case(self) -> float: ...
+
+    @property
+    def expected(self) -> float: ...
+
+
+_Side = TypeVar("_Side")
+
+
+def _present(after: _Side | None, before: _Side | None) -> _Side:
+    found = after if after is not None else before
+    assert found is not None  # a delta always has one side
+    return found
+
+
+class _BeforeAfter:
+    """Worst-case and expected $/h on each side of a change (0 on the side where the thing does not exist),
+    for a workload and an environment alike."""
+
+    before: _Figures | None
+    after: _Figures | None
 
     @property
     def worst_before(self) -> float:
@@ -45,6 +62,15 @@ class WorkloadDelta:
     @property
     def expected_after(self) -> float:
         return self.after.expected if self.after else 0.0
+
+
+@dataclass(frozen=True)
+class WorkloadDelta(_BeforeAfter):
+    kind: str
+    name: str
+    before: WorkloadCost | None
+    after: WorkloadCost | None
+
 
     @property
     def status(self) -> Status:
@@ -57,9 +83,7 @@ class WorkloadDelta:
     @property
     def current(self) -> WorkloadCost:
         """The workload as it is after the change, or as it was when the change removes it."""
-        found = self.after or self.before
-        assert found is not None  # a delta always has one side
-        return found
+        return _present(self.after, self.before)
 
     @property
     def over_own_limit(self) -> bool:
@@ -72,7 +96,7 @@ class WorkloadDelta:
 
 
 @dataclass(frozen=True)
-class EnvironmentDelta:
+class EnvironmentDelta(_BeforeAfter):
     name: str
     before: EnvironmentCost | None
     after: EnvironmentCost | None
@@ -80,25 +104,8 @@ class EnvironmentDelta:
 
     @property
     def current(self) -> EnvironmentCost:
-        found = self.after or self.before
-        assert found is not None
-        return found
+        return _present(self.after, self.before)
 
-    @property
-    def worst_before(self) -> float:
-        return self.before.worst_case if self.before else 0.0
-
-    @property
-    def worst_after(self) -> float:
-        return self.after.worst_case if self.after else 0.0
-
-    @property
-    def expected_before(self) -> float:
-        return self.before.expected if self.before else 0.0
-
-    @property
-    def expected_after(self) -> float:
-        return self.after.expected if self.after else 0.0
 
     @property
     def changed_workloads(self) -> list[WorkloadDelta]:
