@@ -7,6 +7,7 @@ bounds in OpenAPI 3.0 form, no `additionalProperties: false` beside `properties`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -20,23 +21,33 @@ XRD_API_VERSION = "apiextensions.crossplane.io/v2"
 _DROPPED_KEYS = {"title", "$defs", "discriminator"}
 
 
-def _inline(schema: Any, defs: dict[str, Any]) -> Any:
-    """Resolve $ref, unwrap `anyOf: [X, null]` and convert bounds, recursively."""
+def inline_refs(schema: Any, defs: Mapping[str, Any]) -> Any:
+    """A pydantic JSON schema with every `$ref` replaced by a copy of its definition (keys beside the `$ref`
+    win) and `$defs` dropped, recursively: what both the XRD schema and the environment files' JSON Schema
+    start from (a copy per use, so changing one place cannot leak into another)."""
     if isinstance(schema, list):
-        return [_inline(item, defs) for item in schema]
+        return [inline_refs(item, defs) for item in schema]
     if not isinstance(schema, dict):
         return schema
     if "$ref" in schema:
         target = defs[schema["$ref"].rsplit("/", 1)[-1]]
-        merged = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        return _inline(merged, defs)
+        return inline_refs({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, defs)
+    return {key: inline_refs(value, defs) for key, value in schema.items() if key != "$defs"}
+
+
+def _inline(schema: Any) -> Any:
+    """Unwrap `anyOf: [X, null]` and convert bounds, recursively (on a schema without $ref)."""
+    if isinstance(schema, list):
+        return [_inline(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
     if "anyOf" in schema:
         options = [o for o in schema["anyOf"] if o.get("type") != "null"]
         if len(options) == 1:
             rest = {k: v for k, v in schema.items() if k != "anyOf"}
             if rest.get("default", "absent") is None:
                 del rest["default"]
-            return _inline({**options[0], **rest}, defs)
+            return _inline({**options[0], **rest})
         raise ValueError(f"cannot express a union of {len(options)} types in a structural schema: {schema}")
     out: dict[str, Any] = {}
     for key, value in schema.items():
@@ -52,9 +63,9 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
             out["enum"] = [value]
             continue
         if key == "properties":
-            out[key] = {name: _inline(sub, defs) for name, sub in value.items()}
+            out[key] = {name: _inline(sub) for name, sub in value.items()}
             continue
-        out[key] = _inline(value, defs)
+        out[key] = _inline(value)
     if "enum" in out and "type" not in out:
         first = out["enum"][0]
         out["type"] = (
@@ -66,8 +77,7 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
 def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The structural OpenAPI v3 schema of a pydantic model (by alias, validation mode)."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    defs = raw.get("$defs", {})
-    result: dict[str, Any] = _inline(raw, defs)
+    result: dict[str, Any] = _inline(inline_refs(raw, raw.get("$defs", {})))
     return result
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aiplane.authoring.api import NAME_PATTERN, PlatformAPI
+from aiplane.authoring.xrd import inline_refs
 from aiplane.errors import InputError
 from aiplane.synthesis.environment import EnvironmentSettings
 from aiplane.synthesis.waivers import WAIVERS_KEY, Waiver
@@ -30,30 +31,27 @@ SCHEMA_PATH = "schemas/environment.schema.json"
 FILLED_IN_EVERY_ITEM = ("region", "providerConfigRef", "finops.costCenter", "finops.owner")
 
 
-def _inline(schema: Any, defs: Mapping[str, Any]) -> Any:
-    """`schema` with every $ref replaced by a copy of its definition (so relaxing one item's required fields
-    cannot leak into another's), property titles and Kubernetes-only keys dropped."""
+def _without_kubernetes_keys(schema: Any) -> Any:
+    """`schema` (refs already inlined: a copy per use, so relaxing one item's required fields cannot leak
+    into another's) with property titles and Kubernetes-only keys dropped."""
     if isinstance(schema, list):
-        return [_inline(item, defs) for item in schema]
+        return [_without_kubernetes_keys(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    if "$ref" in schema:
-        target = defs[schema["$ref"].rsplit("/", 1)[-1]]
-        return _inline({**target, **{k: v for k, v in schema.items() if k != "$ref"}}, defs)
     out: dict[str, Any] = {}
     for key, value in schema.items():
-        if key == "title" or key.startswith("x-kubernetes-") or key == "$defs":
+        if key == "title" or key.startswith("x-kubernetes-"):
             continue
         if key == "properties":
-            out[key] = {name: _inline(sub, defs) for name, sub in value.items()}
+            out[key] = {name: _without_kubernetes_keys(sub) for name, sub in value.items()}
         else:
-            out[key] = _inline(value, defs)
+            out[key] = _without_kubernetes_keys(value)
     return out
 
 
 def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    result: dict[str, Any] = _inline(raw, raw.get("$defs", {}))
+    result: dict[str, Any] = _without_kubernetes_keys(inline_refs(raw, raw.get("$defs", {})))
     return result
 
 
