@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from aiplane.ethics.gate import gate_report_path, passing_report_for
+from aiplane.ethics.gate import GATE_REPORTS, gate_report_path, passing_report_for
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 
@@ -27,7 +27,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         return  # the schema reports it
     env, name = ctx.environment_name(obj), str((obj.get("metadata") or {}).get("name", ""))
     if passing_report_for(ctx.settings.root, env, name, image, model) is None:
-        where = gate_report_path(ctx.settings.root / "ethics-reports", env, name, image, model)
+        where = gate_report_path(ctx.settings.root / GATE_REPORTS, env, name, image, model)
         yield Finding(
             obj,
             f"action block-promotion: no passing ethics gate report for image {image} with model {model} "
