@@ -11,19 +11,17 @@ median of --runs fresh processes after an untimed warm-up; the output is discard
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import subprocess
 import sys
-import time
 import venv
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cli import AIPLANE, ROOT, median_seconds  # the same fresh-process timing as every command in cli.py
+
 CHECKOV_VERSION = "3.3.30"
 CHECKOV_VENV = ROOT / ".tools" / f"checkov-{CHECKOV_VERSION}"
-AIPLANE = str(Path(sys.executable).with_name("aiplane"))
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def checkov() -> str:
@@ -34,18 +32,6 @@ def checkov() -> str:
         venv.create(CHECKOV_VENV, with_pip=True)
         subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", f"checkov=={CHECKOV_VERSION}"], check=True)
     return str(exe)
-
-
-def median_seconds(argv: list[str], runs: int) -> float:
-    subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return statistics.median(times)
 
 
 def main() -> None:
