@@ -34,6 +34,45 @@ _UNSUPPORTED_TAGS = {
 }
 
 
+class _Refused(Exception):
+    """A scalar the strict rules refuse; the message says why (StrictLoader adds the position)."""
+
+
+def _strict_int(text: str) -> int:
+    if not _DECIMAL_INT.fullmatch(text):
+        raise _Refused(
+            f"integer {text!r} is read differently by YAML 1.1 and 1.2 readers; write it in plain "
+            "decimal, or quote it if it is a string"
+        )
+    value = int(text)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise _Refused(f"integer {text} does not fit in 64 bits (Kubernetes refuses it)")
+    return value
+
+
+def _strict_float(text: str) -> float:
+    if not _PLAIN_FLOAT.fullmatch(text):
+        raise _Refused(f"number {text!r} must be finite and written in plain decimal (no .inf, .nan, _ or :)")
+    return float(text)
+
+
+def _strict_bool(text: str) -> bool:
+    if text not in _BOOLS:
+        raise _Refused(
+            f"{text!r} is a boolean in YAML 1.1 but a string in YAML 1.2; write true or false, "
+            "or quote it if it is a string"
+        )
+    return _BOOLS[text]
+
+
+# The value of a scalar the resolver tagged as a number or boolean, by the strict rules (both loaders).
+_STRICT_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:int": _strict_int,
+    "tag:yaml.org,2002:float": _strict_float,
+    "tag:yaml.org,2002:bool": _strict_bool,
+}
+
+
 def _refuse(node: Any, message: str) -> NoReturn:
     raise yaml.constructor.ConstructorError(None, None, message, node.start_mark)
 
@@ -70,35 +109,19 @@ class StrictLoader(_BaseLoader):  # type: ignore[misc]
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_int(self, node: Any) -> int:
-        text = str(self.construct_scalar(node))
-        if not _DECIMAL_INT.fullmatch(text):
-            _refuse(
-                node,
-                f"integer {text!r} is read differently by YAML 1.1 and 1.2 readers; write it in plain "
-                "decimal, or quote it if it is a string",
-            )
-        value = int(text)
-        if not INT64_MIN <= value <= INT64_MAX:
-            _refuse(node, f"integer {text} does not fit in 64 bits (Kubernetes refuses it)")
-        return value
+        return int(self._strict_scalar(node))
 
     def construct_yaml_float(self, node: Any) -> float:
-        text = str(self.construct_scalar(node))
-        if not _PLAIN_FLOAT.fullmatch(text):
-            _refuse(
-                node, f"number {text!r} must be finite and written in plain decimal (no .inf, .nan, _ or :)"
-            )
-        return float(text)
+        return float(self._strict_scalar(node))
 
     def construct_yaml_bool(self, node: Any) -> bool:
-        text = str(self.construct_scalar(node))
-        if text not in _BOOLS:
-            _refuse(
-                node,
-                f"{text!r} is a boolean in YAML 1.1 but a string in YAML 1.2; write true or false, "
-                "or quote it if it is a string",
-            )
-        return _BOOLS[text]
+        return bool(self._strict_scalar(node))
+
+    def _strict_scalar(self, node: Any) -> Any:
+        try:
+            return _STRICT_SCALARS[node.tag](str(self.construct_scalar(node)))
+        except _Refused as refused:
+            _refuse(node, str(refused))
 
     def construct_unsupported(self, node: Any) -> NoReturn:
         _refuse(node, _UNSUPPORTED_TAGS[node.tag])
@@ -173,6 +196,16 @@ def compose_checked(text: str) -> Any:
 
 def safe_load(text: str) -> Any:
     """One YAML document through StrictLoader, with its alias expansion checked (yaml.YAMLError if not)."""
+    try:
+        documents = _plain_documents(text)
+    except _NeedsFullLoader:
+        return _full_safe_load(text)
+    if len(documents) > 1:  # the full loader says where the second document starts
+        return _full_safe_load(text)
+    return documents[0][1] if documents else None
+
+
+def _full_safe_load(text: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -185,6 +218,112 @@ def safe_load(text: str) -> Any:
         raise yaml.YAMLError("the document is nested too deeply") from None
     finally:
         loader.dispose()
+
+
+# The plain path. Composing PyYAML's node graph (a Python object per node with two marks each, the
+# resolver called per scalar) and walking it with the generic constructor cost 7× reading libyaml's events
+# directly, and the graph was most of a large environment's peak memory. Almost every file aiplane reads
+# is plain: mappings, lists and scalars, no anchors, aliases, tags on collections or merge keys. Those are
+# built here straight from the events with the same resolver and the same strict scalar constructors;
+# anything else — and any error at all — raises _NeedsFullLoader, and the document is read again by the
+# full StrictLoader above, which decides (and words every error) exactly as it always has.
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"  # a date (a waiver's `expires`): built by the full constructor
+_NO_KEY: Any = object()
+
+
+class _NeedsFullLoader(Exception):
+    """The text uses something the plain path leaves to StrictLoader (or is not valid YAML)."""
+
+
+def _plain_documents(text: str) -> list[tuple[int, Any]]:
+    """(line of the root value, value) of each document of a plain text (see above)."""
+    loader = _Loader(text)
+    try:
+        return _build_from_events(loader)
+    except (yaml.YAMLError, _Refused, RecursionError, ValueError, TypeError) as err:
+        raise _NeedsFullLoader from err
+    finally:
+        loader.dispose()
+
+
+def _build_from_events(loader: Any) -> list[tuple[int, Any]]:
+    scalar, alias, stream_end = yaml.ScalarEvent, yaml.AliasEvent, yaml.StreamEndEvent
+    mapping_start, mapping_end = yaml.MappingStartEvent, yaml.MappingEndEvent
+    sequence_start, sequence_end = yaml.SequenceStartEvent, yaml.SequenceEndEvent
+    get_event = loader.get_event
+    resolved: dict[str, str] = {}  # plain scalar text -> its tag, as the resolver decides
+    strings: dict[str, str] = {}
+    documents: list[tuple[int, Any]] = []
+    stack: list[tuple[Any, Any, bool]] = []
+    container: Any = None
+    key: Any = _NO_KEY
+    in_mapping = False
+    root_line = 0
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is scalar:
+            if event.anchor is not None:
+                raise _NeedsFullLoader
+            tag = event.tag
+            # One string object per distinct text: an environment of thousands of items repeats the same
+            # keys and values thousands of times (a fifth of a 5,000-item check's memory before).
+            text = strings.setdefault(event.value, event.value)
+            if tag is None or tag == "!":
+                if event.implicit[0]:
+                    tag = resolved.get(text)
+                    if tag is None:
+                        tag = resolved[text] = loader.resolve(yaml.ScalarNode, text, (True, False))
+                else:
+                    tag = _STR
+            if tag == _STR:
+                value: Any = text
+            elif tag == _NULL:
+                value = None
+            elif tag in _STRICT_SCALARS:
+                value = _STRICT_SCALARS[tag](text)
+            elif tag == _TIMESTAMP:
+                value = loader.construct_yaml_timestamp(yaml.ScalarNode(tag, text, event.start_mark, event.end_mark))
+            else:  # merge keys (`<<`), `=`, explicit or unknown tags
+                raise _NeedsFullLoader
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag not in (None, "!"):
+                raise _NeedsFullLoader
+            if container is None:
+                root_line = event.start_mark.line + 1
+            stack.append((container, key, in_mapping))
+            in_mapping = kind is mapping_start
+            container = {} if in_mapping else []
+            key = _NO_KEY
+            continue
+        elif kind is mapping_end or kind is sequence_end:
+            value = container
+            container, key, in_mapping = stack.pop()
+            if container is None:
+                documents.append((root_line, value))
+                continue
+        elif kind is alias:
+            raise _NeedsFullLoader
+        elif kind is stream_end:
+            return documents
+        else:  # stream start, document start and end
+            continue
+        if container is None:  # a document whose root is a scalar
+            documents.append((event.start_mark.line + 1, value))
+        elif not in_mapping:
+            container.append(value)
+        elif key is _NO_KEY:
+            if isinstance(value, (dict, list)):  # a collection as a key: the full loader refuses it
+                raise _NeedsFullLoader
+            key = value
+        else:
+            if key in container:  # a duplicate: the full loader names both lines
+                raise _NeedsFullLoader
+            container[key] = value
+            key = _NO_KEY
 
 
 def load_yaml(text: str, path: str) -> Any:
@@ -218,6 +357,14 @@ def _problem_from_yaml_error(path: str, err: yaml.YAMLError) -> Problem:
 
 def load_documents_from_text(text: str, path: str = "<stdin>") -> list[Document]:
     """Parse every document of a multi-document YAML text; empty documents are skipped."""
+    try:
+        documents = _plain_documents(text)
+    except _NeedsFullLoader:
+        return _full_documents_from_text(text, path)
+    return [Document(path, index, line, obj) for index, (line, obj) in enumerate(documents) if obj is not None]
+
+
+def _full_documents_from_text(text: str, path: str) -> list[Document]:
     docs: list[Document] = []
     anchored = "&" in text  # without an anchor (`&name`) there is no alias, so nothing can expand
     try:

@@ -196,6 +196,14 @@ def test_a_flux_substitution_marker_is_refused_where_it_is_written(
     assert "`${`" in _refused_at(sandbox)
 
 
+@pytest.mark.parametrize("escaped", [r"\x24{X}", r"\u0024{X}", r"$\x7bX}", "$\\\n  {X}"])
+def test_a_flux_substitution_marker_made_by_an_escape_is_refused_too(sandboxes: SandboxFactory, escaped: str) -> None:
+    # `${` does not appear in the text, but the double-quoted string holds it once read.
+    sandbox = sandboxes()
+    _env_with(sandbox, "owner: ml-platform", f'owner: "ml{escaped}"')
+    assert "`${`" in _refused_at(sandbox)
+
+
 def test_an_unordered_set_is_refused(sandboxes: SandboxFactory) -> None:
     sandbox = sandboxes()
     _env_with(sandbox, "allowedTiers: [experimental, batch]", "allowedTiers: !!set {experimental, batch}")

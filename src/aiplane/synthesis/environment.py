@@ -268,7 +268,8 @@ def load_environment(path: Path, project: Project) -> Environment:
             positions.locate(at),
             format_path(at),
         )
-        for at in _paths_with(data, "${")
+        # The walk only when the text could hold one: as written, or made by a double-quoted escape.
+        for at in (_paths_with(data, "${") if "${" in text or "\\" in text else ())
     ]
     if substitutions:
         raise InputError(substitutions)
