@@ -27,7 +27,7 @@ from aiplane.catalog.fields import SageMakerInstanceTypeName
 from aiplane.catalog.instances import Catalog
 from aiplane.errors import ItemError
 from aiplane.ethics.spec import EthicsMonitorSpec
-from aiplane.finops.weekly import WEEKLY_CRON_PATTERN, Step, parse_weekly_cron, weighted_minimum
+from aiplane.finops.weekly import WEEKLY_CRON_PATTERN, parse_weekly_cron, weighted_minimum
 from aiplane.function.modelendpoint import ROLLBACK_ALARM_EVALUATION_PERIODS, ROLLBACK_ALARM_PERIOD_SECONDS
 
 # An object, not a bucket: the model artifact (and the role's grants are cut out of it).
@@ -149,7 +149,7 @@ class Autoscaling(Spec):
 
     def weighted_minimum(self) -> float:
         """The week's time-weighted minimum instance count (docs/rightsizing.md, "Cost")."""
-        return weighted_minimum(self.minInstances, [Step(e.schedule, e.minInstances) for e in self.schedule])
+        return weighted_minimum(self.minInstances, [(e.schedule, e.minInstances) for e in self.schedule])
 
 
 class ModelEndpointSpec(CommonSpec):

@@ -11,15 +11,23 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 import click
-from rich.console import Console
+
+# Environment variables with which rich treats a stream that is not a TTY as a terminal.
+_RICH_TERMINAL_OVERRIDES = frozenset({"FORCE_COLOR", "TTY_COMPATIBLE"})
 
 
 def colour_enabled(stream: TextIO | None = None) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
-    target = stream or sys.stdout
-    isatty = getattr(target, "isatty", None)
-    return bool(isatty and isatty())
+    return _isatty(stream or sys.stdout)
+
+
+def _isatty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream (pytest's capture at exit)
+        return False
 
 
 def paint(text: str, **style: Any) -> str:
@@ -31,6 +39,12 @@ def paint(text: str, **style: Any) -> str:
 def progress(message: str) -> Iterator[None]:
     """A spinner with `message` on stderr while the block runs, when stderr is a terminal; nothing otherwise.
     Rich honours NO_COLOR for the spinner's colour."""
+    if not _isatty(sys.stderr) and not _RICH_TERMINAL_OVERRIDES.intersection(os.environ):
+        # Not a terminal, and nothing tells rich to treat it as one: rich (30 ms to import) would say no.
+        yield
+        return
+    from rich.console import Console
+
     err = Console(stderr=True, highlight=False)
     if not err.is_terminal:
         yield

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiplane import __version__
 from aiplane.errors import InputError
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 # The value of the `managed-by` tag and `app.kubernetes.io/managed-by` label on everything aiplane writes.
 MANAGER = "aiplane"
@@ -51,6 +55,21 @@ class Settings:
     def label(self, key: str) -> str:
         """A label or annotation key in aiplane's domain, e.g. `aiplane.io/environment`."""
         return f"{self.domain}/{key}"
+
+
+def entry_points(group: str) -> importlib.metadata.EntryPoints:
+    """The installed entry points of one group (platform APIs, Compositions, policy rules). Reading them
+    walks every installed distribution's metadata, so it is done once per process for all groups."""
+    return cast("importlib.metadata.EntryPoints", _installed_entry_points().select(group=group))
+
+
+@cache
+def _installed_entry_points() -> Any:
+    # EntryPoints from Python 3.12, SelectableGroups on 3.11: both select by group. Imported here: `--help`
+    # and completion read project settings but no entry point.
+    import importlib.metadata
+
+    return importlib.metadata.entry_points()
 
 
 def find_root(start: Path | None = None) -> Path | None:

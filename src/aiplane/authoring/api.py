@@ -7,14 +7,14 @@ the environment file's item model and the validation of XRs all derive from that
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aiplane.authoring.docstrings import AttributeDocstrings
 from aiplane.authoring.formats import LabelValue
 from aiplane.catalog.instances import Catalog
+from aiplane.docstrings import AttributeDocstrings
 
 Tier = Literal["production-critical", "production", "batch", "experimental"]
 TIERS: tuple[Tier, ...] = ("production-critical", "production", "batch", "experimental")
@@ -184,4 +184,5 @@ def priced_hourly_cost(api: PlatformAPI, spec: Any, catalog: Catalog, spot_disco
         return None
     view = catalog.in_region(spec.region).recording()
     cost = api.hourly_cost(spec, view, spot_discount)
-    return replace(cost, uncertain=tuple(view.uncertain_prices()), region=spec.region)
+    # Built directly: dataclasses.replace re-inspects the fields on every call (per priced workload).
+    return HourlyCost(cost.worst_case, cost.expected, tuple(view.uncertain_prices()), spec.region)

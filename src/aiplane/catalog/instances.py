@@ -14,6 +14,7 @@ import difflib
 import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -340,9 +341,14 @@ class Catalog:
 
     def in_region(self, region: str) -> RegionalCatalog:
         """The catalog as seen from one region; RegionNotCatalogued when it has no prices there at all."""
-        if region not in self.regions():
+        if region not in self._priced_regions:
             raise RegionNotCatalogued(region, self.regions())
         return RegionalCatalog(self, region)
+
+    @cached_property
+    def _priced_regions(self) -> frozenset[str]:
+        # Asked once per priced workload (every rule that prices one, every XR synth annotates).
+        return frozenset(r for _, r in self.price_files)
 
     @property
     def sources(self) -> dict[str, str]:

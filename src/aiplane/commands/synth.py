@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rich.console import Console
+import click
 
+from aiplane.console import colour_enabled, progress
 from aiplane.errors import SystemFailure
 from aiplane.project import load_settings
 from aiplane.synthesis.manifest_tree import (
@@ -23,24 +24,22 @@ from aiplane.validation import SchemaRegistry, validate_documents
 
 
 def run(envs: list[str], check: bool) -> int:
-    err = Console(stderr=True, highlight=False)
     settings = load_settings()
-    with err.status("Synthesizing platform APIs and environments…"):
+    with progress("Synthesizing platform APIs and environments…"):
         # cdk8s packages what is written; a check compares the same objects without starting Node.
         synthesis = synthesize(settings, envs, cdk8s=not check)
         files = synthesis.files(_bootstrapped(settings.manifests))
-    with err.status(f"Validating {len(synthesis.manifests)} objects against the CRDs (strict)…"):
+    with progress(f"Validating {len(synthesis.manifests)} objects against the CRDs (strict)…"):
         registry = SchemaRegistry.default(extra=list(settings.crds))
         report = validate_documents(synthesis.objects(), registry, strict=True)
     if not report.ok:
         for finding in report.findings:
             if finding.fails(strict=True):
-                err.print(
-                    f"[red]{finding.kind}/{finding.name}[/] {finding.field}: "
-                    f"{finding.severity}: {finding.message}",
-                    markup=True,
-                )
-        err.print("synth: the synthesized objects are invalid; manifests/ left unchanged")
+                kind_name = f"{finding.kind}/{finding.name}"
+                if colour_enabled(sys.stderr):
+                    kind_name = click.style(kind_name, fg="red")
+                click.echo(f"{kind_name} {finding.field}: {finding.severity}: {finding.message}", err=True)
+        click.echo("synth: the synthesized objects are invalid; manifests/ left unchanged", err=True)
         return 1
 
     root = settings.manifests
@@ -62,7 +61,7 @@ def run(envs: list[str], check: bool) -> int:
         return 1
     with output_lock(root):
         if recover(root):
-            err.print(f"synth: restored {rel}/ from the backup an interrupted synth left")
+            click.echo(f"synth: restored {rel}/ from the backup an interrupted synth left", err=True)
             files = synthesis.files(_bootstrapped(root))
         diff = _diff(root, files, synthesis.owned_dirs)
         stale = diff_project_files(settings.root, extra)

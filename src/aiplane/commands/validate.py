@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 
 from aiplane.errors import InputError
-from aiplane.policy.report import input_error_json
 from aiplane.project import find_root, load_settings
 from aiplane.validation import SchemaRegistry, validate_documents
 from aiplane.validation.report import JSON_FORMAT_VERSION
@@ -47,6 +46,10 @@ def run(paths: list[str], crd_dirs: list[str], strict: bool, fmt: str) -> int:
     except InputError as err:
         if fmt == "json":
             root = find_root() or Path.cwd()
+            # Imported here: the policy package (rules, models, catalogs) is most of this command's start-up,
+            # and only bad input needs its location format.
+            from aiplane.policy.report import input_error_json
+
             document = {
                 "version": JSON_FORMAT_VERSION,
                 "ok": False,

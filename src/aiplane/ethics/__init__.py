@@ -4,5 +4,6 @@ metrics it publishes, which the Composition's alarms watch (metrics), SageMaker 
 ground truth in S3 or a local copy (capture), locating attributes and predictions in a payload (extract),
 the fairlearn metrics with bootstrap intervals (fairness), the breach rule (decision), the run report and
 its publication (report), and the pre-deployment gate's reports (gate). Kept apart from the synthesis so
-that the monitor's image needs none of it: spec and metrics import only pydantic and the standard library,
-the rest numpy, pandas, fairlearn and boto3 (the `monitor` extra). May import: `aiplane.errors`."""
+that the monitor's image needs none of it: spec and metrics import only pydantic, the standard library and
+aiplane.docstrings, the rest numpy, pandas, fairlearn and boto3 (the `monitor` extra). May import:
+`aiplane.docstrings`, `aiplane.errors`."""

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.config import JsonDict
 
+from aiplane.docstrings import AttributeDocstrings
+
 # An SNS topic ARN (the partition may be aws, aws-cn, aws-us-gov...).
 SNS_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$"
 # An S3 key prefix without a leading slash (the characters AWS calls safe for object keys; Amazon S3 User
@@ -50,10 +52,10 @@ def parse_json_path(path: str) -> tuple[str | int, ...]:
     return tuple(steps)
 
 
-class MonitorModel(BaseModel):
+class MonitorModel(AttributeDocstrings, BaseModel):
     """Unknown keys are errors, attribute docstrings become the XRD's descriptions."""
 
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 _ONE_LOCATOR: JsonDict = {

@@ -18,6 +18,7 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 HOURS_PER_WEEK = 7 * 24
@@ -94,18 +95,19 @@ def weekly_cron(hour_of_week: int) -> str:
     return f"cron(0 {hour} ? * {DAY_NAMES[day]} *)"
 
 
-@dataclass(frozen=True)
-class Step:
-    """One scheduled action: from `schedule` on, the minimum is `min_instances`."""
+class Step(NamedTuple):
+    """One scheduled action: from `schedule` on, the minimum is `min_instances`. A plain
+    `(schedule, min_instances)` pair is one too: pricing builds, hashes and compares a pair per step of every
+    autoscaled endpoint (the weighted-minimum cache key), which tuples do in C."""
 
     schedule: str
     min_instances: int
 
 
-def minimum_by_minute(base: int, steps: Sequence[Step]) -> list[int]:
+def minimum_by_minute(base: int, steps: Sequence[tuple[str, int]]) -> list[int]:
     """The minimum in force in each minute of a week that repeats: each action sets it until the next fires;
     the week starts with what the last action of the week before left (`base` when there is none)."""
-    firings = sorted((m, s.min_instances) for s in steps for m in parse_weekly_cron(s.schedule).minutes_of_week)
+    firings = sorted((m, minimum) for schedule, minimum in steps for m in parse_weekly_cron(schedule).minutes_of_week)
     if not firings:
         return [base] * MINUTES_PER_WEEK
     current = firings[-1][1]
@@ -119,19 +121,19 @@ def minimum_by_minute(base: int, steps: Sequence[Step]) -> list[int]:
     return out
 
 
-def minimum_by_hour(base: int, steps: Sequence[Step]) -> list[int]:
+def minimum_by_hour(base: int, steps: Sequence[tuple[str, int]]) -> list[int]:
     """The largest minimum in force during each hour of the week (what an hour must pay for)."""
     minutes = minimum_by_minute(base, steps)
     return [max(minutes[h * 60 : h * 60 + 60]) for h in range(HOURS_PER_WEEK)]
 
 
-def weighted_minimum(base: int, steps: Sequence[Step]) -> float:
+def weighted_minimum(base: int, steps: Sequence[tuple[str, int]]) -> float:
     """The week's time-weighted minimum instance count."""
     return _weighted_minimum(base, tuple(steps))
 
 
 @functools.lru_cache(maxsize=1024)
-def _weighted_minimum(base: int, steps: tuple[Step, ...]) -> float:
+def _weighted_minimum(base: int, steps: tuple[tuple[str, int], ...]) -> float:
     # Cached: every rule that prices an autoscaled endpoint asks again, and the week is 10,080 minutes.
     minutes = minimum_by_minute(base, steps)
     return sum(minutes) / len(minutes)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from functools import cache
-from importlib.metadata import entry_points
 
 from aiplane.policy.model import Rule
+from aiplane.project import entry_points
 
 ENTRY_POINT_GROUP = "aiplane.policy_rules"
 

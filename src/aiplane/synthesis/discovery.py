@@ -7,7 +7,6 @@ import importlib.util
 import sys
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol, cast
@@ -15,7 +14,7 @@ from typing import Any, Protocol, cast
 from aiplane.authoring.api import PlatformAPI
 from aiplane.catalog.instances import Catalog, CatalogError, load_catalog
 from aiplane.errors import InputError
-from aiplane.project import Settings, display_path
+from aiplane.project import Settings, display_path, entry_points
 
 API_ENTRY_POINTS = "aiplane.platform_apis"
 COMPOSITION_ENTRY_POINTS = "aiplane.compositions"
