@@ -7,6 +7,8 @@ bounds in OpenAPI 3.0 form, no `additionalProperties: false` beside `properties`
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -75,7 +77,15 @@ def _inline(schema: Any) -> Any:
 
 
 def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The structural OpenAPI v3 schema of a pydantic model (by alias, validation mode)."""
+    """The structural OpenAPI v3 schema of a pydantic model (by alias, validation mode); the caller's own
+    copy."""
+    return copy.deepcopy(_openapi_schema(model))
+
+
+@functools.cache
+def _openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
+    # Once per model and process: the XRDs, the forcenew-safe rule and the API docs all ask, and pydantic's
+    # JSON Schema generation is a tenth of `aiplane check` on the shipped repository.
     raw = model.model_json_schema(by_alias=True, mode="validation")
     result: dict[str, Any] = _inline(inline_refs(raw, raw.get("$defs", {})))
     return result
