@@ -24,13 +24,17 @@ FORMATS_VALIDATE = click.Choice(["text", "json"])
 _YOUNG_COLLECTION_EVERY = 100_000  # allocations (Python's default: 700)
 
 
+def collect_rarely() -> None:
+    """A command is a short process that builds its whole input and keeps it: Python's default collector
+    (a young collection every 700 allocations, full ones as the heap grows) spent a quarter of a 5,000-item
+    `check` re-scanning objects that all stay alive (benchmarks/scale.py). Collection stays on (the ethics
+    monitor runs for days), only rarer. Benchmarks that time a command's parts in process call this too."""
+    gc.set_threshold(_YOUNG_COLLECTION_EVERY, 20, 20)
+
+
 def _run(command: Callable[..., int], **kwargs: Any) -> None:
     """Run a command module; input errors become one line per problem on stderr and exit status 2."""
-    # A command is a short process that builds its whole input and keeps it: Python's default collector
-    # (a young collection every 700 allocations, full ones as the heap grows) spent a quarter of a
-    # 5,000-item `check` re-scanning objects that all stay alive (benchmarks/scale.py). Collection stays
-    # on (the ethics monitor runs for days), only rarer.
-    gc.set_threshold(_YOUNG_COLLECTION_EVERY, 20, 20)
+    collect_rarely()
     try:
         code = command(**kwargs)
     except InputError as err:

@@ -77,18 +77,24 @@ def _inline(schema: Any) -> Any:
 
 
 def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The structural OpenAPI v3 schema of a pydantic model (by alias, validation mode); the caller's own
-    copy."""
-    return copy.deepcopy(_openapi_schema(model))
+    """The structural OpenAPI v3 schema of a pydantic model (by alias, validation mode)."""
+    result: dict[str, Any] = _inline(json_schema_inlined(model))
+    return result
+
+
+def json_schema_inlined(model: type[BaseModel]) -> dict[str, Any]:
+    """pydantic's JSON Schema of the model (by alias, validation mode) with every `$ref` inlined; the
+    caller's own copy."""
+    return copy.deepcopy(_json_schema_inlined(model))
 
 
 @functools.cache
-def _openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
-    # Once per model and process: the XRDs, the forcenew-safe rule and the API docs all ask, and pydantic's
-    # JSON Schema generation is a tenth of `aiplane check` on the shipped repository.
+def _json_schema_inlined(model: type[BaseModel]) -> dict[str, Any]:
+    # Once per model and process: the XRDs, the forcenew-safe rule and the environment schema all ask, and
+    # pydantic's JSON Schema generation was a tenth of `aiplane check` and of `synth --check`.
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    result: dict[str, Any] = _inline(inline_refs(raw, raw.get("$defs", {})))
-    return result
+    inlined: dict[str, Any] = inline_refs(raw, raw.get("$defs", {}))
+    return inlined
 
 
 def xrd_name(api: PlatformAPI, settings: Settings) -> str:

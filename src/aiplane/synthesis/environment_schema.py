@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aiplane.authoring.api import NAME_PATTERN, PlatformAPI
-from aiplane.authoring.xrd import inline_refs
+from aiplane.authoring.xrd import json_schema_inlined
 from aiplane.errors import InputError
 from aiplane.synthesis.environment import EnvironmentSettings
 from aiplane.synthesis.waivers import WAIVERS_KEY, Waiver
@@ -50,8 +50,7 @@ def _without_kubernetes_keys(schema: Any) -> Any:
 
 
 def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
-    raw = model.model_json_schema(by_alias=True, mode="validation")
-    result: dict[str, Any] = _without_kubernetes_keys(inline_refs(raw, raw.get("$defs", {})))
+    result: dict[str, Any] = _without_kubernetes_keys(json_schema_inlined(model))
     return result
 
 
