@@ -7,12 +7,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# Histories end at the current hour, where the command's window ends; no assertion depends on the clock.
-NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+def current_hour() -> datetime:
+    """Histories end at the current hour, where the command's window ends. Read when a history is made, not
+    when this module is imported: a test run that crossed an hour between the two lost a sample."""
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def hours(days: float, end: datetime = NOW) -> list[datetime]:
-    """Whole hours of the `days` before `end`'s hour."""
+def hours(days: float, end: datetime | None = None) -> list[datetime]:
+    """Whole hours of the `days` before `end`'s hour (default: the current hour)."""
+    end = end or current_hour()
     count = int(days * 24)
     return [end - timedelta(hours=count - i) for i in range(count)]
 
