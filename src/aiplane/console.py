@@ -30,9 +30,10 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-def paint(text: str, **style: Any) -> str:
-    """`text` in click.style's `style` (fg=, bold=…) when colour is on for stdout, else unchanged."""
-    return click.style(text, **style) if colour_enabled() else text
+def paint(text: str, stream: TextIO | None = None, **style: Any) -> str:
+    """`text` in click.style's `style` (fg=, bold=…) when colour is on for `stream` (default stdout), else
+    unchanged."""
+    return click.style(text, **style) if colour_enabled(stream) else text
 
 
 @contextmanager

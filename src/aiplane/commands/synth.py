@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aiplane.console import colour_enabled, progress
+from aiplane.console import paint, progress
 from aiplane.errors import SystemFailure
 from aiplane.project import load_settings
 from aiplane.synthesis.manifest_tree import (
@@ -35,9 +35,7 @@ def run(envs: list[str], check: bool) -> int:
     if not report.ok:
         for finding in report.findings:
             if finding.fails(strict=True):
-                kind_name = f"{finding.kind}/{finding.name}"
-                if colour_enabled(sys.stderr):
-                    kind_name = click.style(kind_name, fg="red")
+                kind_name = paint(f"{finding.kind}/{finding.name}", sys.stderr, fg="red")
                 click.echo(f"{kind_name} {finding.field}: {finding.severity}: {finding.message}", err=True)
         click.echo("synth: the synthesized objects are invalid; manifests/ left unchanged", err=True)
         return 1
