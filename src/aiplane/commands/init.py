@@ -13,14 +13,19 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 from importlib.abc import Traversable
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import jinja2
 
 from aiplane import __version__
 from aiplane.errors import InputError, SystemFailure
-from aiplane.project import DEFAULT_DOMAIN, DEFAULT_FUNCTION_PACKAGE, DEFAULT_GROUP, DEFAULT_MONITOR_IMAGE
+from aiplane.project import (
+    DEFAULT_DOMAIN,
+    DEFAULT_FUNCTION_PACKAGE,
+    DEFAULT_GROUP,
+    DEFAULT_MONITOR_IMAGE,
+    entry_points,
+)
 from aiplane.synthesis.discovery import API_ENTRY_POINTS
 
 # The example environment the new repository starts with (aiplane's own dev environment) and its stacks.
