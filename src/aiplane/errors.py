@@ -6,6 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def located(path: str, line: int | None = None, column: int | None = None) -> str:
+    """`path`, `path:line` or `path:line:column`: how every message and finding names a place in a file."""
+    if line is None:
+        return path
+    return f"{path}:{line}" if column is None else f"{path}:{line}:{column}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file, located as precisely as we can."""
@@ -17,11 +24,7 @@ class Problem:
     field: str | None = None
 
     def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
+        where = located(self.path, self.line, self.column)
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiplane.errors import located
 from aiplane.project import Settings
 from aiplane.synthesis.environment import Environment
 from aiplane.synthesis.environment_record import ENVIRONMENT_RECORD, RECORD_SOURCES
@@ -32,12 +33,7 @@ class SourceLocation:
     column: int | None = None
 
     def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return where
+        return located(self.file, self.line, self.column)
 
     def as_json(self) -> dict[str, Any]:
         return {"file": self.file, "line": self.line, "column": self.column}
