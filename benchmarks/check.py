@@ -97,7 +97,7 @@ ITEMS_PER_ENVIRONMENT = 5000  # below what one account's quotas allow for scale.
 def synthesized_project(root: Path, n: int) -> Settings:
     """A project under `root` whose synthesis holds about `n` objects: environments prod, prod-2, … of
     scale.py's prod, each its own account (prod's endpoints need no gate report: none blocks promotion)."""
-    scale.project(root, 0)  # pyproject.toml pointing at this repository's xrds/ and compositions/
+    scale.project_without_environments(root)
     items_left = n - len(_platform_objects())
     number = 1
     while items_left > 0:

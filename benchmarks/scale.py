@@ -62,8 +62,14 @@ def environment(items: int) -> dict[str, Any]:
 
 
 def project(folder: Path, items: int) -> None:
-    (folder / "environments").mkdir()
+    """A project in `folder` whose prod environment holds `items` items."""
+    project_without_environments(folder)
     (folder / "environments" / "prod.yaml").write_text(yaml.safe_dump(environment(items)), encoding="utf-8")
+
+
+def project_without_environments(folder: Path) -> None:
+    """pyproject.toml using this repository's xrds/ and compositions/, and an empty environments/."""
+    (folder / "environments").mkdir()
     (folder / "pyproject.toml").write_text(
         "[tool.aiplane]\n"
         f'xrds = "{ROOT / "xrds"}"\n'
