@@ -16,8 +16,8 @@ Timed in the same process:
   validate  validate_documents(strict): schema + CEL + Composition/P&T + XRD checks
   rules     run_rules with the shipped policy config (every rule, resource and stack checks)
 Goal: rules/validate <= 0.5 (the rules add at most 50 % on top of validation), cold: the first validation
-in the process (with the CLI's garbage-collector setting, aiplane.cli.collect_rarely) (every kind compiled on first use) and the rules once with a fresh context. Warm figures
-(best of --runs) are printed beside. The objects are verified to be valid and without blocking findings
+in the process (every kind compiled on first use) and the rules once with a fresh context, with the CLI's
+garbage-collector setting (aiplane.cli.collect_rarely). Warm figures (best of --runs) are printed beside. The objects are verified to be valid and without blocking findings
 first, so no rule short-circuits.
 
     .venv/bin/python benchmarks/check.py [--sizes 1000 10000] [--runs 3]
