@@ -1,14 +1,19 @@
 """The rules reuse the XR specs synthesis validated (RuleContext.known_specs) only where that cannot change a
-verdict: the reused spec is the one validating the XR's spec would give, and an XR whose spec no longer is
-the synthesized dump is validated afresh."""
+verdict: for the very XR objects the synthesis built, whose specs are the dumps of those specs; a copy of one,
+changed or not, is validated afresh."""
 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
+
+import yaml
 
 from aiplane.policy import default_context, load_policy_config, run_rules
-from aiplane.project import Settings
-from aiplane.synthesis.pipeline import Synthesis
+from aiplane.project import Settings, load_settings
+from aiplane.synthesis.pipeline import Synthesis, synthesize
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _violations(objects: list[dict], ctx, settings: Settings) -> list[tuple[str, str, str]]:
@@ -24,25 +29,49 @@ def test_every_reused_spec_is_what_validating_the_xr_gives(settings: Settings, s
         assert api is not None
         raw = {k: v for k, v in xr["spec"].items() if k != "crossplane"}
         reused = ctx.spec_of(xr)
-        assert reused is ctx.known_specs[(xr["kind"], xr["metadata"]["namespace"], xr["metadata"]["name"])]
+        assert reused is ctx.known_specs[id(xr)][1]
         assert reused == api.spec.model_validate(raw)
+        assert ctx.spec_values(xr) == reused.model_dump(mode="json", by_alias=True)
+    assert not ctx.spec_cache  # nothing was validated again
 
 
-def test_the_verdicts_are_the_same_with_and_without_reuse(settings: Settings, synthesis: Synthesis) -> None:
-    objects = copy.deepcopy(synthesis.objects())
-    # A violation to find: one pool's maximum scale far above its cost limit.
-    pool = next(o for o in objects if o["kind"] == "GPUNodePool")
-    pool["spec"]["scaling"]["maxSize"] = 500
-    with_reuse = _violations(objects, default_context(settings, synthesis), settings)
-    without = _violations(objects, default_context(settings), settings)
+def _breaking_project(tmp_path: Path) -> Settings:
+    """dev's environment with its pool far above its cost limit and the environment budget (and its quota)."""
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.aiplane]\nxrds = "{REPO / "xrds"}"\ncompositions = "{REPO / "compositions"}"\n'
+        'environments = "environments"\nmanifests = "manifests"\n',
+        encoding="utf-8",
+    )
+    dev = yaml.safe_load((REPO / "environments" / "dev.yaml").read_text(encoding="utf-8"))
+    dev["nodePools"][0]["scaling"]["maxSize"] = 60
+    dev["nodePools"].append({**copy.deepcopy(dev["nodePools"][0]), "name": "interrupted",
+                             "finops": {"tier": "production", "spotEligible": False}})
+    (tmp_path / "environments" / "dev.yaml").write_text(yaml.safe_dump(dev), encoding="utf-8")
+    return load_settings(tmp_path)
+
+
+def test_the_verdicts_are_the_same_with_and_without_reuse(tmp_path: Path) -> None:
+    settings = _breaking_project(tmp_path)
+    synthesis = synthesize(settings)
+    reused_ctx = default_context(settings, synthesis)
+    with_reuse = _violations(synthesis.objects(), reused_ctx, settings)
+    fresh_ctx = default_context(settings)
+    without = _violations(copy.deepcopy(synthesis.objects()), fresh_ctx, settings)
     assert with_reuse == without
-    assert any(rule == "max-cost-per-hour" and name == pool["metadata"]["name"] for rule, name, _ in with_reuse)
+    found = {rule for rule, _, _ in with_reuse}
+    assert {"max-cost-per-hour", "spot-eligibility"} <= found
+    xrs = sum(1 for o in synthesis.objects() if reused_ctx.api_of(o) is not None)
+    assert not reused_ctx.spec_cache and len(fresh_ctx.spec_cache) == xrs
 
 
-def test_an_xr_changed_after_synthesis_is_validated_again(settings: Settings, synthesis: Synthesis) -> None:
+def test_a_copy_of_a_synthesized_xr_is_validated_again(settings: Settings, synthesis: Synthesis) -> None:
     ctx = default_context(settings, synthesis)
-    pool = copy.deepcopy(next(o for o in synthesis.objects() if o["kind"] == "GPUNodePool"))
+    original = next(o for o in synthesis.objects() if o["kind"] == "GPUNodePool")
+    known = ctx.known_specs[id(original)][1]
+    assert ctx.spec_of(original) is known
+    pool = copy.deepcopy(original)
+    assert ctx.spec_of(pool) is not known and ctx.spec_of(pool) == known
     pool["spec"]["scaling"]["maxSize"] += 1
-    key = (pool["kind"], pool["metadata"]["namespace"], pool["metadata"]["name"])
-    assert ctx.spec_of(pool) is not ctx.known_specs[key]
-    assert ctx.spec_of(pool).scaling.maxSize == ctx.known_specs[key].scaling.maxSize + 1
+    changed = copy.deepcopy(pool)
+    assert ctx.spec_of(changed).scaling.maxSize == known.scaling.maxSize + 1

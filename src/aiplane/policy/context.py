@@ -46,15 +46,15 @@ class RuleContext:
     # Every object under check; empty for resource checks, which must judge one object alone.
     objects: Sequence[Manifest] = ()
     # Parsed XR specs by object identity (the object is kept so a reused id cannot alias), shared by the
-    # copies `dataclasses.replace` makes per rule.
-    spec_cache: dict[int, tuple[Manifest, CommonSpec, dict[str, Any]]] = field(
+    # copies `dataclasses.replace` makes per rule; their plain dumps likewise, made only when a rule asks.
+    spec_cache: dict[int, tuple[Manifest, CommonSpec]] = field(default_factory=dict, repr=False, compare=False)
+    values_cache: dict[int, tuple[Manifest, dict[str, Any]]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    # Specs synthesis has just validated, by (kind, namespace, name) of the XR it built from each: an XR whose
-    # spec is still exactly that spec's dump is not validated again (aiplane.synthesis Synthesis.validated_specs).
-    known_specs: Mapping[tuple[str, str, str], CommonSpec] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    # The XR objects a synthesis built, by identity, with the specs its loader validated
+    # (Synthesis.validated_specs): such an XR is not validated again. Anything else — a copy, a manifest
+    # read from disk, an object from the CrossGuard engine — is.
+    known_specs: Mapping[int, tuple[Manifest, CommonSpec]] = field(default_factory=dict, repr=False, compare=False)
     # Per object list (by identity, the list kept): its XRs and environment records, which every stack
     # rule asks for.
     scan_cache: dict[int, tuple[Sequence[Manifest], list[Manifest], dict[str, EnvironmentRecord]]] = field(
@@ -72,39 +72,34 @@ class RuleContext:
         """The platform API whose XR this object is, if any."""
         return self._xr_types.get((obj.get("apiVersion"), obj.get("kind")))  # type: ignore[arg-type]
 
-    def _parsed(self, obj: Manifest) -> tuple[Manifest, CommonSpec, dict[str, Any]]:
-        cached = self.spec_cache.get(id(obj))
-        if cached is not None and cached[0] is obj:
-            return cached
+    def spec_of(self, obj: Manifest) -> CommonSpec:
+        """An XR's spec, parsed by its API's model once per object and run (a spec that does not parse
+        makes the rule raise, which the engine reports as a violation: fail closed). For an XR a synthesis
+        built, the spec its loader validated (the XR's spec is that spec's dump: validating it again gives
+        the same model, tests/policy/test_spec_reuse.py)."""
+        key = id(obj)
+        for cache in (self.known_specs, self.spec_cache):
+            cached = cache.get(key)
+            if cached is not None and cached[0] is obj:
+                return cached[1]
         api = self.api_of(obj)
         if api is None:
             raise ValueError(f"{obj.get('kind')} is not an aiplane platform API")
         raw = {k: v for k, v in (obj.get("spec") or {}).items() if k != "crossplane"}
-        spec = self._validated_by_synthesis(obj, raw) or api.spec.model_validate(raw)
-        entry = (obj, spec, spec.model_dump(mode="json", by_alias=True))
-        self.spec_cache[id(obj)] = entry
-        return entry
-
-    def _validated_by_synthesis(self, obj: Manifest, raw: Mapping[str, Any]) -> CommonSpec | None:
-        """The spec synthesis validated for this XR, when the XR's spec is still exactly its dump (what
-        build_xr wrote): validating that dump again yields the same spec (tests/policy/test_spec_reuse.py),
-        at a fraction of the cost. Anything else (a hand-edited manifest, another object) is validated."""
-        if not self.known_specs:
-            return None
-        meta = obj.get("metadata") or {}
-        known = self.known_specs.get((str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name"))))
-        if known is None or known.model_dump(mode="json", by_alias=True, exclude_none=True) != raw:
-            return None
-        return known
-
-    def spec_of(self, obj: Manifest) -> CommonSpec:
-        """An XR's spec, parsed by its API's model once per object and run (a spec that does not parse
-        makes the rule raise, which the engine reports as a violation: fail closed)."""
-        return self._parsed(obj)[1]
+        spec = api.spec.model_validate(raw)
+        self.spec_cache[key] = (obj, spec)
+        return spec
 
     def spec_values(self, obj: Manifest) -> dict[str, Any]:
-        """An XR's spec after parsing and defaulting by its API's model, as plain data (do not modify)."""
-        return self._parsed(obj)[2]
+        """An XR's spec after parsing and defaulting by its API's model, as plain data (do not modify).
+        The dump is made on first use: the built-in rules read the model (spec_of), which costs nothing
+        more once parsed."""
+        cached = self.values_cache.get(id(obj))
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        values = self.spec_of(obj).model_dump(mode="json", by_alias=True)
+        self.values_cache[id(obj)] = (obj, values)
+        return values
 
     def environment_name(self, obj: Manifest) -> str:
         labels = (obj.get("metadata") or {}).get("labels") or {}

@@ -88,14 +88,24 @@ class Synthesis:
     def objects(self) -> list[dict[str, Any]]:
         return [m.obj for m in self.manifests]
 
-    def validated_specs(self) -> dict[tuple[str, str, str], CommonSpec]:
-        """Each XR's spec as the environment loader validated it, by (kind, namespace, name) of the XR built
-        from it (build_xr), so the rules need not validate the same spec again."""
-        return {
+    def validated_specs(self) -> dict[int, tuple[dict[str, Any], CommonSpec]]:
+        """The XRs this synthesis built (build_xr: each spec is the dump of the spec the environment loader
+        validated), by object identity, with that spec, so the rules need not validate it again. By identity:
+        a copy, or an XR read back from a file, is not one of these objects and is validated. The objects of
+        a synthesis are its output and are not modified in place by anything that reads them."""
+        by_name = {
             (item.api.kind, env.settings.namespace, item.name): item.spec
             for env in self.environments
             for item in env.items
         }
+        out: dict[int, tuple[dict[str, Any], CommonSpec]] = {}
+        for manifest in self.manifests:
+            obj = manifest.obj
+            meta = obj.get("metadata") or {}
+            spec = by_name.get((str(obj.get("kind")), str(meta.get("namespace")), str(meta.get("name"))))
+            if spec is not None:
+                out[id(obj)] = (obj, spec)
+        return out
 
     def for_environment(self, name: str) -> list[Manifest]:
         """What one environment's cluster applies: the platform and that environment's objects."""

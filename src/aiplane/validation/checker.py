@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jsonschema_rs
@@ -257,6 +257,11 @@ def validate_object(obj: Any, reg: SchemaRegistry, location: Location = _IN_MEMO
     return _findings(outcomes, obj, location)
 
 
+# An outcome's field path, formatted once per distinct path: every XR of a kind reports its skipped
+# transition rules at the same paths (thousands of identical findings in a large environment).
+_formatted = lru_cache(maxsize=4096)(format_path)
+
+
 def _findings(outcomes: list[Outcome], obj: dict[str, Any], location: Location) -> list[Finding]:
     metadata = obj.get("metadata")
     meta = metadata if isinstance(metadata, dict) else {}
@@ -276,7 +281,7 @@ def _findings(outcomes: list[Outcome], obj: dict[str, Any], location: Location) 
             kind=text(obj.get("kind")),
             name=text(meta.get("name")),
             namespace=text(meta.get("namespace")),
-            field=format_path(field),
+            field=_formatted(field),
         )
         for severity, check, message, field in outcomes
     ]

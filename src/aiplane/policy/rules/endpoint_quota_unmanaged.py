@@ -6,6 +6,7 @@ ResourceLimitExceeded. The catalog (sagemaker-endpoint-quotas.yaml) lists the co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
@@ -14,14 +15,14 @@ from aiplane.policy.model import Finding, Rule
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.api_of(obj) is None:
         return
-    spec = ctx.spec_values(obj)
-    instance_type = str(spec["instanceType"])
+    spec: Any = ctx.spec_of(obj)  # a ModelEndpoint's (kinds below)
+    instance_type = str(spec.instanceType)
     if ctx.catalog.endpoint_quota(instance_type) is not None:
         return
     yield Finding(
         obj,
         f"the account's '{instance_type} for endpoint usage' quota is unmanaged (no quota code confirmed "
-        f"from a cited source): {spec['instanceCount']} instance(s) may exceed it",
+        f"from a cited source): {spec.instanceCount} instance(s) may exceed it",
         "spec.instanceType",
         fix="check the quota in the Service Quotas console (service sagemaker), or add its code with a "
         "source to the catalog",

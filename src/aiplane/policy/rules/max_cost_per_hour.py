@@ -48,7 +48,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     cost = workload_cost(obj, ctx, ctx.params["defaultSpotDiscount"])
     if cost is None:
         return
-    ceiling = ctx.spec_values(obj)["finops"].get("maxCostPerHour")
+    ceiling = ctx.spec_of(obj).finops.maxCostPerHour
     if ceiling is None:
         if ctx.params["requireMaxCostPerHour"]:
             yield Finding(

@@ -4,6 +4,7 @@ environment allows on spot; production-critical pools on spot need an on-demand 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
@@ -12,11 +13,11 @@ from aiplane.policy.model import Finding, Rule
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     if ctx.api_of(obj) is None:
         return
-    spec = ctx.spec_values(obj)
-    capacity, finops = spec["capacity"], spec["finops"]
+    spec: Any = ctx.spec_of(obj)  # a GPUNodePool's (kinds below)
+    capacity, finops = spec.capacity, spec.finops
     if capacity == "onDemand":
         return
-    if not finops["spotEligible"]:
+    if not finops.spotEligible:
         yield Finding(
             obj,
             f"capacity {capacity} but spec.finops.spotEligible is false",
@@ -24,15 +25,15 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
             fix="use capacity onDemand, or mark the workload spotEligible once it tolerates "
             "2-minute interruptions",
         )
-    if finops["tier"] == "production-critical":
-        base = spec.get("onDemandBaseSize") or 0
+    if finops.tier == "production-critical":
+        base = spec.onDemandBaseSize or 0
         min_base, min_spot = ctx.params["minOnDemandBase"], ctx.params["minSpotNodes"]
-        if capacity != "mixed" or base < min_base or spec["scaling"]["minSize"] < min_spot:
+        if capacity != "mixed" or base < min_base or spec.scaling.minSize < min_spot:
             yield Finding(
                 obj,
                 f"production-critical on spot needs capacity mixed with onDemandBaseSize >= "
                 f"{min_base} and minSize >= {min_spot} (has capacity {capacity}, "
-                f"onDemandBaseSize {base}, minSize {spec['scaling']['minSize']})",
+                f"onDemandBaseSize {base}, minSize {spec.scaling.minSize})",
                 "spec.capacity",
                 fix=f"capacity: mixed, onDemandBaseSize: {min_base}+, scaling.minSize: {min_spot}+",
             )
@@ -42,11 +43,11 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
     """The environment decides which tiers may run on spot at all."""
     records = ctx.environment_records()
     for obj in ctx.xrs("GPUNodePool"):
-        spec = ctx.spec_values(obj)
-        if spec["capacity"] == "onDemand":
+        spec: Any = ctx.spec_of(obj)
+        if spec.capacity == "onDemand":
             continue
         record = records.get(str(obj["metadata"].get("namespace", "")))
-        tier = spec["finops"]["tier"]
+        tier = spec.finops.tier
         if record is None:
             yield Finding(
                 obj,

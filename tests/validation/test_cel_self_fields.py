@@ -1,0 +1,106 @@
+"""A rule that reads `self` only through field selections is evaluated on just those fields (celrules
+._self_fields): converting a value to CEL is most of a rule's cost. The findings must be the very same as
+on the whole value — checked on every synthesized object, every resource its Composition renders, and
+XRs changed so that their rules fail (messages included)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from aiplane.crossplane.render import render, select_composition
+from aiplane.synthesis.pipeline import Synthesis
+from aiplane.validation import SchemaRegistry, celrules, validate_documents
+from aiplane.validation.registry import is_crd, is_xrd
+
+
+@pytest.mark.parametrize(
+    ("rule", "fields"),
+    [
+        ("self.capacity == 'mixed' || !has(self.onDemandBaseSize)", {"capacity", "onDemandBaseSize"}),
+        ("!('*' in self.managementPolicies) || has(self.forProvider.region)", {"managementPolicies", "forProvider"}),
+        ("self.a.b.exists(x, x == 'self')", {"a"}),
+        ("'self.b' == self.a", {"a"}),
+        ("has(self.x)", {"x"}),
+        ("true", set()),
+    ],
+)
+def test_rules_reading_fields_of_self_name_them(rule: str, fields: set[str]) -> None:
+    assert celrules._self_fields(rule) == frozenset(fields)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "self == oldSelf",
+        "size(self) > 0",
+        "self.all(k, k != '')",
+        "self.exists(x, x.a == 1)",
+        "self['a'] == 1",
+        "self",
+        "other.self == 1",
+        "self.a.all(self, self > 0)",  # a macro variable named self: not the field
+        "self.a == 'unterminated",
+    ],
+)
+def test_rules_reading_self_otherwise_get_the_whole_value(rule: str) -> None:
+    assert celrules._self_fields(rule) is None
+
+
+def _registry(objects: list[dict[str, Any]]) -> SchemaRegistry:
+    reg = SchemaRegistry.default()
+    for obj in objects:
+        if is_xrd(obj):
+            reg.add_xrd(obj)
+        elif is_crd(obj):
+            reg.add_crd(obj)
+    return reg
+
+
+def _findings(objects: list[dict[str, Any]], reg: SchemaRegistry) -> list[tuple[str, ...]]:
+    report = validate_documents(objects, reg, strict=True)
+    return sorted((f.kind, f.name, f.severity.value, f.check, f.message, f.field) for f in report.findings)
+
+
+def _failing_variants(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """XRs changed so that rules on their spec fail (the XRDs' own cross-field rules)."""
+    out = []
+    for obj in objects:
+        if obj["kind"] == "GPUNodePool":
+            mixed = copy.deepcopy(obj)
+            mixed["spec"]["capacity"] = "mixed"
+            mixed["spec"].pop("onDemandBaseSize", None)
+            base = copy.deepcopy(obj)
+            base["spec"]["capacity"] = "onDemand"
+            base["spec"]["onDemandBaseSize"] = 1
+            out += [mixed, base]
+    return out
+
+
+def test_the_findings_are_the_same_as_on_the_whole_value(
+    synthesis: Synthesis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = synthesis.objects()
+    compositions = [o for o in objects if o["kind"] == "Composition"]
+    xrs = [o for o in objects if "compositionRef" in (o.get("spec") or {}).get("crossplane", {})]
+    composed = [r.obj for xr in xrs for r in render(xr, select_composition(xr, compositions))]
+    variants = _failing_variants(objects)
+    everything = [*objects, *composed, *variants]
+    reg = _registry(objects)
+    pruned = _findings(everything, reg)
+    assert any(f[3] == "cel" and f[2] == "error" for f in pruned), "the variants make rules fail"
+    assert len(composed) > 50
+    monkeypatch.setattr(celrules, "_as_read", lambda plan, value: value)
+    assert _findings(everything, _registry(objects)) == pruned
+
+
+def test_rules_on_composed_resources_read_few_fields(synthesis: Synthesis) -> None:
+    """The provider CRDs' rules (`has(self.forProvider.x)` under management policies) read a handful of a
+    spec's fields; otherwise the pruning would buy nothing where it matters."""
+    objects = synthesis.objects()
+    reg = _registry(objects)
+    validate_documents(objects, reg, strict=True)
+    reads = [fields for plan, fields in celrules._READS.values() if plan.rules]
+    assert reads and sum(1 for f in reads if f is not None) >= len(reads) // 2
