@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from aiplane.authoring.api import priced_hourly_cost
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import Synthesis, synthesize
@@ -75,3 +76,34 @@ def test_a_copy_of_a_synthesized_xr_is_validated_again(settings: Settings, synth
     pool["spec"]["scaling"]["maxSize"] += 1
     changed = copy.deepcopy(pool)
     assert ctx.spec_of(changed).scaling.maxSize == known.scaling.maxSize + 1
+
+
+def test_every_reused_cost_is_what_pricing_the_xr_gives(settings: Settings, synthesis: Synthesis) -> None:
+    """Synthesis priced each XR at its environment's spot discount (for the annotations); the budget rule
+    asks for exactly that discount, so it reuses the figure, which must be what pricing the spec gives."""
+    ctx = default_context(settings, synthesis)
+    priced = 0
+    for obj in synthesis.objects():
+        known = ctx.known_costs.get(id(obj))
+        if known is None or known[1][1] is None:
+            continue
+        discount, cost = known[1]
+        api = ctx.api_of(obj)
+        assert api is not None
+        assert cost == priced_hourly_cost(api, ctx.spec_of(obj), ctx.catalog, discount)
+        assert ctx.hourly_cost(obj, discount) is cost
+        assert ctx.worst_case_cost(obj, 0.0) is cost
+        priced += 1
+    assert priced >= 5 and not ctx.cost_cache
+
+
+def test_a_cost_at_another_discount_is_priced(tmp_path: Path) -> None:
+    settings = _breaking_project(tmp_path)
+    synthesis = synthesize(settings)
+    ctx = default_context(settings, synthesis)
+    pool = next(o for o in synthesis.objects() if o["kind"] == "GPUNodePool" and o["spec"]["capacity"] == "spot")
+    discount, known = ctx.known_costs[id(pool)][1]
+    assert known is not None
+    other = ctx.hourly_cost(pool, 0.0)
+    assert other is not None and other is not known
+    assert other.worst_case == known.worst_case and other.expected == known.worst_case > known.expected

@@ -44,7 +44,8 @@ __all__ = [
 
 def default_context(settings: Settings, synthesis: Synthesis | None = None) -> RuleContext:
     """The context rules run in; given the synthesis the objects come from, the rules reuse the XR specs it
-    validated instead of validating them again (RuleContext.known_specs)."""
+    validated instead of validating them again (RuleContext.known_specs), and the costs it priced
+    (RuleContext.known_costs)."""
     project = discover(settings)
     return RuleContext(
         settings=settings,
@@ -52,6 +53,10 @@ def default_context(settings: Settings, synthesis: Synthesis | None = None) -> R
         catalog=project.catalog,
         registry=SchemaRegistry.default(extra=list(settings.crds)),
         known_specs=synthesis.validated_specs() if synthesis is not None else {},
+        # Priced with the synthesis's catalog: reused only when the rules price with the same one.
+        known_costs=synthesis.known_costs()
+        if synthesis is not None and synthesis.project.catalog is project.catalog
+        else {},
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from aiplane.authoring.api import CommonSpec, PlatformAPI
+from aiplane.authoring.api import CommonSpec, HourlyCost, PlatformAPI, priced_hourly_cost
 from aiplane.catalog.instances import Catalog
 from aiplane.project import Settings
 from aiplane.synthesis.environment_record import EnvironmentRecord, is_environment_record
@@ -47,14 +47,26 @@ class RuleContext:
     objects: Sequence[Manifest] = ()
     # Parsed XR specs by object identity (the object is kept so a reused id cannot alias), shared by the
     # copies `dataclasses.replace` makes per rule; their plain dumps likewise, made only when a rule asks.
-    spec_cache: dict[int, tuple[Manifest, CommonSpec]] = field(default_factory=dict, repr=False, compare=False)
+    spec_cache: dict[int, tuple[Manifest, CommonSpec]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     values_cache: dict[int, tuple[Manifest, dict[str, Any]]] = field(
         default_factory=dict, repr=False, compare=False
     )
     # The XR objects a synthesis built, by identity, with the specs its loader validated
     # (Synthesis.validated_specs): such an XR is not validated again. Anything else — a copy, a manifest
     # read from disk, an object from the CrossGuard engine — is.
-    known_specs: Mapping[int, tuple[Manifest, CommonSpec]] = field(default_factory=dict, repr=False, compare=False)
+    known_specs: Mapping[int, tuple[Manifest, CommonSpec]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    # The hourly costs that synthesis priced for its XRs (Synthesis.known_costs), with the spot discount of each,
+    # and those priced during this run: by object identity, then discount.
+    known_costs: Mapping[int, tuple[Manifest, tuple[float, HourlyCost | None]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    cost_cache: dict[tuple[int, float], tuple[Manifest, HourlyCost | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     # Per object list (by identity, the list kept): its XRs and environment records, which every stack
     # rule asks for.
     scan_cache: dict[int, tuple[Sequence[Manifest], list[Manifest], dict[str, EnvironmentRecord]]] = field(
@@ -100,6 +112,32 @@ class RuleContext:
         values = self.spec_of(obj).model_dump(mode="json", by_alias=True)
         self.values_cache[id(obj)] = (obj, values)
         return values
+
+    def hourly_cost(self, obj: Manifest, spot_discount: float) -> HourlyCost | None:
+        """An XR's cost at its region's prices with spot at `spot_discount` off (None for an object that is
+        no XR, or an API that costs nothing by itself); priced once per object and discount, and not at all
+        where synthesis priced it at that discount."""
+        key = id(obj)
+        known = self.known_costs.get(key)
+        if known is not None and known[0] is obj and known[1][0] == spot_discount:
+            return known[1][1]
+        cached = self.cost_cache.get((key, spot_discount))
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        api = self.api_of(obj)
+        cost = (
+            None if api is None else priced_hourly_cost(api, self.spec_of(obj), self.catalog, spot_discount)
+        )
+        self.cost_cache[(key, spot_discount)] = (obj, cost)
+        return cost
+
+    def worst_case_cost(self, obj: Manifest, spot_discount: float) -> HourlyCost | None:
+        """hourly_cost for a reader of the worst case and the uncertain prices only, which no discount
+        changes: a cost already priced at any discount serves, else the object is priced at `spot_discount`."""
+        known = self.known_costs.get(id(obj))
+        if known is not None and known[0] is obj:
+            return known[1][1]
+        return self.hourly_cost(obj, spot_discount)
 
     def environment_name(self, obj: Manifest) -> str:
         labels = (obj.get("metadata") or {}).get("labels") or {}

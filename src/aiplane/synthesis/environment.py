@@ -28,6 +28,7 @@ from aiplane.authoring.api import (
     REGION_PATTERN,
     SUBNET_ID_PATTERN,
     CommonSpec,
+    HourlyCost,
     PlatformAPI,
     ProviderConfigRef,
     QuotaAmount,
@@ -132,6 +133,9 @@ class Environment:
     source: str
     project: Project
     items: list[Item] = field(default_factory=list)
+    # Each item's hourly cost at this environment's spot discount, by (kind, name), once synthesis.xr.item_cost
+    # has priced it (for the XR's annotations); the rules reuse it (Synthesis.known_costs).
+    costs: dict[tuple[str, str], HourlyCost | None] = field(default_factory=dict, repr=False)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _raw_index: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _positions: Positions = field(default_factory=lambda: Positions(""), repr=False)

@@ -9,19 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from aiplane.authoring.api import HourlyCost, priced_hourly_cost
+from aiplane.authoring.api import HourlyCost
 from aiplane.policy.config import Fraction, finite
 from aiplane.policy.context import Manifest, RuleContext
 from aiplane.policy.model import Finding, Rule
 from aiplane.synthesis.environment import DEFAULT_SPOT_DISCOUNT
 from aiplane.synthesis.environment_record import is_environment_record
-
-
-def workload_cost(obj: Manifest, ctx: RuleContext, spot_discount: float) -> HourlyCost | None:
-    api = ctx.api_of(obj)
-    if api is None:
-        return None
-    return priced_hourly_cost(api, ctx.spec_of(obj), ctx.catalog, spot_discount)
 
 
 def uncertain_note(cost: HourlyCost) -> str:
@@ -31,21 +24,26 @@ def uncertain_note(cost: HourlyCost) -> str:
     return f"; the figure rests on uncertain price(s): {'; '.join(cost.uncertain)}"
 
 
-def _expected_note(obj: Manifest, cost: HourlyCost, ctx: RuleContext) -> str:
+def _expected_note(obj: Manifest, ctx: RuleContext) -> str:
     """The expected figure as `aiplane cost` shows it: synth annotates each XR with the expected cost at
     its environment's spot discount, which a resource check cannot read; without the annotation the
     rule's defaultSpotDiscount is used and named."""
+    discount = ctx.params["defaultSpotDiscount"]
+    cost = ctx.hourly_cost(obj, discount)
+    if cost is None:
+        return ""
     if cost.expected >= cost.worst_case:
         return " (no spot capacity: expected cost is the same)"
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     annotated = annotations.get(ctx.label("expected-usd-per-hour"))
     if annotated is not None:
         return f" (expected ${float(annotated):.2f}/h at the environment's spot discount)"
-    return f" (expected ${cost.expected:.2f}/h with spot at {ctx.params['defaultSpotDiscount']:.0%} off)"
+    return f" (expected ${cost.expected:.2f}/h with spot at {discount:.0%} off)"
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
-    cost = workload_cost(obj, ctx, ctx.params["defaultSpotDiscount"])
+    # The comparison reads the worst case only, which no spot discount changes.
+    cost = ctx.worst_case_cost(obj, ctx.params["defaultSpotDiscount"])
     if cost is None:
         return
     ceiling = ctx.spec_of(obj).finops.maxCostPerHour
@@ -70,7 +68,7 @@ def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
         yield Finding(
             obj,
             f"worst case ${cost.worst_case:.2f}/h exceeds maxCostPerHour ${ceiling:.2f}/h"
-            + _expected_note(obj, cost, ctx)
+            + _expected_note(obj, ctx)
             + uncertain_note(cost),
             "spec.finops.maxCostPerHour",
             fix="lower scaling.maxSize or instanceCount, pick a cheaper type, or raise the ceiling",
@@ -87,7 +85,7 @@ def stack_check(objects: list[Manifest], ctx: RuleContext) -> Iterator[Finding]:
         namespace = str(obj["metadata"].get("namespace", ""))
         record = records.get(namespace)
         discount = record.spot_expected_discount if record else ctx.params["defaultSpotDiscount"]
-        cost = workload_cost(obj, ctx, discount)
+        cost = ctx.hourly_cost(obj, discount)
         if cost is not None:
             worst[namespace] += cost.worst_case
             expected[namespace] += cost.expected
