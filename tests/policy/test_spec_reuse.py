@@ -103,7 +103,7 @@ def test_a_cost_at_another_discount_is_priced(tmp_path: Path) -> None:
     ctx = default_context(settings, synthesis)
     pool = next(o for o in synthesis.objects() if o["kind"] == "GPUNodePool" and o["spec"]["capacity"] == "spot")
     discount, known = ctx.known_costs[id(pool)][1]
-    assert known is not None
+    assert known is not None and discount > 0.0
     other = ctx.hourly_cost(pool, 0.0)
     assert other is not None and other is not known
     assert other.worst_case == known.worst_case and other.expected == known.worst_case > known.expected
