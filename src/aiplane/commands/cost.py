@@ -5,8 +5,6 @@ aiplane.finops.report."""
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,6 +25,9 @@ from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environment
 @contextmanager
 def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
     """A temporary folder holding the environment files as they were at git revision `ref`."""
+    import subprocess  # only `cost --diff` reads git: plain `cost` does not pay for these imports
+    import tempfile
+
     rel = settings.environments.relative_to(settings.root).as_posix()
     git = ["git", "-C", str(settings.root)]
     listing = subprocess.run([*git, "ls-tree", "--name-only", f"{ref}:{rel}"], capture_output=True, text=True)
