@@ -5,6 +5,7 @@ changed or not, is validated afresh."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 
 import yaml
@@ -13,6 +14,7 @@ from aiplane.authoring.api import priced_hourly_cost
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import Synthesis, synthesize
+from aiplane.synthesis.xr import item_cost
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -107,3 +109,20 @@ def test_a_cost_at_another_discount_is_priced(tmp_path: Path) -> None:
     other = ctx.hourly_cost(pool, 0.0)
     assert other is not None and other is not known
     assert other.worst_case == known.worst_case and other.expected == known.worst_case > known.expected
+
+
+def test_a_cost_priced_with_another_catalog_is_not_reused(tmp_path: Path) -> None:
+    settings = _breaking_project(tmp_path)
+    synthesis = synthesize(settings)
+    env = synthesis.environments[0]
+    item = next(i for i in env.items if i.api.hourly_cost is not None)
+    catalog = synthesis.project.catalog
+    first = item_cost(item, env, catalog)
+    assert item_cost(item, env, catalog) is first  # memoised
+    other = dataclasses.replace(catalog)  # equal data, another catalog
+    again = item_cost(item, env, other)
+    assert again is not first and again == first
+    # That environment's figure is now the other catalog's: the rules, pricing with the synthesis's, skip it.
+    key = (item.api.kind, env.settings.namespace, item.name)
+    assert all((o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]) != key
+               for o, _ in synthesis.known_costs().values())

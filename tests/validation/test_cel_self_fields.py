@@ -15,6 +15,8 @@ from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import SchemaRegistry, celrules, validate_documents
 from aiplane.validation.registry import is_crd, is_xrd
 
+COMMENTED = "self.a >= 0 // " + "'" * 3 + "\n&& size(self) <= 1 // " + "'" * 3
+
 
 @pytest.mark.parametrize(
     ("rule", "fields"),
@@ -43,6 +45,9 @@ def test_rules_reading_fields_of_self_name_them(rule: str, fields: set[str]) -> 
         "other.self == 1",
         "self.a.all(self, self > 0)",  # a macro variable named self: not the field
         "self.a == 'unterminated",
+        # A comment: the tokenizer would read ''' in two comments as one string hiding size(self).
+        COMMENTED,
+        "self.a == 'https://example.com'",  # `//` in a string: no guess either
     ],
 )
 def test_rules_reading_self_otherwise_get_the_whole_value(rule: str) -> None:
@@ -104,3 +109,24 @@ def test_rules_on_composed_resources_read_few_fields(synthesis: Synthesis) -> No
     validate_documents(objects, reg, strict=True)
     reads = [fields for plan, fields in celrules._READS.values() if plan.rules]
     assert reads and sum(1 for f in reads if f is not None) >= len(reads) // 2
+
+
+def _one_rule(rule: dict) -> dict:
+    return {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "x-kubernetes-validations": [rule]}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [({"a": 0, "namespace": "n"}, "got 2 fields"), ({"a": 0, "b": {"c": 1}, "d": [1]}, "got 3 fields")],
+)
+def test_a_failing_rules_message_expression_sees_the_whole_value(value: dict, message: str) -> None:
+    schema = _one_rule({"rule": "self.a > 0", "messageExpression": "'got ' + string(size(self)) + ' fields'"})
+    out: list = []
+    celrules.check_rules(celrules.build_rule_plan(schema), value, [], out)
+    assert [(o[1], o[2]) for o in out] == [("cel", message)]
+
+
+def test_a_commented_rule_is_judged_on_the_whole_value() -> None:
+    out: list = []
+    celrules.check_rules(celrules.build_rule_plan(_one_rule({"rule": COMMENTED})), {"a": 0, "b": 1}, [], out)
+    assert [o[1] for o in out] == ["cel"]

@@ -160,6 +160,9 @@ class PlatformAPI:
     derive_auto: Callable[[Any], list[dict[str, Any]]] | None = None
     # compositionSelector labels choosing the Composition variant that serves a spec.
     composition_labels: Callable[[Any], Mapping[str, str]] | None = None
+    # (spec, regional catalog, spot discount) -> HourlyCost. The worst case (all on-demand at max scale) and the
+    # prices consulted must not depend on the discount, only the expected figure may: the rules reuse a figure
+    # priced at another discount for the worst case (RuleContext.worst_case_cost).
     hourly_cost: Callable[[Any, Any, float], HourlyCost] | None = None
     quota_demand: Callable[[Any, Any], list[QuotaAmount]] | None = None
     quota_supply: Callable[[Any], list[QuotaAmount]] | None = None

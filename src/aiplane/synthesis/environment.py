@@ -37,7 +37,7 @@ from aiplane.authoring.api import (
 )
 from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.fields import instance_types_in
-from aiplane.catalog.instances import RegionNotCatalogued, load_catalog
+from aiplane.catalog.instances import Catalog, RegionNotCatalogued, load_catalog
 from aiplane.errors import InputError, ItemError, Problem
 from aiplane.ethics.spec import MonitorThresholds
 from aiplane.project import display_path
@@ -133,9 +133,9 @@ class Environment:
     source: str
     project: Project
     items: list[Item] = field(default_factory=list)
-    # Each item's hourly cost at this environment's spot discount, by (kind, name), once synthesis.xr.item_cost
-    # has priced it (for the XR's annotations); the rules reuse it (Synthesis.known_costs).
-    costs: dict[tuple[str, str], HourlyCost | None] = field(default_factory=dict, repr=False)
+    # Each item's hourly cost at this environment's spot discount, by (kind, name), with the catalog that priced
+    # it, once synthesis.xr.item_cost has (for the XR's annotations); the rules reuse it (Synthesis.known_costs).
+    costs: dict[tuple[str, str], tuple[Catalog, HourlyCost | None]] = field(default_factory=dict, repr=False)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _raw_index: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
     _positions: Positions = field(default_factory=lambda: Positions(""), repr=False)

@@ -104,13 +104,14 @@ class Synthesis:
         )
 
     def known_costs(self) -> dict[int, tuple[dict[str, Any], tuple[float, HourlyCost | None]]]:
-        """The hourly cost of each XR this synthesis priced (for its annotations), by object identity as
-        validated_specs, with the spot discount it was priced at (its environment's)."""
+        """The hourly cost of each XR this synthesis priced with its catalog (for the XR's annotations), by
+        object identity as validated_specs, with the spot discount it was priced at (its environment's)."""
         return self._by_identity(
             {
                 (kind, env.settings.namespace, name): (env.settings.finops.spot.expectedDiscount, cost)
                 for env in self.environments
-                for (kind, name), cost in env.costs.items()
+                for (kind, name), (catalog, cost) in env.costs.items()
+                if catalog is self.project.catalog
             }
         )
 

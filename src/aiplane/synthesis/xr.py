@@ -18,11 +18,14 @@ from aiplane.synthesis.waivers import WAIVERS_KEY, annotation_value
 
 def item_cost(item: Item, env: Environment, catalog: Catalog) -> HourlyCost | None:
     """An item's worst-case and expected USD/h at its region's prices (with the uncertain prices it rests on),
-    or None for APIs that cost nothing by themselves. Priced once per environment (Environment.costs)."""
+    or None for APIs that cost nothing by themselves. Priced once per environment and catalog (Environment.costs)."""
     key = (item.api.kind, item.name)
-    if key not in env.costs:
-        env.costs[key] = priced_hourly_cost(item.api, item.spec, catalog, env.settings.finops.spot.expectedDiscount)
-    return env.costs[key]
+    known = env.costs.get(key)
+    if known is not None and known[0] is catalog:
+        return known[1]
+    cost = priced_hourly_cost(item.api, item.spec, catalog, env.settings.finops.spot.expectedDiscount)
+    env.costs[key] = (catalog, cost)
+    return cost
 
 
 def build_xr(

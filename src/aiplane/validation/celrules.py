@@ -99,7 +99,10 @@ def _self_fields(expression: str) -> frozenset[str] | None:
     (`self.f`, `has(self.f)`, `self.f.g[0]`); None when it reads `self` any other way — as a whole, by
     index, as a macro's receiver (`self.all(…)`), or a token it cannot read. Converting a value to CEL costs
     about a microsecond per node, and a rule on a whole spec usually reads two of its fields: evaluating on
-    just those fields gives the same result for a fraction of the conversion."""
+    just those fields gives the same result for a fraction of the conversion. A `//` anywhere (a comment,
+    which the tokenizer would read as code, or inside a string) gives None: never a guess."""
+    if "//" in expression:
+        return None
     try:
         tokens = tokenize(expression)
     except CostParseError:
@@ -506,7 +509,9 @@ def _message(rule: Rule, value: Any, plan: RulePlan) -> str:
         compiled = _compile(rule.message_expression)
         if compiled.program is not None:
             try:
-                context = cel.Context(variables={"self": _escaped(value)}, functions=plan.functions)
+                # The value the rule itself was evaluated on, whole (an escaped rule's, escaped).
+                whole = _escaped(value) if "__" in rule.rule else value
+                context = cel.Context(variables={"self": whole}, functions=plan.functions)
                 text = compiled.program.execute(context)
             except Exception:  # Kubernetes falls back to `message` when messageExpression fails
                 text = None
