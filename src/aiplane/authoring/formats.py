@@ -6,6 +6,7 @@ wrong (None when nothing is)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable
@@ -125,8 +126,12 @@ def image_reference_problem(reference: str) -> str | None:
 
 
 def _check(problem: Callable[[str], str | None]) -> AfterValidator:
+    # The checks are pure and an environment repeats the same values (owners, cost centers, images) in
+    # thousands of items: each distinct value is checked once per process.
+    known = functools.lru_cache(maxsize=4096)(problem)
+
     def validate(value: str) -> str:
-        found = problem(value)
+        found = known(value)
         if found is not None:
             raise ValueError(found)
         return value
