@@ -14,7 +14,6 @@ from aiplane.authoring.api import priced_hourly_cost
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import Synthesis, synthesize
-from aiplane.synthesis.xr import item_cost
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -117,10 +116,10 @@ def test_a_cost_priced_with_another_catalog_is_not_reused(tmp_path: Path) -> Non
     env = synthesis.environments[0]
     item = next(i for i in env.items if i.api.hourly_cost is not None)
     catalog = synthesis.project.catalog
-    first = item_cost(item, env, catalog)
-    assert item_cost(item, env, catalog) is first  # memoised
+    first = env.cost_of(item, catalog)
+    assert env.cost_of(item, catalog) is first  # memoised
     other = dataclasses.replace(catalog)  # equal data, another catalog
-    again = item_cost(item, env, other)
+    again = env.cost_of(item, other)
     assert again is not first and again == first
     # That environment's figure is now the other catalog's: the rules, pricing with the synthesis's, skip it.
     key = (item.api.kind, env.settings.namespace, item.name)

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from aiplane.catalog.instances import Catalog
 from aiplane.synthesis.environment import Environment
-from aiplane.synthesis.xr import item_cost
 
 HOURS_PER_MONTH = 730  # the Infracost convention (reference finops-and-ethics.md §1)
 
@@ -73,7 +72,7 @@ def environment_costs(environments: Iterable[Environment], catalog: Catalog) -> 
     for env in environments:
         workloads = []
         for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
-            cost = item_cost(item, env, catalog)
+            cost = env.cost_of(item, catalog)
             if cost is not None:
                 workloads.append(
                     WorkloadCost(

@@ -34,6 +34,7 @@ from aiplane.authoring.api import (
     QuotaAmount,
     Spec,
     Tier,
+    priced_hourly_cost,
 )
 from aiplane.authoring.formats import LabelKey, LabelValue
 from aiplane.catalog.fields import instance_types_in
@@ -134,7 +135,7 @@ class Environment:
     project: Project
     items: list[Item] = field(default_factory=list)
     # Each item's hourly cost at this environment's spot discount, by (kind, name), with the catalog that priced
-    # it, once synthesis.xr.item_cost has (for the XR's annotations); the rules reuse it (Synthesis.known_costs).
+    # it, once cost_of has (for the XR's annotations, or `aiplane cost`); the rules reuse it (Synthesis.known_costs).
     costs: dict[tuple[str, str], tuple[Catalog, HourlyCost | None]] = field(default_factory=dict, repr=False)
     _raw: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _raw_index: dict[str, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -145,6 +146,18 @@ class Environment:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self.settings, name)
+
+    def cost_of(self, item: Item, catalog: Catalog) -> HourlyCost | None:
+        """An item's worst-case and expected USD/h at its region's prices and this environment's spot discount
+        (with the uncertain prices it rests on), or None for APIs that cost nothing by themselves; priced once
+        per item and catalog."""
+        key = (item.api.kind, item.name)
+        known = self.costs.get(key)
+        if known is not None and known[0] is catalog:
+            return known[1]
+        cost = priced_hourly_cost(item.api, item.spec, catalog, self.settings.finops.spot.expectedDiscount)
+        self.costs[key] = (catalog, cost)
+        return cost
 
     def subnet_labels(self) -> list[tuple[str, dict[str, str]]]:
         """(subnet ID, labels of its observe-only Subnet object) for every declared subnet."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiplane.authoring.api import HourlyCost, priced_hourly_cost
 from aiplane.catalog.instances import Catalog
 from aiplane.crossplane.render import select_composition
 from aiplane.project import MANAGED_BY, PRUNE_DISABLED, Settings
@@ -14,18 +13,6 @@ from aiplane.synthesis.environment_record import environment_record
 from aiplane.synthesis.provider_config import environment_provider_config
 from aiplane.synthesis.subnets import observed_subnet
 from aiplane.synthesis.waivers import WAIVERS_KEY, annotation_value
-
-
-def item_cost(item: Item, env: Environment, catalog: Catalog) -> HourlyCost | None:
-    """An item's worst-case and expected USD/h at its region's prices (with the uncertain prices it rests on),
-    or None for APIs that cost nothing by themselves. Priced once per environment and catalog (Environment.costs)."""
-    key = (item.api.kind, item.name)
-    known = env.costs.get(key)
-    if known is not None and known[0] is catalog:
-        return known[1]
-    cost = priced_hourly_cost(item.api, item.spec, catalog, env.settings.finops.spot.expectedDiscount)
-    env.costs[key] = (catalog, cost)
-    return cost
 
 
 def build_xr(
@@ -45,7 +32,7 @@ def build_xr(
         settings.label("tier"): item.spec.finops.tier,
     }
     metadata: dict[str, Any] = {"name": item.name, "namespace": env.settings.namespace, "labels": labels}
-    cost = item_cost(item, env, catalog)
+    cost = env.cost_of(item, catalog)
     if cost is not None:
         metadata["annotations"] = {
             settings.label("worst-case-usd-per-hour"): f"{cost.worst_case:.2f}",
