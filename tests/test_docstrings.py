@@ -54,6 +54,7 @@ def _cache(path: Path) -> Path:
     return Path(importlib.util.cache_from_source(str(path)).removesuffix(".pyc") + ".docstrings.json")
 
 
+
 def _no_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(filename: str) -> dict:
         raise AssertionError(f"parsed {filename} again")

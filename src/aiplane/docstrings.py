@@ -8,17 +8,14 @@ after an annotated attribute, `inspect.cleandoc`-ed, where the field sets no des
 descriptions, are compared byte for byte by `aiplane synth --check`.
 
 Parsing the modules of a command's models still took 14 ms of every run (`aiplane cost` is 0.23 s), so the
-result is kept beside the module's bytecode, as Python keeps the bytecode itself: in `__pycache__`, stamped
-with the source's modification time and size (Python's own default invalidation), written only where Python
-would write bytecode (not with PYTHONDONTWRITEBYTECODE) and ignored when it does not match or cannot be read.
+result is kept beside the module's bytecode (aiplane.pycache), stamped with the source's modification time
+and size (Python's own default invalidation for bytecode), and ignored when it does not match.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import functools
-import importlib.util
 import inspect
 import itertools
 import json
@@ -28,6 +25,8 @@ from typing import Any
 
 from pydantic import Field
 from pydantic.fields import FieldInfo
+
+from aiplane import pycache
 
 _NO_VALUE: Any = object()
 
@@ -43,52 +42,31 @@ def _module_docstrings(filename: str) -> dict[str, dict[str, str]]:
     except OSError:
         return {}
     stamp = [_CACHE_FORMAT, source.st_mtime_ns, source.st_size]
-    cache = _cache_file(filename)
-    cached = _read_cache(cache, stamp) if cache else None
+    cache = pycache.cache_path(filename, "docstrings.json")
+    cached = _from_cache(pycache.read(cache), stamp)
     if cached is not None:
         return cached
     found = _parse_docstrings(filename)
-    if cache and not sys.dont_write_bytecode:
-        _write_cache(cache, {"stamp": stamp, "classes": found})
+    pycache.write(cache, json.dumps({"stamp": stamp, "classes": found}, sort_keys=True).encode())
     return found
 
 
-def _cache_file(filename: str) -> str | None:
-    """Where the module's docstrings are kept: beside its bytecode (`__pycache__/<name>.<tag>.docstrings.json`)."""
+def _from_cache(data: bytes | None, stamp: list[int]) -> dict[str, dict[str, str]] | None:
+    if data is None:
+        return None
     try:
-        return importlib.util.cache_from_source(filename).removesuffix(".pyc") + ".docstrings.json"
-    except (NotImplementedError, ValueError):  # no cache tag (sys.implementation.cache_tag is None)
+        kept = json.loads(data)
+    except ValueError:
         return None
-
-
-def _read_cache(path: str, stamp: list[int]) -> dict[str, dict[str, str]] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+    if not isinstance(kept, dict) or kept.get("stamp") != stamp:
         return None
-    if not isinstance(data, dict) or data.get("stamp") != stamp:
-        return None
-    classes = data.get("classes")
+    classes = kept.get("classes")
     if not isinstance(classes, dict) or not all(
         isinstance(docs, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in docs.items())
         for docs in classes.values()
     ):
         return None
     return classes
-
-
-def _write_cache(path: str, data: dict[str, Any]) -> None:
-    """Atomically (a reader sees the old file or the new one), or not at all (a read-only install)."""
-    partial = f"{path}.{os.getpid()}.tmp"
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(partial, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True)
-        os.replace(partial, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
 
 
 def _parse_docstrings(filename: str) -> dict[str, dict[str, str]]:

@@ -6,4 +6,5 @@ environment record ConfigMap (environment_record), building the shared platform 
 JSON Schema (environment_schema) and the API reference (api_docs), written and checked with it (project_files). Every consumer of synthesized
 objects — validation of the output, the guardrails, cost, the audit, the Pulumi stacks — sits above it.
 May import: `aiplane`, `aiplane.authoring`, `aiplane.catalog`, `aiplane.crossplane`, `aiplane.errors`,
-`aiplane.ethics`, `aiplane.function`, `aiplane.project`, `aiplane.validation`, `aiplane.yamlio`."""
+`aiplane.ethics`, `aiplane.function`, `aiplane.project`, `aiplane.pycache`, `aiplane.validation`,
+`aiplane.yamlio`."""

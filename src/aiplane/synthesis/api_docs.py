@@ -14,6 +14,7 @@ from typing import Any
 
 import jinja2
 
+from aiplane import pycache
 from aiplane.authoring.api import IMMUTABLE_RULE
 from aiplane.crossplane.composed import composed_resources
 from aiplane.yamlio import dump_yaml
@@ -132,6 +133,26 @@ def _composed(composition: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+class _BesideThisModule(jinja2.BytecodeCache):
+    """The template's compiled code, kept beside this module's bytecode (aiplane.pycache; not among the
+    package data, which the wheel carries): compiling it was 7 ms of every `synth --check`. jinja2 refuses
+    code compiled from another source (checksum) or by another Python or jinja2 (magic header), and
+    compiles afresh."""
+
+    path = pycache.cache_path(__file__, "api-template.jinja2")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = pycache.read(self.path)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        pycache.write(self.path, bucket.bytecode_to_string())
+
+
+TEMPLATE = "api.md.j2"
+
+
 @cache
 def _template() -> jinja2.Template:
     environment = jinja2.Environment(
@@ -141,8 +162,9 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        bytecode_cache=_BesideThisModule(),
     )
-    return environment.get_template("api.md.j2")
+    return environment.get_template(TEMPLATE)
 
 
 def _example(xr: Mapping[str, Any] | None) -> str:
