@@ -20,7 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from aiplane.validation.celcost import (
@@ -170,6 +170,19 @@ class RulePlan:
     # bound the runtime ones: tests/validation/test_cel_cost_bounds.py), so an object that passed the schema
     # needs no runtime estimate at all.
     within_runtime_limits: bool = False
+
+    @cached_property
+    def self_reads(self) -> frozenset[str] | None:
+        """The fields of `self` the rules evaluated on the shared context read (not the escaped ones, which get
+        their own), or None when one of them reads `self` another way (see _self_fields). Worked out on first
+        use; not part of the plan's value (no field: the CRD cache and comparisons ignore it)."""
+        each = [
+            rule.compiled.self_fields
+            for rule in self.rules
+            if "__" not in rule.rule and rule.refused is None
+            and not rule.compiled.transition and rule.compiled.error is None
+        ]
+        return None if None in each else frozenset().union(*(f for f in each if f is not None))
 
 
 def _text(value: Any) -> str | None:
@@ -479,25 +492,9 @@ def _evaluate(
         out.append((Severity.ERROR, "cel", _message(rule, value, plan), path + rule.field_path))
 
 
-# Per rule location (by identity; the plan is kept so a reused id cannot alias): the fields of `self` its rules
-# read, or None when one of them reads `self` as a whole (see _self_fields).
-_READS: dict[int, tuple[RulePlan, frozenset[str] | None]] = {}
-
-
 def _as_read(plan: RulePlan, value: Any) -> Any:
-    """The part of `value` the plan's rules read (those evaluated on the shared context: not the escaped
-    ones), so only that is converted to CEL."""
-    cached = _READS.get(id(plan))
-    if cached is None or cached[0] is not plan:
-        each = [
-            rule.compiled.self_fields
-            for rule in plan.rules
-            if "__" not in rule.rule and rule.refused is None
-            and not rule.compiled.transition and rule.compiled.error is None
-        ]
-        reads = None if None in each else frozenset().union(*(f for f in each if f is not None))
-        cached = _READS[id(plan)] = (plan, reads)
-    fields = cached[1]
+    """The part of `value` the plan's rules read, so only that is converted to CEL."""
+    fields = plan.self_reads
     if fields is None or type(value) is not dict:
         return value
     return {name: value[name] for name in fields if name in value}
