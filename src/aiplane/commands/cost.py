@@ -5,6 +5,7 @@ aiplane.finops.report."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -25,8 +26,7 @@ from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environment
 @contextmanager
 def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
     """A temporary folder holding the environment files as they were at git revision `ref`."""
-    import subprocess  # only `cost --diff` reads git: plain `cost` does not pay for these imports
-    import tempfile
+    import subprocess  # only `cost --diff` reads git: plain `cost` imports nothing else that needs it
 
     rel = settings.environments.relative_to(settings.root).as_posix()
     git = ["git", "-C", str(settings.root)]

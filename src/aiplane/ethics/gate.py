@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,8 +92,6 @@ def remove_gate_report(path: Path) -> bool:
 
 def write_gate_report(path: Path, report: dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed over the report), so a reader never sees half a file."""
-    import tempfile  # only writing a report needs it; `check` only reads them
-
     text = json.dumps(report, indent=2, sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,8 +60,6 @@ def _jsii_cache_usable() -> bool:
         folder = Path.home().joinpath(*cache, "package-cache")
     else:
         return True  # jsii falls back to the temporary folder
-    import tempfile  # the cdk8s path only (`synth`): read-only commands never import it
-
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.TemporaryFile(dir=folder):
@@ -126,8 +125,6 @@ def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict
     built: dict[str, Any] = {}
     charts = {name: [_canonical(o) for o in objects] for name, objects in charts.items()}
     texts = {name: [dump_yaml(o) for o in objects] for name, objects in charts.items()}
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="aiplane-cdk8s-") as tmp:
         for index, (chart_name, objects) in enumerate(charts.items()):
             chart = Chart(app, chart_name, disable_resource_name_hashes=True)
