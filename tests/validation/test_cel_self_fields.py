@@ -13,7 +13,6 @@ import pytest
 from aiplane.crossplane.render import render, select_composition
 from aiplane.synthesis.pipeline import Synthesis
 from aiplane.validation import SchemaRegistry, celrules, checker, validate_documents
-from aiplane.validation.registry import is_crd, is_xrd
 
 COMMENTED = "self.a >= 0 // " + "'" * 3 + "\n&& size(self) <= 1 // " + "'" * 3
 
@@ -54,18 +53,9 @@ def test_rules_reading_self_otherwise_get_the_whole_value(rule: str) -> None:
     assert celrules._self_fields(rule) is None
 
 
-def _registry(objects: list[dict[str, Any]]) -> SchemaRegistry:
-    reg = SchemaRegistry.default()
-    for obj in objects:
-        if is_xrd(obj):
-            reg.add_xrd(obj)
-        elif is_crd(obj):
-            reg.add_crd(obj)
-    return reg
-
-
-def _findings(objects: list[dict[str, Any]], reg: SchemaRegistry) -> list[tuple[str, ...]]:
-    report = validate_documents(objects, reg, strict=True)
+def _findings(objects: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """Every finding, in a registry of its own (validate_documents registers the XRDs among the objects)."""
+    report = validate_documents(objects, SchemaRegistry.default(), strict=True)
     return sorted((f.kind, f.name, f.severity.value, f.check, f.message, f.field) for f in report.findings)
 
 
@@ -93,20 +83,19 @@ def test_the_findings_are_the_same_as_on_the_whole_value(
     composed = [r.obj for xr in xrs for r in render(xr, select_composition(xr, compositions))]
     variants = _failing_variants(objects)
     everything = [*objects, *composed, *variants]
-    reg = _registry(objects)
-    pruned = _findings(everything, reg)
+    pruned = _findings(everything)
     assert any(f[3] == "cel" and f[2] == "error" for f in pruned), "the variants make rules fail"
     assert len(composed) > 50
     monkeypatch.setattr(celrules, "_as_read", lambda plan, value: value)
-    assert _findings(everything, _registry(objects)) == pruned
+    assert _findings(everything) == pruned
 
 
 def test_rules_on_composed_resources_read_few_fields(synthesis: Synthesis) -> None:
     """The provider CRDs' rules (`has(self.forProvider.x)` under management policies) read a handful of a
     spec's fields; otherwise the pruning would buy nothing where it matters."""
     objects = synthesis.objects()
-    reg = _registry(objects)
-    validate_documents(objects, reg, strict=True)
+    reg = SchemaRegistry.default()
+    validate_documents(objects, reg, strict=True)  # registers the synthesized XRDs
     plans = []
     for obj in objects:
         ks = reg.lookup(obj["apiVersion"], obj["kind"])
