@@ -24,6 +24,7 @@ from aiplane.validation.celcost import (
     CostParseError,
     runtime_estimate,
     static_estimate,
+    tokenize,
 )
 from aiplane.validation.celrules import build_rule_plan
 from aiplane.validation.registry import crd_kind_schemas
@@ -192,3 +193,25 @@ def test_the_cli_refuses_a_pathological_rule_within_a_memory_and_cpu_limit(tmp_p
     assert result.returncode == 1, result.stdout + result.stderr
     assert "rule refused: estimated cost" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+QUOTES = "'" * 3
+
+
+@pytest.mark.parametrize(
+    ("rule", "tokens"),
+    [
+        ("self.a > 0 // it's fine", ("self", ".", "a", ">", "0")),
+        (f"self.a // {QUOTES}\n&& size(self) // {QUOTES}", ("self", ".", "a", "&&", "size", "(", "self", ")")),
+        ("self.url == 'https://x' // c", ("self", ".", "url", "==", "'https://x'")),
+    ],
+)
+def test_comments_are_not_code(rule: str, tokens: tuple[str, ...]) -> None:
+    """CEL's `//` line comments: the estimates (and the field analysis of celrules) read the code only, so a
+    quote in a comment can no longer make a rule unreadable or hide the code after it."""
+    assert tokenize(rule) == tokens
+
+
+def test_a_commented_rule_is_estimated_as_its_code() -> None:
+    node = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    assert static_estimate("self.a > 0 // it's fine", node) == static_estimate("self.a > 0", node)

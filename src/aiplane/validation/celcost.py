@@ -45,6 +45,7 @@ _TRAVERSALS = frozenset(
 )
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
+    |(?P<comment>//[^\n]*)
     |(?P<string>[rRbB]{0,2}(?:'''(?:.|\n)*?'''|\"\"\"(?:.|\n)*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))
     |(?P<number>0[xX][0-9a-fA-F]+[uU]?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?)
     |(?P<ident>[A-Za-z_][A-Za-z0-9_]*)
@@ -60,16 +61,20 @@ class CostParseError(ValueError):
     """The expression could not be read by the estimator (the CEL library reports why)."""
 
 
-def tokenize(expression: str) -> list[str]:
+@functools.cache
+def tokenize(expression: str) -> tuple[str, ...]:
+    """The expression's tokens, without spaces and `//` line comments (CEL's only comments: a `//` inside a
+    string literal is part of the string, which is matched first). Once per expression and process: the
+    compiler, the cost estimates and the field analysis all read them."""
     out, pos = [], 0
     while pos < len(expression):
         match = _TOKEN.match(expression, pos)
         if match is None:
             raise CostParseError(f"unexpected character {expression[pos]!r} at {pos}")
-        if match.lastgroup != "space":
+        if match.lastgroup not in ("space", "comment"):
             out.append(match.group())
         pos = match.end()
-    return out
+    return tuple(out)
 
 
 def _matching(tokens: Sequence[str]) -> dict[int, int]:
@@ -219,7 +224,7 @@ def total_size(value: Any, limit: int = CAP) -> int:
 
 @dataclass
 class _Estimator:
-    tokens: list[str]
+    tokens: Sequence[str]
     pairs: dict[int, int]
     unknown: Shape
 
@@ -231,9 +236,9 @@ class _Estimator:
             tok = tokens[i]
             # As in cel-go, what costs is reading a variable or field and applying an operator or
             # function; brackets, literals and the short-circuiting && and || add nothing of their own.
-            if _is_ident(tok) or tok in _COSTLY_OPERATORS:
+            if is_ident(tok) or tok in _COSTLY_OPERATORS:
                 total += 1
-            if tok == "." and i + 2 < end and tokens[i + 2] == "(" and _is_ident(tokens[i + 1]):
+            if tok == "." and i + 2 < end and tokens[i + 2] == "(" and is_ident(tokens[i + 1]):
                 name, open_at = tokens[i + 1], i + 2
                 close = self.pairs[open_at]
                 receiver = self.shape(self._receiver_start(start, i), i, env)
@@ -260,7 +265,7 @@ class _Estimator:
             return self.cost(open_at + 1, close, env)
         *variables, body = args
         # `map(x, predicate, transform)`: two bodies over one variable
-        names = [self.tokens[a] for a, b in variables if b == a + 1 and _is_ident(self.tokens[a])]
+        names = [self.tokens[a] for a, b in variables if b == a + 1 and is_ident(self.tokens[a])]
         bodies = [body]
         if len(variables) == 2 and len(names) == 1:
             bodies = [variables[1], body]
@@ -292,9 +297,9 @@ class _Estimator:
             tok = self.tokens[i]
             if tok in (")", "]", "}"):
                 i = self.pairs[i] - 1
-                if i >= floor and _is_ident(self.tokens[i]):
+                if i >= floor and is_ident(self.tokens[i]):
                     i -= 1  # a call: `f(...)` or `.f(...)`
-            elif _is_ident(tok) or _is_literal(tok):
+            elif is_ident(tok) or _is_literal(tok):
                 i -= 1
             else:
                 return i + 1
@@ -312,7 +317,7 @@ class _Estimator:
             tok = self.tokens[i]
             if tok in _OPEN:
                 i = self.pairs[i] + 1
-            elif _is_ident(tok) or _is_literal(tok):
+            elif is_ident(tok) or _is_literal(tok):
                 i += 1
             else:
                 return i
@@ -337,7 +342,7 @@ class _Estimator:
             return self.unknown
         current, i = env[tok], start + 1
         while i < end:
-            if self.tokens[i] == "." and i + 1 < end and _is_ident(self.tokens[i + 1]):
+            if self.tokens[i] == "." and i + 1 < end and is_ident(self.tokens[i + 1]):
                 if i + 2 < end and self.tokens[i + 2] == "(":
                     return self.unknown  # a call's result: bounded by the unknown size
                 current, i = current.field(self.tokens[i + 1]), i + 2
@@ -350,7 +355,7 @@ class _Estimator:
         return current
 
 
-def _is_ident(tok: str) -> bool:
+def is_ident(tok: str) -> bool:
     return tok[:1].isalpha() or tok[:1] == "_"
 
 
@@ -363,7 +368,7 @@ def _mul(a: int, b: int) -> int:
 
 
 @functools.cache
-def _prepared(expression: str) -> tuple[list[str], dict[int, int]]:
+def _prepared(expression: str) -> tuple[Sequence[str], dict[int, int]]:
     tokens = tokenize(expression)
     return tokens, _matching(tokens)
 

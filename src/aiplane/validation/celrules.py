@@ -32,6 +32,7 @@ from aiplane.validation.celcost import (
     SchemaShape,
     WholeValue,
     cardinality,
+    is_ident,
     runtime_estimate,
     static_estimate,
     tokenize,
@@ -90,7 +91,7 @@ def _data_dependent(expression: str) -> bool:
     except CostParseError:
         return True
     return any(t in _DATA_DEPENDENT for t in tokens) or (len(tokens) > 1 and any(
-        tokens[i] == "." and tokens[i + 2 : i + 3] == ["("] for i in range(len(tokens) - 2)
+        tokens[i] == "." and tokens[i + 2 : i + 3] == ("(",) for i in range(len(tokens) - 2)
     ))
 
 
@@ -99,10 +100,8 @@ def _self_fields(expression: str) -> frozenset[str] | None:
     (`self.f`, `has(self.f)`, `self.f.g[0]`); None when it reads `self` any other way — as a whole, by
     index, as a macro's receiver (`self.all(…)`), or a token it cannot read. Converting a value to CEL costs
     about a microsecond per node, and a rule on a whole spec usually reads two of its fields: evaluating on
-    just those fields gives the same result for a fraction of the conversion. A `//` anywhere (a comment,
-    which the tokenizer would read as code, or inside a string) gives None: never a guess."""
-    if "//" in expression:
-        return None
+    just those fields gives the same result for a fraction of the conversion. Comments are not code (the
+    tokenizer drops them), so a `self` in one is not a read."""
     try:
         tokens = tokenize(expression)
     except CostParseError:
@@ -113,13 +112,11 @@ def _self_fields(expression: str) -> frozenset[str] | None:
             continue
         name = tokens[i + 2] if i + 2 < len(tokens) else ""
         after = tokens[i + 3] if i + 3 < len(tokens) else ""
-        if (i and tokens[i - 1] == ".") or tokens[i + 1 : i + 2] != ["."] or not _IDENT.fullmatch(name) or after == "(":
+        if (i and tokens[i - 1] == ".") or tokens[i + 1 : i + 2] != (".",) or not is_ident(name) or after == "(":
             return None
         fields.add(name)
     return frozenset(fields)
 
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _one_line(err: BaseException) -> str:
