@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import sys
 from pathlib import Path
 
 import yaml
@@ -15,7 +16,8 @@ from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import Settings, load_settings
 from aiplane.synthesis.pipeline import Synthesis, synthesize
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synth"))
+from project_copy import copy_project
 
 
 def _violations(objects: list[dict], ctx, settings: Settings) -> list[tuple[str, str, str]]:
@@ -38,14 +40,10 @@ def test_every_reused_spec_is_what_validating_the_xr_gives(settings: Settings, s
 
 
 def _breaking_project(tmp_path: Path) -> Settings:
-    """dev's environment with its pool far above its cost limit and the environment budget (and its quota)."""
-    (tmp_path / "environments").mkdir()
-    (tmp_path / "pyproject.toml").write_text(
-        f'[tool.aiplane]\nxrds = "{REPO / "xrds"}"\ncompositions = "{REPO / "compositions"}"\n'
-        'environments = "environments"\nmanifests = "manifests"\n',
-        encoding="utf-8",
-    )
-    dev = yaml.safe_load((REPO / "environments" / "dev.yaml").read_text(encoding="utf-8"))
+    """A copy of the project whose dev pool is far above its cost limit and the environment budget (and its
+    quota), beside a production pool on spot."""
+    copy_project(tmp_path)
+    dev = yaml.safe_load((tmp_path / "environments" / "dev.yaml").read_text(encoding="utf-8"))
     dev["nodePools"][0]["scaling"]["maxSize"] = 60
     dev["nodePools"].append({**copy.deepcopy(dev["nodePools"][0]), "name": "interrupted",
                              "finops": {"tier": "production", "spotEligible": False}})
