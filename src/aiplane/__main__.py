@@ -1,5 +1,5 @@
 """`python -m aiplane`: the same CLI as the `aiplane` console script."""
 
-from aiplane.cli import main
+from aiplane.cli import console
 
-main()
+console()

@@ -14,6 +14,7 @@ from aiplane import __version__
 from aiplane.completion import environment_names
 from aiplane.errors import InputError, SystemFailure
 from aiplane.extras import missing_extra_message
+from aiplane.quick_exit import run_and_leave
 
 # pydantic looks for plugins in every installed distribution's entry points when the first model is built;
 # aiplane's models are its own and no plugin of them is supported, so the command line skips that walk
@@ -562,5 +563,11 @@ def gate(
     )
 
 
+def console() -> None:
+    """The `aiplane` console script and `python -m aiplane`: the command line, then a quick exit that skips
+    the interpreter's teardown once output is flushed and atexit handlers have run (aiplane.quick_exit)."""
+    run_and_leave(main)
+
+
 if __name__ == "__main__":
-    main()
+    console()
