@@ -91,15 +91,22 @@ def test_a_daemon_thread_does_not_hold_the_process() -> None:
     assert done.returncode == 4 and "TEARDOWN" not in done.stdout
 
 
-def test_the_variable_keeps_the_normal_exit() -> None:
+@pytest.mark.parametrize(("value", "full"), [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_the_variable_keeps_the_normal_exit_unless_empty_or_0(value: str, full: bool) -> None:
     done = _run("""
         run_and_leave(lambda: sys.exit(5))
-    """, {"AIPLANE_FULL_EXIT": "1"})
-    assert done.returncode == 5 and "TEARDOWN" in done.stdout
+    """, {"AIPLANE_FULL_EXIT": value})
+    assert done.returncode == 5 and ("TEARDOWN" in done.stdout) is full
 
 
 @pytest.mark.parametrize(
-    "install", ["sys.settrace(lambda *a: None)", "sys.setprofile(lambda *a: None)"], ids=["tracer", "profiler"]
+    "install",
+    [
+        "sys.settrace(lambda *a: None)",
+        "sys.setprofile(lambda *a: None)",
+        "import cProfile; cProfile.Profile().enable()",  # from Python 3.12 through sys.monitoring, not setprofile
+    ],
+    ids=["tracer", "profiler", "cProfile"],
 )
 def test_a_tracer_or_a_profiler_keeps_the_normal_exit(install: str) -> None:
     # coverage and pdb trace, cProfile profiles; each reports after the program returns, so the process must

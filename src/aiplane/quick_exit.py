@@ -13,9 +13,10 @@ does that matters:
   to Python's own exit, which reports it as it always has).
 
 A normal exit is kept whenever the quick one could lose something: another non-daemon thread is running
-(Python would wait for it), a profiler or tracer is installed (cProfile, coverage and pdb report after the
-program returns), the exit status is not a number (SystemExit("message") prints the message), or
-AIPLANE_FULL_EXIT is set (for debugging finalizers). Tests that call the click group in-process never come
+(Python would wait for it), a profiler or tracer is installed, through sys.setprofile, sys.settrace or, from
+Python 3.12, sys.monitoring (cProfile, coverage and pdb report after the program returns), the exit status
+is not a number (SystemExit("message") prints the message), or AIPLANE_FULL_EXIT is set to anything but
+"" or "0" (for debugging finalizers). Tests that call the click group in-process never come
 here: only `console` does.
 """
 
@@ -52,11 +53,19 @@ def run_and_leave(program: Callable[[], object]) -> None:
 
 def quick_exit_is_safe(code: object) -> bool:
     """Whether ending with os._exit(code) loses nothing a normal exit would do (see the module docstring)."""
-    if os.environ.get(FULL_EXIT_VARIABLE) or _RUN_EXIT_HANDLERS is None:
+    if os.environ.get(FULL_EXIT_VARIABLE, "") not in ("", "0") or _RUN_EXIT_HANDLERS is None:
         return False
     if code is not None and not isinstance(code, int):
         return False
-    if sys.getprofile() is not None or sys.gettrace() is not None:
+    if sys.getprofile() is not None or sys.gettrace() is not None or _monitoring_tools_in_use():
         return False
     return all(thread.daemon or thread is threading.main_thread() for thread in threading.enumerate())
 
+
+def _monitoring_tools_in_use() -> bool:
+    # From Python 3.12 cProfile, and coverage or pdb when asked to, watch a program through sys.monitoring
+    # instead of a profile or trace function (so sys.getprofile() stays None): any registered tool counts.
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return False
+    return any(monitoring.get_tool(tool) is not None for tool in range(6))  # tool ids 0-5 (PEP 669)

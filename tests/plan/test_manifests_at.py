@@ -78,3 +78,24 @@ def test_a_yaml_error_at_the_revision_names_the_revision_file_and_line(repo: Pat
 def test_an_unknown_revision_is_an_input_error(repo: Path) -> None:
     with pytest.raises(InputError, match="cannot read manifests/ at this git revision"):
         manifests_at(load_settings(repo), "no-such-ref")
+
+
+def test_a_project_in_a_folder_of_a_larger_repository(tmp_path: Path) -> None:
+    project = tmp_path / "teams" / "ml"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.aiplane]\nmanifests = "manifests"\n', encoding="utf-8")
+    (project / "manifests").mkdir()
+    (project / "manifests" / "a.yaml").write_text("kind: ConfigMap\nmetadata: {name: a}\n", encoding="utf-8")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "first")
+    assert manifests_at(load_settings(project), "HEAD") == [{"kind": "ConfigMap", "metadata": {"name": "a"}}]
+
+
+def test_a_file_that_is_not_utf8_is_named(repo: Path) -> None:
+    (repo / "manifests" / "prod" / "xrs.yaml").write_bytes(b"kind: A\nmetadata: {name: \xff}\n")
+    _git(repo, "commit", "-qam", "latin-1")
+    with pytest.raises(InputError) as raised:
+        manifests_at(load_settings(repo), "HEAD")
+    assert raised.value.problems[0].path == "HEAD:manifests/prod/xrs.yaml"
+    assert "not UTF-8" in raised.value.problems[0].message

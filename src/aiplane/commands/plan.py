@@ -41,7 +41,11 @@ def manifests_at(settings: Settings, ref: str) -> list[dict[str, Any]]:
     """Every object of the committed manifests/ at git revision `ref`, read as `check --manifests` reads files."""
     rel = settings.manifests.relative_to(settings.root).as_posix()
     git = ["git", "-C", str(settings.root)]
-    listing = subprocess.run([*git, "ls-tree", "-r", "-z", "--name-only", ref, "--", rel], capture_output=True)
+    # --full-name: paths from the repository's top, as `REF:path` names them, also for a project that is a
+    # folder of a larger repository.
+    listing = subprocess.run(
+        [*git, "ls-tree", "-r", "-z", "--name-only", "--full-name", ref, "--", rel], capture_output=True
+    )
     if listing.returncode != 0:
         stderr = listing.stderr.decode(errors="replace").strip()
         raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {stderr}")
@@ -58,6 +62,8 @@ def manifests_at(settings: Settings, ref: str) -> list[dict[str, Any]]:
 def _blobs(git: list[str], ref: str, paths: list[str]) -> list[str]:
     """The text of each `ref:path`, from one `git cat-file --batch` (a `git show` per file was a process per
     manifest: a quarter of `plan`)."""
+    if not paths:
+        return []
     if any("\n" in path for path in paths):  # --batch reads one name per line
         raise InputError.single(ref, "a manifest's file name has a line break")
     names = "".join(f"{ref}:{path}\n" for path in paths).encode()
@@ -71,7 +77,10 @@ def _blobs(git: list[str], ref: str, paths: list[str]) -> list[str]:
         if len(header) != 3 or header[1] != b"blob":
             raise InputError.single(f"{ref}:{path}", f"not a file at this git revision: {out[at:end].decode()}")
         size = int(header[2])
-        texts.append(out[end + 1 : end + 1 + size].decode("utf-8"))
+        try:
+            texts.append(out[end + 1 : end + 1 + size].decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise InputError.single(f"{ref}:{path}", f"not UTF-8 text: {err.reason} at byte {err.start}") from None
         at = end + 1 + size + 1  # the blob, then a newline
     return texts
 
