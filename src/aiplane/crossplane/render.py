@@ -18,7 +18,6 @@ paths, other transforms) raises RenderError rather than rendering something P&T 
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -249,7 +248,7 @@ def _lookup(obj: Mapping[str, Any], path: str, resource: str) -> tuple[bool, Any
         raise RenderError(f"composed resource {resource!r}: wildcard path {path} is not rendered offline")
     try:
         # as_go_input builds new lists and mappings: the XR's own are never shared with the result.
-        return True, as_go_input(get_path(obj, _segments(path)))
+        return True, as_go_input(get_path(obj, parse_field_path(path)))
     except KeyError:
         return False, None
 
@@ -285,16 +284,9 @@ def _apply(patch: Mapping[str, Any], xr: Mapping[str, Any], obj: dict[str, Any],
     if "[*]" in target:
         raise RenderError(f"composed resource {resource!r}: wildcard path {target} is not rendered offline")
     try:
-        set_path(obj, _segments(target), _as_json_number(value))
+        set_path(obj, parse_field_path(target), _as_json_number(value))
     except ValueError as err:
         raise RenderError(f"composed resource {resource!r}: cannot set {target}: {err}") from None
-
-
-@functools.lru_cache(maxsize=4096)
-def _segments(path: str) -> tuple[str | int, ...]:
-    # A Composition's few hundred paths, parsed once each instead of once per patch applied (plan renders
-    # every XR on both sides until it settles: 16,000 parses of the shipped repository's paths).
-    return tuple(parse_field_path(path))
 
 
 def _copied(value: Any) -> Any:
