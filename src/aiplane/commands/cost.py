@@ -26,19 +26,18 @@ from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environment
 @contextmanager
 def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
     """A temporary folder holding the environment files as they were at git revision `ref`."""
-    import subprocess  # only `cost --diff` reads git: plain `cost` imports nothing else that needs it
+    # Imported here: only `cost --diff` reads git (subprocess), plain `cost` imports nothing that needs it.
+    from aiplane.revision import paths_at, texts_at
 
     rel = settings.environments.relative_to(settings.root).as_posix()
-    git = ["git", "-C", str(settings.root)]
-    listing = subprocess.run([*git, "ls-tree", "--name-only", f"{ref}:{rel}"], capture_output=True, text=True)
-    if listing.returncode != 0:
-        raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {listing.stderr.strip()}")
+    listed = paths_at(settings.root, ref, rel)
+    if not listed:
+        raise InputError.single(ref, f"cannot read {rel}/ at this git revision: it holds no files there")
+    paths = [p for p in listed if "/" not in p[len(rel) + 1 :] and p.endswith(ENVIRONMENT_SUFFIXES)]
     with tempfile.TemporaryDirectory(prefix="aiplane-cost-") as tmp:
         folder = Path(tmp)
-        for name in listing.stdout.split():
-            if name.endswith(ENVIRONMENT_SUFFIXES):
-                shown = subprocess.run([*git, "show", f"{ref}:{rel}/{name}"], capture_output=True, check=True)
-                (folder / name).write_bytes(shown.stdout)
+        for path, text in zip(paths, texts_at(settings.root, ref, paths), strict=True):
+            (folder / path[len(rel) + 1 :]).write_text(text, encoding="utf-8", newline="")
         yield folder
 
 

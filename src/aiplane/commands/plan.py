@@ -18,9 +18,9 @@ import click
 
 from aiplane.console import paint, progress
 from aiplane.crossplane.plan import XRPlan, plan
-from aiplane.errors import InputError
 from aiplane.policy import default_context, load_policy_config, run_rules
 from aiplane.project import Settings, load_settings
+from aiplane.revision import paths_at, texts_at
 from aiplane.synthesis.pipeline import synthesize
 from aiplane.yamlio import load_documents_from_text
 
@@ -40,49 +40,14 @@ def default_ref(settings: Settings) -> str:
 def manifests_at(settings: Settings, ref: str) -> list[dict[str, Any]]:
     """Every object of the committed manifests/ at git revision `ref`, read as `check --manifests` reads files."""
     rel = settings.manifests.relative_to(settings.root).as_posix()
-    git = ["git", "-C", str(settings.root)]
-    # --full-name: paths from the repository's top, as `REF:path` names them, also for a project that is a
-    # folder of a larger repository.
-    listing = subprocess.run(
-        [*git, "ls-tree", "-r", "-z", "--name-only", "--full-name", ref, "--", rel], capture_output=True
-    )
-    if listing.returncode != 0:
-        stderr = listing.stderr.decode(errors="replace").strip()
-        raise InputError.single(ref, f"cannot read {rel}/ at this git revision: {stderr}")
-    paths = sorted(
-        p for p in listing.stdout.decode().split("\0")
+    paths = [
+        p for p in paths_at(settings.root, ref, rel)
         if p.endswith(".yaml") and not p.endswith("/kustomization.yaml") and "/flux-system/" not in p
-    )
+    ]
     objects: list[dict[str, Any]] = []
-    for path, text in zip(paths, _blobs(git, ref, paths), strict=True):
+    for path, text in zip(paths, texts_at(settings.root, ref, paths), strict=True):
         objects += [d.obj for d in load_documents_from_text(text, f"{ref}:{path}") if isinstance(d.obj, dict)]
     return objects
-
-
-def _blobs(git: list[str], ref: str, paths: list[str]) -> list[str]:
-    """The text of each `ref:path`, from one `git cat-file --batch` (a `git show` per file was a process per
-    manifest: a quarter of `plan`)."""
-    if not paths:
-        return []
-    if any("\n" in path for path in paths):  # --batch reads one name per line
-        raise InputError.single(ref, "a manifest's file name has a line break")
-    names = "".join(f"{ref}:{path}\n" for path in paths).encode()
-    batch = subprocess.run([*git, "cat-file", "--batch"], input=names, capture_output=True)
-    if batch.returncode != 0:
-        raise InputError.single(ref, batch.stderr.decode(errors="replace").strip())
-    out, at, texts = batch.stdout, 0, []
-    for path in paths:
-        end = out.index(b"\n", at)
-        header = out[at:end].split()  # "<object> blob <size>", or "<name> missing"
-        if len(header) != 3 or header[1] != b"blob":
-            raise InputError.single(f"{ref}:{path}", f"not a file at this git revision: {out[at:end].decode()}")
-        size = int(header[2])
-        try:
-            texts.append(out[end + 1 : end + 1 + size].decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise InputError.single(f"{ref}:{path}", f"not UTF-8 text: {err.reason} at byte {err.start}") from None
-        at = end + 1 + size + 1  # the blob, then a newline
-    return texts
 
 
 def _in_envs(obj: dict[str, Any], label: str, envs: list[str]) -> bool:
