@@ -101,7 +101,9 @@ class PriceFile(Frozen):
     method: dict[str, str] = Field(default_factory=dict)
     units: dict[str, str] = Field(default_factory=dict)
     instances: dict[str, Ec2Price | SageMakerPrice] = Field(default_factory=dict)
-    not_offered: list[str] = Field(default_factory=list)
+    # `lambda: []`, not `list`: pydantic reads a default factory's signature, and a builtin's text signature
+    # costs every command the tokenizer's regex compile (7 ms; docs/performance.md).
+    not_offered: list[str] = Field(default_factory=lambda: [])
 
     @model_validator(mode="after")
     def _disjoint(self) -> PriceFile:

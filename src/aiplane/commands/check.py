@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -24,10 +24,12 @@ from aiplane.policy.model import Rule
 from aiplane.policy.report import Results, as_json, as_markdown, as_sarif, as_text, locate_invalid
 from aiplane.policy.waivers import waiver_field, waivers_of
 from aiplane.project import Settings, display_path, find_root, load_settings
-from aiplane.synthesis.pipeline import Synthesis, synthesize
 from aiplane.synthesis.sources import SourceLocation, SourceMap, build_source_map
 from aiplane.validation import validate_documents
 from aiplane.yamlio import load_paths
+
+if TYPE_CHECKING:
+    from aiplane.synthesis.pipeline import Synthesis
 
 FORMATTERS = {"json": as_json, "sarif": as_sarif, "markdown": as_markdown, "text": as_text}
 
@@ -38,6 +40,8 @@ def gather(
     """The objects to judge (the platform plus the selected environments' objects), where each came from, and
     the synthesis that made them (None when read from manifests/), whose validated specs the rules reuse."""
     if not from_manifests:
+        from aiplane.synthesis.pipeline import synthesize  # not imported by --manifests
+
         synthesis = synthesize(settings, envs)
         sources = build_source_map(
             settings, synthesis.environments, ((m.path, m.obj) for m in synthesis.manifests)

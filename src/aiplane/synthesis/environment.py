@@ -107,7 +107,8 @@ class EnvironmentSettings(Spec):
     ethics: Ethics | None = None
     subnetSelector: dict[str, str] | None = None
     """Labels of the Subnet MRs node pools use unless a pool names its own."""
-    subnets: list[ObservedSubnet] = Field(default_factory=list, max_length=200)
+    # `lambda: []`, not `list`: see catalog.prices.PriceFile.not_offered.
+    subnets: list[ObservedSubnet] = Field(default_factory=lambda: [], max_length=200)
     """Existing subnets, written as observe-only Subnet objects in the namespace so that node pools'
     `subnetSelector` resolves them (the provider resolves selectors only in the MR's own namespace)."""
 
