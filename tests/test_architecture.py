@@ -201,7 +201,7 @@ def test_every_unit_of_the_table_exists_and_only_the_recorded_modules_sit_at_the
     top_level = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert top_level == [
         "__init__.py", "__main__.py", "cli.py", "completion.py", "console.py", "docstrings.py", "errors.py",
-        "extras.py", "project.py", "pycache.py", "quick_exit.py", "revision.py", "yamlio.py",
+        "extras.py", "project.py", "pycache.py", "pydantic_plugins.py", "quick_exit.py", "revision.py", "yamlio.py",
     ]
 
 

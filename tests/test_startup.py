@@ -1,16 +1,20 @@
 """What the everyday commands load: each runs in a fresh process of its own (what a module import costs is
-paid once per process, so only a fresh one shows it) on the shipped project, watched from inside.
+paid once per process, so only a fresh one shows it) on the shipped project, watched from inside; and the
+look at installed distributions that lets them skip `importlib.metadata`.
 
-The costs these guard against are each a few milliseconds of every run (docs/performance.md, "Startup"):
-pydantic reading a builtin default factory's signature (Python 3.11 compiles the tokenizer's regular
-expressions for it), `check --manifests` importing the synthesis pipeline it never runs, and the CEL
+The costs these guard against are each 5-17 ms of every run (docs/performance.md, "Startup"): pydantic
+reading a builtin default factory's signature (Python 3.11 compiles the tokenizer's regular expressions for
+it), `importlib.metadata` imported for pydantic's plugin loader and for aiplane's entry points when nothing
+installed declares any, `check --manifests` importing the synthesis pipeline it never runs, and the CEL
 package's command-line tool."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -62,3 +66,102 @@ def test_the_cel_command_line_tool_is_not_imported() -> None:
     modules = _watch("check")["modules"]
     assert "cel" in modules
     assert not {"typer", "prompt_toolkit", "rich"} & set(modules)
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--manifests"), ("cost",)])
+def test_no_distribution_metadata_is_read_when_nothing_installed_extends_aiplane(command: tuple[str, ...]) -> None:
+    # Neither pydantic's plugin loader nor aiplane's entry points import importlib.metadata (17 ms) when no
+    # installed distribution declares an aiplane group and pydantic plugins are off (aiplane.pydantic_plugins).
+    modules = _watch(*command)["modules"]
+    assert "importlib.metadata" not in modules
+    assert "pydantic.plugin._loader" in modules  # the stand-in pydantic imported in its place
+
+
+def _python(code: str, *args: str, env: dict[str, str] | None = None, path: str | None = None) -> str:
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
+    if path is not None:
+        environ["PYTHONPATH"] = os.pathsep.join([path, environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
+                          env=environ)
+    return done.stdout.strip()
+
+
+def _distribution(site: Path, declared: str) -> None:
+    info = site / "demo_rules-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-rules\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(declared, encoding="utf-8")
+
+
+ENTRY_POINTS = """
+import sys
+from aiplane.project import entry_points
+print([ep.value for ep in entry_points("aiplane.policy_rules")], "importlib.metadata" in sys.modules)
+"""
+
+
+def test_a_distribution_declaring_an_aiplane_group_is_found(tmp_path: Path) -> None:
+    _distribution(tmp_path, "[console_scripts]\ndemo = demo:main\n\n[aiplane.policy_rules]\ndemo = demo_rules:RULE\n")
+    assert _python(ENTRY_POINTS, path=str(tmp_path)) == "['demo_rules:RULE'] True"
+
+
+def test_entry_points_of_other_groups_only_leave_importlib_metadata_unread(tmp_path: Path) -> None:
+    _distribution(tmp_path, "[console_scripts]\ndemo = demo:main\n")
+    assert _python(ENTRY_POINTS, path=str(tmp_path)) == "[] False"
+
+
+def test_a_zip_on_sys_path_is_read_by_importlib_metadata(tmp_path: Path) -> None:
+    # A zip (or egg) may hold distributions the quick look cannot list: the full reading decides.
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("zipped_rules-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped-rules\nVersion: 1.0\n")
+        bundle.writestr("zipped_rules-1.0.dist-info/entry_points.txt", "[aiplane.policy_rules]\nzipped = z:RULE\n")
+    assert _python(ENTRY_POINTS, path=str(archive)) == "['z:RULE'] True"
+
+
+def test_a_finder_of_distributions_of_its_own_is_asked_too() -> None:
+    code = """
+import sys
+from importlib.metadata import Distribution, EntryPoint
+class Dist(Distribution):
+    def read_text(self, filename):
+        return {"METADATA": "Name: found\\nVersion: 1\\n", "entry_points.txt": "[aiplane.policy_rules]\\nf = f:RULE\\n"}.get(filename)
+    def locate_file(self, path):
+        return path
+class Finder:
+    def find_spec(self, *args): return None
+    def find_distributions(self, context=None): return [Dist()]
+sys.meta_path.append(Finder())
+from aiplane.project import entry_points
+print([ep.value for ep in entry_points("aiplane.policy_rules")])
+"""
+    assert _python(code) == "['f:RULE']"
+
+
+STAND_IN = """
+import os, sys
+from aiplane.pydantic_plugins import disable_pydantic_plugins
+disable_pydantic_plugins()
+loader = sys.modules.get("pydantic.plugin._loader")
+from pydantic import BaseModel
+class M(BaseModel):
+    x: int
+print(os.environ["PYDANTIC_DISABLE_PLUGINS"] or "''", type(loader).__name__, M(x=1).x)
+"""
+
+
+def test_the_command_line_turns_pydantic_plugins_off_and_stands_in_for_their_loader() -> None:
+    assert _python(STAND_IN) == "__all__ _StandInLoader 1"
+
+
+@pytest.mark.parametrize("value", ["", "logfire"])
+def test_a_pydantic_plugins_setting_of_ones_own_keeps_pydantics_loader(value: str) -> None:
+    assert _python(STAND_IN, env={"PYDANTIC_DISABLE_PLUGINS": value}) == f"{value or repr('')} NoneType 1"
+
+
+def test_the_stand_in_answers_other_names_from_pydantics_own_loader() -> None:
+    code = STAND_IN + """
+from pydantic.plugin import _loader
+print(_loader.PYDANTIC_ENTRY_POINT_GROUP, list(_loader.get_plugins()), hasattr(_loader, "__file__"))
+"""
+    assert _python(code).splitlines()[-1] == "pydantic [] False"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -14,12 +13,11 @@ from aiplane import __version__
 from aiplane.completion import environment_names
 from aiplane.errors import InputError, SystemFailure
 from aiplane.extras import missing_extra_message
+from aiplane.pydantic_plugins import disable_pydantic_plugins
 from aiplane.quick_exit import run_and_leave
 
-# pydantic looks for plugins in every installed distribution's entry points when the first model is built;
-# aiplane's models are its own and no plugin of them is supported, so the command line skips that walk
-# (set the variable yourself, even empty, to keep pydantic's default).
-os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+# Before anything builds a pydantic model: no plugin search, no plugin loader (aiplane.pydantic_plugins).
+disable_pydantic_plugins()
 
 FORMATS_VALIDATE = click.Choice(["text", "json"])
 _YOUNG_COLLECTION_EVERY = 100_000  # allocations (Python's default: 700)

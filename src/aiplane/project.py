@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.machinery import PathFinder
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -57,9 +61,13 @@ class Settings:
         return f"{self.domain}/{key}"
 
 
-def entry_points(group: str) -> importlib.metadata.EntryPoints:
+def entry_points(group: str) -> Iterable[importlib.metadata.EntryPoint]:
     """The installed entry points of one group (platform APIs, Compositions, policy rules). Reading them
-    walks every installed distribution's metadata, so it is done once per process for all groups."""
+    walks every installed distribution's metadata, so it is done once per process for all groups; and not at
+    all (nor is `importlib.metadata` imported: about 17 ms) when no distribution's entry_points.txt so much as
+    names the group, which is the usual case."""
+    if not _may_be_declared(group):
+        return ()
     return cast("importlib.metadata.EntryPoints", _installed_entry_points().select(group=group))
 
 
@@ -70,6 +78,36 @@ def _installed_entry_points() -> Any:
     import importlib.metadata
 
     return importlib.metadata.entry_points()
+
+
+def _may_be_declared(group: str) -> bool:
+    texts = _entry_point_texts()
+    return texts is None or any(group in text for text in texts)
+
+
+@cache
+def _entry_point_texts() -> tuple[str, ...] | None:
+    """Every entry_points.txt where importlib.metadata finds distributions: the `*.dist-info` and `*.egg-info`
+    folders of each sys.path folder. None (read them all properly) where that look could miss one: a zip or
+    egg file on sys.path, a folder that cannot be listed, or an import finder of distributions of its own."""
+    if any(hasattr(finder, "find_distributions") and finder is not PathFinder for finder in sys.meta_path):
+        return None
+    texts: list[str] = []
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            with os.scandir(folder) as listing:
+                names = [e.name for e in listing if e.name.lower().endswith((".dist-info", ".egg-info"))]
+        except FileNotFoundError:  # a path entry that does not exist (pythonXY.zip): nothing to find there
+            continue
+        except OSError:  # a file (zip, egg) or an unreadable folder
+            return None
+        for name in names:
+            try:
+                texts.append(Path(folder, name, "entry_points.txt").read_text(encoding="utf-8", errors="replace"))
+            except OSError:  # no entry points (or an egg-info file)
+                continue
+    return tuple(texts)
 
 
 def find_root(start: Path | None = None) -> Path | None:
