@@ -4,7 +4,8 @@ look at installed distributions that lets them skip `importlib.metadata`.
 
 The costs these guard against are each 5-17 ms of every run (docs/performance.md, "Startup"): pydantic
 reading a builtin default factory's signature (Python 3.11 compiles the tokenizer's regular expressions for
-it), `importlib.metadata` imported for pydantic's plugin loader and for aiplane's entry points when nothing
+it), `importlib.resources`, `tempfile` and `shutil` where nothing is written, `importlib.metadata`
+imported for pydantic's plugin loader and for aiplane's entry points when nothing
 installed declares any, `check --manifests` importing the synthesis pipeline it never runs, and the CEL
 package's command-line tool."""
 
@@ -54,6 +55,14 @@ def test_no_builtin_signature_is_parsed(command: tuple[str, ...]) -> None:
     # A model field `Field(default_factory=list)` makes pydantic ask for list's signature, which Python
     # parses from text with the tokenizer; `default_factory=lambda: []` gives the same model and schema.
     assert _watch(*command)["builtin_signatures"] == []
+
+
+@pytest.mark.parametrize("command", [("check",), ("check", "--manifests"), ("cost",), ("validate", "manifests")])
+def test_what_only_writing_needs_is_not_imported(command: tuple[str, ...]) -> None:
+    # importlib.resources (package data is read from the package's folder), tempfile and shutil (used where
+    # files are written: synth, ethics gate, cost --diff) cost these read-only commands 5-7 ms.
+    modules = set(_watch(*command)["modules"])
+    assert not {"importlib.resources", "tempfile", "shutil"} & modules
 
 
 def test_check_manifests_does_not_import_the_synthesis_pipeline() -> None:

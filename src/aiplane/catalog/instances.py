@@ -15,7 +15,6 @@ import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -36,8 +35,10 @@ from aiplane.catalog.prices import (
 from aiplane.catalog.sources import Frozen
 from aiplane.catalog.sources import Source as SourceBlock
 
-CATALOG_PACKAGE = "aiplane"
 CATALOG_FOLDER = "data/catalog"
+# The installed package's catalog folder: aiplane is a regular package (pip never installs it zipped), and
+# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
+_CATALOG = Path(__file__).parents[1] / CATALOG_FOLDER
 EC2_INSTANCES_FILE = "ec2-accelerated-instances.yaml"
 SAGEMAKER_INSTANCES_FILE = "sagemaker-hosting-instances.yaml"
 QUOTAS_FILE = "ec2-vcpu-quotas.yaml"
@@ -500,7 +501,7 @@ _T = TypeVar("_T", Ec2InstanceType, SageMakerInstanceType)
 
 
 def _read(file: str) -> Any:
-    resource = resources.files(CATALOG_PACKAGE).joinpath(CATALOG_FOLDER).joinpath(file)
+    resource = _CATALOG / file
     try:
         text = resource.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -558,7 +559,7 @@ def _price_file(text: str, where: str, region: str, service: str) -> PriceFile:
 
 
 def _shipped_price_files() -> dict[tuple[str, str], PriceFileInfo]:
-    folder = resources.files(CATALOG_PACKAGE).joinpath(CATALOG_FOLDER).joinpath(PRICES_FOLDER)
+    folder = _CATALOG / PRICES_FOLDER
     found: dict[tuple[str, str], PriceFileInfo] = {}
     if not folder.is_dir():
         return found

@@ -5,7 +5,6 @@ aiplane.finops.report."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -27,6 +26,8 @@ from aiplane.synthesis.environment import ENVIRONMENT_SUFFIXES, load_environment
 def environments_at(settings: Settings, ref: str) -> Iterator[Path]:
     """A temporary folder holding the environment files as they were at git revision `ref`."""
     # Imported here: only `cost --diff` reads git (subprocess), plain `cost` imports nothing that needs it.
+    import tempfile
+
     from aiplane.revision import paths_at, texts_at
 
     rel = settings.environments.relative_to(settings.root).as_posix()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import yaml
 
@@ -16,7 +16,8 @@ _INDEX = re.compile(r"\[[^\]]*\]")
 @cache
 def forcenew_paths() -> dict[tuple[str, str], tuple[str, ...]]:
     """(apiVersion, kind) → the ForceNew spec paths of that kind."""
-    text = resources.files("aiplane").joinpath("data/forcenew.yaml").read_text(encoding="utf-8")
+    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
+    text = (Path(__file__).parents[1] / "data" / "forcenew.yaml").read_text(encoding="utf-8")
     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {
         (str(k["apiVersion"]), str(k["kind"])): tuple(str(e["path"]) for e in k.get("forceNew") or [])

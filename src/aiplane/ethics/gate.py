@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +91,8 @@ def remove_gate_report(path: Path) -> bool:
 
 def write_gate_report(path: Path, report: dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed over the report), so a reader never sees half a file."""
+    import tempfile  # here: the guardrails import this module and only `ethics gate` writes (5 ms of imports)
+
     text = json.dumps(report, indent=2, sort_keys=True) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

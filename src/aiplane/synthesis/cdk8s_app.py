@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,8 @@ def _jsii_cache_usable() -> bool:
         folder = Path.home().joinpath(*cache, "package-cache")
     else:
         return True  # jsii falls back to the temporary folder
+    import tempfile  # here and in synthesize_charts: check, cost and plan never start cdk8s (5 ms of imports)
+
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         with tempfile.TemporaryFile(dir=folder):
@@ -119,6 +120,8 @@ def synthesize_charts(charts: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict
     so output depends only on the input objects; every object must come back equal to what went in.
     """
     use_bundled_node()
+    import tempfile
+
     from cdk8s import App, Chart, Include
 
     app = App()

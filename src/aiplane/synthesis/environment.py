@@ -16,7 +16,6 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -357,7 +356,8 @@ def _paths_with(value: Any, needle: str, path: Path_ = ()) -> list[Path_]:
 @cache
 def aws_regions() -> frozenset[str]:
     """Every AWS region code (data/aws-regions.yaml, from the endpoint data the AWS SDKs ship)."""
-    text = (resources.files("aiplane") / "data" / "aws-regions.yaml").read_text(encoding="utf-8")
+    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
+    text = (Path(__file__).parents[1] / "data" / "aws-regions.yaml").read_text(encoding="utf-8")
     partitions = safe_load(text)["partitions"]
     return frozenset(region for regions in partitions.values() for region in regions)
 

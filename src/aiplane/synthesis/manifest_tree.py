@@ -16,7 +16,6 @@ import errno
 import fcntl
 import os
 import secrets
-import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -199,6 +198,8 @@ def write_tree(root: Path, files: dict[str, str], owned: list[str]) -> None:
 def _carry_over(root: Path, staging: Path, owned: list[str]) -> None:
     """Copy what this synthesis does not own (other environments, hand-made READMEs) into staging:
     regular files by content, symlinks as symlinks (never followed), anything else refused."""
+    import shutil  # here and in _remove_tree: only writing needs it, and check, cost and plan import this module
+
     for rel, path, st in _walk(root):
         if _is_owned(rel, owned):
             continue
@@ -217,6 +218,7 @@ def _carry_over(root: Path, staging: Path, owned: list[str]) -> None:
 def _remove_tree(path: Path) -> None:
     """Remove a folder tree, making read-only folders inside it writable first (a leftover must never
     block later runs)."""
+    import shutil
 
     def retry_writable(function: object, failed: str, _exc: object) -> None:
         parent = os.path.dirname(failed)

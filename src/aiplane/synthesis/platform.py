@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -34,7 +34,8 @@ class Platform:
 
 @cache
 def package_versions() -> dict[str, Any]:
-    text = resources.files("aiplane").joinpath("data/packages.yaml").read_text(encoding="utf-8")
+    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
+    text = (Path(__file__).parents[1] / "data" / "packages.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 

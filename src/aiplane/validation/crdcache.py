@@ -17,8 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from importlib import resources
-from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 CACHE_DIR = "crds-json"
@@ -35,8 +34,13 @@ COMPILER_FILES = (
 )
 
 
-def _cache_file(name: str) -> Traversable:
-    return resources.files("aiplane").joinpath("data", CACHE_DIR, f"{name}.json")
+# The installed package's folder: aiplane is a regular package (pip never installs it zipped), and
+# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
+_PACKAGE = Path(__file__).parents[1]
+
+
+def _cache_file(name: str) -> Path:
+    return _PACKAGE / "data" / CACHE_DIR / f"{name}.json"
 
 
 def digest(text: str) -> str:
@@ -48,7 +52,7 @@ def compiler_digest() -> str:
     """SHA-256 of the compiler's source files (COMPILER_FILES); "" when one cannot be read (then no compiled
     form is trusted)."""
     sha = hashlib.sha256()
-    root = resources.files("aiplane")
+    root = _PACKAGE
     try:
         for parts in COMPILER_FILES:
             sha.update(root.joinpath(*parts).read_bytes())

@@ -13,8 +13,6 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +86,13 @@ _HEAD_GROUP = re.compile(r"^  group: *['\"]?([^\s'\"]+)", re.MULTILINE)
 _HEAD_KIND = re.compile(r"^  names:\n(?:    .*\n)*?    kind: *['\"]?([^\s'\"]+)", re.MULTILINE)
 
 
-def _data_dir(name: str) -> Traversable:
-    return resources.files("aiplane").joinpath("data", name)
+# The installed package's folder: aiplane is a regular package (pip never installs it zipped), and
+# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
+_PACKAGE = Path(__file__).parents[1]
+
+
+def _data_dir(name: str) -> Path:
+    return _PACKAGE / "data" / name
 
 
 @cache
@@ -143,7 +146,7 @@ def _shipped_crd_versions(group: str, kind: str) -> dict[str, KindSchema]:
 
 
 @cache
-def _builtin_index() -> dict[tuple[str, str], Traversable]:
+def _builtin_index() -> dict[tuple[str, str], Path]:
     """(group, lowercased kind) -> file; files are named `<group or core>_<version>_<kind>.json`."""
     index = {}
     for entry in _data_dir("k8s-schemas").iterdir():
