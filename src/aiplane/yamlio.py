@@ -256,6 +256,7 @@ def _build_from_events(loader: Any) -> list[tuple[int, Any]]:
     get_event = loader.get_event
     resolved: dict[str, str] = {}  # plain scalar text -> its tag, as the resolver decides
     strings: dict[str, str] = {}
+    judged: dict[tuple[str, str], Any] = {}  # (tag, text) -> value of a number or boolean
     documents: list[tuple[int, Any]] = []
     stack: list[tuple[Any, Any, bool]] = []
     container: Any = None
@@ -284,7 +285,10 @@ def _build_from_events(loader: Any) -> list[tuple[int, Any]]:
             elif tag == _NULL:
                 value = None
             elif tag in _STRICT_SCALARS:
-                value = _STRICT_SCALARS[tag](text)
+                # Each distinct number or boolean is judged once (a large environment repeats the same few).
+                value = judged.get((tag, text), _NO_KEY)
+                if value is _NO_KEY:
+                    value = judged[(tag, text)] = _STRICT_SCALARS[tag](text)
             elif tag == _TIMESTAMP:
                 value = loader.construct_yaml_timestamp(yaml.ScalarNode(tag, text, event.start_mark, event.end_mark))
             else:  # merge keys (`<<`), `=`, explicit or unknown tags

@@ -86,11 +86,12 @@ def _as_json_returns(value: Any, sort: bool = False) -> Any:
     kind = type(value)
     if kind in _UNCHANGED:  # exact type tests first: this walks every value synthesized
         return value
+    # Scalars are tested inline, not passed to a call each: most values are (5,000 items: 370,000 calls).
     if kind is dict or (kind is not list and isinstance(value, Mapping)):
         keys = sorted(value) if sort else value
-        return {k: _as_json_returns(value[k], sort) for k in keys}
+        return {k: v if type(v := value[k]) in _UNCHANGED else _as_json_returns(v, sort) for k in keys}
     if isinstance(value, list):
-        return [_as_json_returns(v, sort) for v in value]
+        return [v if type(v) in _UNCHANGED else _as_json_returns(v, sort) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -433,7 +433,9 @@ def _load_items(
             continue
         seen[name] = index
         try:
-            waivers = _WAIVER_LIST.validate_python(item.pop(WAIVERS_KEY, []), strict=True)
+            waivers = (
+                _WAIVER_LIST.validate_python(item.pop(WAIVERS_KEY), strict=True) if WAIVERS_KEY in item else []
+            )
         except ValidationError as err:
             problems += _problems(err, Waiver, (*item_path, WAIVERS_KEY), env.source, positions)
             continue

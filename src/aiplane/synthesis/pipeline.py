@@ -7,6 +7,7 @@ stack.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -137,10 +138,16 @@ class Synthesis:
         ]
 
 
+# What file_name replaces: a character that is neither alphanumeric (str.isalnum, as `\w` tests it) nor `.`
+# or `-`. One regular expression instead of a test per character (5,000 objects: 146,000 tests).
+_NOT_IN_FILE_NAMES = re.compile(r"[^\w.-]|_")
+
+
 def file_name(obj: dict[str, Any]) -> str:
     """`<kind>-<name>.yaml`, lowercase, characters outside [a-z0-9.-] replaced, stable across runs."""
     raw = f"{obj['kind']}-{obj['metadata']['name']}".lower()
-    return "".join(c if c.isalnum() or c in ".-" else "-" for c in raw) + ".yaml"
+    return _NOT_IN_FILE_NAMES.sub("-", raw) + ".yaml"
+
 
 
 def synthesize(settings: Settings, env_names: Sequence[str] = (), *, cdk8s: bool = False) -> Synthesis:
