@@ -31,7 +31,7 @@ def run(envs: list[str], check: bool) -> int:
         files = synthesis.files(_bootstrapped(settings.manifests))
     with progress(f"Validating {len(synthesis.manifests)} objects against the CRDs (strict)…"):
         registry = SchemaRegistry.default(extra=list(settings.crds))
-        report = validate_documents(synthesis.objects(), registry, strict=True)
+        report = validate_documents(synthesis.objects(), registry, strict=True, failing_only=True)
     if not report.ok:
         for finding in report.findings:
             if finding.fails(strict=True):

@@ -17,7 +17,7 @@ from aiplane.validation.celrules import (
     rule_plan_to_json,
 )
 from aiplane.validation.defaults import DefaultPlan, apply_plan, build_plan, plan_from_json, plan_to_json
-from aiplane.validation.findings import Finding, Location, Severity
+from aiplane.validation.findings import Finding, Location, Severity, fails
 from aiplane.validation.jsontypes import json_type
 from aiplane.validation.kinds import KindSchema, split_api_version
 from aiplane.validation.openapi import DNS_SUBDOMAIN, convert, convert_root
@@ -233,16 +233,19 @@ def _unknown_kind(obj: dict[str, Any], api_version: str, kind: str, reg: SchemaR
     ]
 
 
-def validate_object(obj: Any, reg: SchemaRegistry, location: Location = _IN_MEMORY) -> list[Finding]:
+def validate_object(
+    obj: Any, reg: SchemaRegistry, location: Location = _IN_MEMORY, *, failing_only: bool | None = None
+) -> list[Finding]:
     """Schema (after applying defaults) and CEL findings for one object; `obj` is not modified.
 
-    An object of a kind the registry does not know gets one NO_SCHEMA finding.
+    An object of a kind the registry does not know gets one NO_SCHEMA finding. `failing_only`: only the
+    findings that fail validation, under --strict (True) or not (False).
     """
     if not isinstance(obj, dict):
         outcomes: list[Outcome] = [
             (Severity.ERROR, "schema", f"a Kubernetes object must be a mapping, not {_json_type(obj)}", ())
         ]
-        return _findings(outcomes, {}, location)
+        return _findings(outcomes, {}, location, failing_only)
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [
@@ -251,10 +254,10 @@ def validate_object(obj: Any, reg: SchemaRegistry, location: Location = _IN_MEMO
         outcomes = [
             (Severity.ERROR, "schema", "required field is missing or not a string", (k,)) for k in missing
         ]
-        return _findings(outcomes, obj, location)
+        return _findings(outcomes, obj, location, failing_only)
     ks = reg.lookup(api_version, kind)
     outcomes = _unknown_kind(obj, api_version, kind, reg) if ks is None else _object_outcomes(obj, ks)
-    return _findings(outcomes, obj, location)
+    return _findings(outcomes, obj, location, failing_only)
 
 
 # An outcome's field path, formatted once per distinct path: every XR of a kind reports its skipped
@@ -262,7 +265,13 @@ def validate_object(obj: Any, reg: SchemaRegistry, location: Location = _IN_MEMO
 _formatted = lru_cache(maxsize=4096)(format_path)
 
 
-def _findings(outcomes: list[Outcome], obj: dict[str, Any], location: Location) -> list[Finding]:
+def _findings(
+    outcomes: list[Outcome], obj: dict[str, Any], location: Location, failing_only: bool | None = None
+) -> list[Finding]:
+    if failing_only is not None:
+        # Before any Finding is made: the skipped transition rules of 5,000 XRs were 10,000 findings
+        # that `check` made, sorted and dropped (30 ms).
+        outcomes = [o for o in outcomes if fails(o[0], o[1], failing_only)]
     metadata = obj.get("metadata")
     meta = metadata if isinstance(metadata, dict) else {}
 

@@ -106,13 +106,19 @@ def _unnamed(obj: Any, loc: Location) -> list[Finding]:
 
 
 def validate_documents(
-    docs: Sequence[Document] | Sequence[Any], reg: SchemaRegistry, *, strict: bool = False
+    docs: Sequence[Document] | Sequence[Any],
+    reg: SchemaRegistry,
+    *,
+    strict: bool = False,
+    failing_only: bool = False,
 ) -> ValidationReport:
-    """Validate every object (schema + CEL, plus the Crossplane checks) into one report."""
+    """Validate every object (schema + CEL, plus the Crossplane checks) into one report. `failing_only`:
+    leave out the schema and CEL findings that do not fail (skipped transition rules, warnings), for a caller
+    that reports only failures (`check`); the report's counts then count only what is in it."""
     items = _located(docs)
     findings = _register(items, reg)
     for obj, loc in items:
         findings.extend(_unnamed(obj, loc))
-        findings.extend(validate_object(obj, reg, loc))
+        findings.extend(validate_object(obj, reg, loc, failing_only=strict if failing_only else None))
         findings.extend(_crossplane_checks(obj, reg, loc))
     return ValidationReport(findings, objects=len(items), strict=strict)

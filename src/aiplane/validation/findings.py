@@ -28,6 +28,15 @@ class Severity(StrEnum):
         return self in (Severity.ERROR, Severity.NO_SCHEMA, Severity.SKIPPED, Severity.NOT_EVALUATED)
 
 
+def fails(severity: Severity, check: str, strict: bool) -> bool:
+    """Whether a finding of this severity from this check fails validation. Transition rules (`oldSelf`)
+    never do: Kubernetes evaluates them only on update, so a new object cannot violate them; they stay
+    visible as skipped."""
+    if check == TRANSITION_CHECK:
+        return False
+    return severity.fails_strict if strict else severity.fails
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a document came from: file, 0-based document index, 1-based first line (None in memory)."""
@@ -59,11 +68,8 @@ class Finding:
     field: str = ""
 
     def fails(self, strict: bool) -> bool:
-        """Whether this finding fails validation. Transition rules (`oldSelf`) never do: Kubernetes
-        evaluates them only on update, so a new object cannot violate them; they stay visible as skipped."""
-        if self.check == TRANSITION_CHECK:
-            return False
-        return self.severity.fails_strict if strict else self.severity.fails
+        """Whether this finding fails validation (see `fails`)."""
+        return fails(self.severity, self.check, strict)
 
     def as_json(self) -> dict[str, Any]:
         """camelCase keys, as Kubernetes objects (docs/validate.md)."""
