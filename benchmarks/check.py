@@ -5,7 +5,7 @@ Two workloads of 1,000 and 10,000 objects, each size in its own process:
 - **as `aiplane check` runs them** (the goal's figure): projects whose environments hold as many items as
   it takes (benchmarks/scale.py's prod, repeated; 5,000 items at most per environment, each environment
   its own account, since an account's quotas cap one environment long before 10,000), synthesized, then
-  exactly what `aiplane check` does after synthesis — `validate_documents(strict)` with the context's
+  exactly what `aiplane check` does after synthesis — `validate_documents(strict, failing_only)` with the context's
   registry, and `run_rules` in `default_context(settings, synthesis)`, which reuses the XR specs the
   synthesis validated.
 - **foreign objects** (reported beside it): the synthesized platform plus each shipped environment cloned
@@ -13,7 +13,7 @@ Two workloads of 1,000 and 10,000 objects, each size in its own process:
   CrossGuard pack see — so every XR spec is validated again by its model.
 
 Timed in the same process:
-  validate  validate_documents(strict): schema + CEL + Composition/P&T + XRD checks
+  validate  validate_documents(strict, failing_only): schema + CEL + Composition/P&T + XRD checks
   rules     run_rules with the shipped policy config (every rule, resource and stack checks)
 Goal: rules/validate <= 0.5 (the rules add at most 50 % on top of validation), cold: the first validation
 in the process (every kind compiled on first use) and the rules once with a fresh context, with the CLI's
@@ -124,10 +124,10 @@ def measure_synthesized(n: int, runs: int) -> None:
         config = load_policy_config(settings)
         # As commands/check.py's judge: the context of this synthesis, validation with its registry.
         ctx = default_context(settings, synthesis)
-        validate_cold, report = timed(lambda: validate_documents(objects, ctx.registry, strict=True))
+        validate_cold, report = timed(lambda: validate_documents(objects, ctx.registry, strict=True, failing_only=True))
         rules_cold, found = timed(lambda: run_rules(objects, default_context(settings, synthesis), config))
         _require_clean(report, found)
-        validate_s, _ = best_of(runs, lambda: validate_documents(objects, ctx.registry, strict=True))
+        validate_s, _ = best_of(runs, lambda: validate_documents(objects, ctx.registry, strict=True, failing_only=True))
         rules_s, _ = best_of(runs, lambda: run_rules(objects, ctx, config))
         _print("as `aiplane check` runs them", objects, ctx, (validate_cold, rules_cold), (validate_s, rules_s), runs)
 
@@ -175,7 +175,7 @@ def measure(n: int, runs: int, base: tuple[list[dict[str, Any]], list[list[dict[
     objects = workload(n, *base)
 
     def validate() -> Any:
-        return validate_documents(objects, SchemaRegistry.default(extra=list(settings.crds)), strict=True)
+        return validate_documents(objects, SchemaRegistry.default(extra=list(settings.crds)), strict=True, failing_only=True)
 
     def rules() -> Any:
         return run_rules(objects, ctx, config)

@@ -118,7 +118,8 @@ def run_rules(
             )
             for obj in candidates:
                 findings = check_resource(rule, obj, rule_ctx)
-                out += _judged(rule, resolved, findings, rule_ctx, sources, today, fired)
+                if findings:  # most objects pass most rules
+                    out += _judged(rule, resolved, findings, rule_ctx, sources, today, fired)
         # The stack part has its own config key when the rule also has a resource part (CrossGuard parity).
         stack_part = resolve(rule, config, stack=True)
         if stack_part.enforcement != "disabled":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from aiplane.authoring.api import TIERS
@@ -20,11 +21,23 @@ PULUMI_TAGGED_PREFIXES = ("aws:",)
 
 
 def _value_problems(ctx: RuleContext, key: str, value: Any) -> list[str]:
-    problems = []
     pattern = ctx.params["valuePattern"]
+    allowed = ctx.params.get("allowedValues", {}).get(key)
+    if isinstance(value, str) and (allowed is None or isinstance(allowed, (list, tuple))):
+        # Judged once per distinct value: thousands of XRs share a few cost centers, owners and tiers.
+        return list(_string_problems(key, value, pattern, None if allowed is None else tuple(allowed)))
+    return _problems(key, value, pattern, allowed)
+
+
+@lru_cache(maxsize=4096)
+def _string_problems(key: str, value: str, pattern: str, allowed: tuple[Any, ...] | None) -> tuple[str, ...]:
+    return tuple(_problems(key, value, pattern, allowed))
+
+
+def _problems(key: str, value: Any, pattern: str, allowed: Any) -> list[str]:
+    problems = []
     if not isinstance(value, str) or not re.fullmatch(pattern, value):
         problems.append(f"{key} {value!r} does not match {pattern}")
-    allowed = ctx.params.get("allowedValues", {}).get(key)
     # Exact membership in a list: a string here would make `in` a substring test.
     if allowed is not None and (isinstance(allowed, str) or value not in list(allowed)):
         problems.append(f"{key} {value!r} is not one of {', '.join(allowed)}")
