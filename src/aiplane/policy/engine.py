@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from aiplane.policy.config import RuleConfig, resolve
 from aiplane.policy.context import Manifest, RuleContext, plain
-from aiplane.policy.model import Finding, Rule, Violation
+from aiplane.policy.model import Finding, ResourceCheck, Rule, Violation
 from aiplane.policy.registry import all_rules
 from aiplane.policy.waivers import for_rule, today_utc, valid_waiver, waiver_field, waiver_problem, waivers_of
 from aiplane.synthesis.sources import SourceMap
@@ -63,8 +63,12 @@ def check_resource(rule: Rule, obj: Manifest, ctx: RuleContext) -> list[Finding]
     """One rule's resource check on one object, judged alone: `ctx` must carry no other objects."""
     if rule.check is None or not rule.applies_to(obj):
         return []
+    return _checked(rule, rule.check, obj, ctx)
+
+
+def _checked(rule: Rule, check: ResourceCheck, obj: Manifest, ctx: RuleContext) -> list[Finding]:
     try:
-        return list(rule.check(obj, ctx))
+        return list(check(obj, ctx))
     except Exception as err:
         return [_raised(rule, obj, err)]
 
@@ -116,8 +120,14 @@ def run_rules(
                     for o in by_kind.get(kind, [])
                 ]
             )
+            # check_resource for each candidate, without a call per object to ask what the selection by kind
+            # already answered (only a group-qualified kind, `group/Kind`, needs the object's apiVersion).
+            check = rule.check
+            qualified = any("/" in k for k in rule.kinds)
             for obj in candidates:
-                findings = check_resource(rule, obj, rule_ctx)
+                if check is None or (qualified and not rule.applies_to(obj)):
+                    continue
+                findings = _checked(rule, check, obj, rule_ctx)
                 if findings:  # most objects pass most rules
                     out += _judged(rule, resolved, findings, rule_ctx, sources, today, fired)
         # The stack part has its own config key when the rule also has a resource part (CrossGuard parity).
