@@ -95,10 +95,10 @@ def _python(code: str, *args: str, env: dict[str, str] | None = None, path: str 
     return done.stdout.strip()
 
 
-def _distribution(site: Path, declared: str) -> None:
-    info = site / "demo_rules-1.0.dist-info"
+def _distribution(site: Path, declared: str, name: str = "demo_rules") -> None:
+    info = site / f"{name}-1.0.dist-info"
     info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-rules\nVersion: 1.0\n", encoding="utf-8")
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
     (info / "entry_points.txt").write_text(declared, encoding="utf-8")
 
 
@@ -117,6 +117,30 @@ def test_a_distribution_declaring_an_aiplane_group_is_found(tmp_path: Path) -> N
 def test_entry_points_of_other_groups_only_leave_importlib_metadata_unread(tmp_path: Path) -> None:
     _distribution(tmp_path, "[console_scripts]\ndemo = demo:main\n")
     assert _python(ENTRY_POINTS, path=str(tmp_path)) == "[] False"
+
+
+def test_an_egg_folder_on_sys_path_is_read_by_importlib_metadata(tmp_path: Path) -> None:
+    # An unzipped egg keeps its metadata in EGG-INFO, which importlib.metadata reads and the quick look does not.
+    egg = tmp_path / "egg_rules-1.0-py3.11.egg"
+    (egg / "EGG-INFO").mkdir(parents=True)
+    (egg / "EGG-INFO" / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: egg-rules\nVersion: 1.0\n", encoding="utf-8")
+    (egg / "EGG-INFO" / "entry_points.txt").write_text("[aiplane.policy_rules]\negg = egg_rules:RULE\n", encoding="utf-8")
+    assert _python(ENTRY_POINTS, path=str(egg)) == "['egg_rules:RULE'] True"
+
+
+def test_entry_points_are_read_once_at_the_first_ask(tmp_path: Path) -> None:
+    # As before the quick look: what is installed is read when first asked, then kept for the process.
+    first, later = tmp_path / "first", tmp_path / "later"
+    _distribution(first, "[aiplane.platform_apis]\nfirst = first:API\n", "first_apis")
+    _distribution(later, "[aiplane.platform_apis]\nlater = later:API\n", "later_apis")
+    code = f"""
+import sys
+from aiplane.project import entry_points
+entry_points("aiplane.policy_rules")
+sys.path.append({str(later)!r})
+print([ep.value for ep in entry_points("aiplane.platform_apis")])
+"""
+    assert _python(code, path=str(first)) == "['first:API']"
 
 
 def test_a_zip_on_sys_path_is_read_by_importlib_metadata(tmp_path: Path) -> None:
@@ -166,6 +190,16 @@ def test_the_command_line_turns_pydantic_plugins_off_and_stands_in_for_their_loa
 @pytest.mark.parametrize("value", ["", "logfire"])
 def test_a_pydantic_plugins_setting_of_ones_own_keeps_pydantics_loader(value: str) -> None:
     assert _python(STAND_IN, env={"PYDANTIC_DISABLE_PLUGINS": value}) == f"{value or repr('')} NoneType 1"
+
+
+def test_the_stand_in_reads_the_variable_on_every_call_as_pydantic_does() -> None:
+    code = STAND_IN + """
+import importlib.util
+stand_in = sys.modules["pydantic.plugin._loader"]
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = ""
+print(list(stand_in.get_plugins()), stand_in._real is not None, importlib.util.find_spec(stand_in.__name__).name)
+"""
+    assert _python(code).splitlines()[-1] == "[] True pydantic.plugin._loader"
 
 
 def test_the_stand_in_answers_other_names_from_pydantics_own_loader() -> None:

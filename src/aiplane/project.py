@@ -63,16 +63,37 @@ class Settings:
 
 def entry_points(group: str) -> Iterable[importlib.metadata.EntryPoint]:
     """The installed entry points of one group (platform APIs, Compositions, policy rules). Reading them
-    walks every installed distribution's metadata, so it is done once per process for all groups; and not at
-    all (nor is `importlib.metadata` imported: about 17 ms) when no distribution's entry_points.txt so much as
-    names the group, which is the usual case."""
-    if not _may_be_declared(group):
+    walks every installed distribution's metadata, so it is done once per process for all groups, at the first
+    ask; and not at all (nor is `importlib.metadata` imported: about 17 ms) when no distribution declares any
+    aiplane group, which is the usual case: aiplane's groups then have no entry points."""
+    installed = _installed_entry_points(group.startswith(AIPLANE_GROUP_PREFIX))
+    if installed is None:
         return ()
-    return cast("importlib.metadata.EntryPoints", _installed_entry_points().select(group=group))
+    return cast("importlib.metadata.EntryPoints", installed.select(group=group))
+
+
+# Every entry point group aiplane reads starts so (aiplane.platform_apis, aiplane.compositions, aiplane.policy_rules).
+AIPLANE_GROUP_PREFIX = "aiplane."
+
+
+def _installed_entry_points(aiplane_group: bool) -> Any | None:
+    # Read on the first ask of an aiplane group only when some entry_points.txt opens a section of one; the
+    # answer is then kept for the process, as reading everything at the first ask always was.
+    if aiplane_group and _first_look() is False:
+        return None
+    return _all_entry_points()
 
 
 @cache
-def _installed_entry_points() -> Any:
+def _first_look() -> bool:
+    """Whether an installed distribution may declare an aiplane entry point group, decided once: a section
+    header `[aiplane.` in an entry_points.txt (or no cheap look possible: _entry_point_texts)."""
+    texts = _entry_point_texts()
+    return texts is None or any(f"[{AIPLANE_GROUP_PREFIX}" in text for text in texts)
+
+
+@cache
+def _all_entry_points() -> Any:
     # EntryPoints from Python 3.12, SelectableGroups on 3.11: both select by group. Imported here: `--help`
     # and completion read project settings but no entry point.
     import importlib.metadata
@@ -80,21 +101,18 @@ def _installed_entry_points() -> Any:
     return importlib.metadata.entry_points()
 
 
-def _may_be_declared(group: str) -> bool:
-    texts = _entry_point_texts()
-    return texts is None or any(group in text for text in texts)
-
-
-@cache
 def _entry_point_texts() -> tuple[str, ...] | None:
     """Every entry_points.txt where importlib.metadata finds distributions: the `*.dist-info` and `*.egg-info`
     folders of each sys.path folder. None (read them all properly) where that look could miss one: a zip or
-    egg file on sys.path, a folder that cannot be listed, or an import finder of distributions of its own."""
+    egg on sys.path (an egg folder keeps its metadata in EGG-INFO), a folder that cannot be listed, or an
+    import finder of distributions of its own."""
     if any(hasattr(finder, "find_distributions") and finder is not PathFinder for finder in sys.meta_path):
         return None
     texts: list[str] = []
     for entry in sys.path:
         folder = entry or "."
+        if folder.lower().rstrip("/\\").endswith(".egg"):
+            return None
         try:
             with os.scandir(folder) as listing:
                 names = [e.name for e in listing if e.name.lower().endswith((".dist-info", ".egg-info"))]

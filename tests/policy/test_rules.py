@@ -8,6 +8,7 @@ import copy
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,15 @@ from guardrail_fixtures import (
 )
 
 from aiplane.cli import main
-from aiplane.policy import Finding, Rule, RuleContext, all_rules, load_policy_config, run_rules
+from aiplane.policy import (
+    Finding,
+    Rule,
+    RuleContext,
+    all_rules,
+    check_resource,
+    load_policy_config,
+    run_rules,
+)
 from aiplane.policy.config import config_key
 from aiplane.project import Settings
 from aiplane.synthesis.pipeline import synthesize
@@ -313,3 +322,38 @@ def test_sse_algorithm_that_an_xr_can_overwrite_is_refused(ctx: RuleContext) -> 
         "toFieldPath": "spec.forProvider.rule[0].applyServerSideEncryptionByDefault.sseAlgorithm",
         "transforms": [{"type": "map", "map": {"artifacts": "AES256", "captures": "aws:kms"}}]})
     assert [v.rule for v in violations([comp], ctx)] == ["bucket-security"]
+
+
+# Which objects a rule judges ---------------------------------------------------------------------------
+
+def _always(obj: Any, ctx: RuleContext) -> Iterator[Finding]:
+    yield Finding(obj, "fired")
+
+
+@dataclass(frozen=True)
+class _LabelledRule(Rule):
+    """A rule class (as a plugin may ship) that narrows which objects of its kinds it judges."""
+
+    def applies_to(self, obj: Any) -> bool:
+        return super().applies_to(obj) and (obj.get("metadata", {}).get("labels") or {}).get("team") == "ml"
+
+
+def _config_map(name: str, team: str, api_version: str = "v1") -> dict[str, Any]:
+    return {"apiVersion": api_version, "kind": "ConfigMap", "metadata": {"name": name, "labels": {"team": team}}}
+
+
+def test_run_rules_judges_the_objects_check_resource_would(ctx: RuleContext) -> None:
+    objects = [_config_map("ml", "ml"), _config_map("web", "web"), _config_map("other", "ml", "example.com/v1")]
+    rules = [
+        Rule(id="plain", title="t", severity="low", enforcement="mandatory", kinds=("ConfigMap",), fix="", check=_always),
+        Rule(id="grouped", title="t", severity="low", enforcement="mandatory", kinds=("example.com/ConfigMap",),
+             fix="", check=_always),
+        _LabelledRule(id="labelled", title="t", severity="low", enforcement="mandatory", kinds=("ConfigMap",), fix="",
+                      check=_always),
+    ]
+    found = {(v.rule, v.name) for v in run_rules(objects, ctx, {}, rules=rules)}
+    expected = {(r.id, o["metadata"]["name"]) for r in rules for o in objects if check_resource(r, o, ctx)}
+    assert found == expected == {
+        ("plain", "ml"), ("plain", "web"), ("plain", "other"), ("grouped", "other"), ("labelled", "ml"),
+        ("labelled", "other"),
+    }

@@ -121,11 +121,12 @@ def run_rules(
                 ]
             )
             # check_resource for each candidate, without a call per object to ask what the selection by kind
-            # already answered (only a group-qualified kind, `group/Kind`, needs the object's apiVersion).
+            # already answered: asked only for a group-qualified kind (`group/Kind`, which needs the object's
+            # apiVersion) or a rule class with an applies_to of its own.
             check = rule.check
-            qualified = any("/" in k for k in rule.kinds)
+            ask = any("/" in k for k in rule.kinds) or type(rule).applies_to is not Rule.applies_to
             for obj in candidates:
-                if check is None or (qualified and not rule.applies_to(obj)):
+                if check is None or (ask and not rule.applies_to(obj)):
                     continue
                 findings = _checked(rule, check, obj, rule_ctx)
                 if findings:  # most objects pass most rules

@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from aiplane.authoring.api import PlatformAPI
-from aiplane.authoring.xrd import openapi_schema, xr_api_version
+from aiplane.authoring.xrd import openapi_schema
 from aiplane.crossplane.composed import composed_resources, composite_kind
 from aiplane.crossplane.forcenew import forcenew_hit
 from aiplane.crossplane.immutability import immutable_paths, is_fixed
@@ -42,27 +41,16 @@ def _runs_function(composition: Manifest) -> bool:
     return any(((s.get("functionRef") or {}).get("name")) == FUNCTION_NAME for s in steps if isinstance(s, Mapping))
 
 
-def _immutable_spec_paths(api: PlatformAPI, ctx: RuleContext) -> tuple[str, ...]:
-    """The spec paths the API's XRD makes immutable. The XRD among the objects under check when the registry
-    holds it (validation registers every XRD it is given: `check`, `check --manifests`), which is what the API
-    server will enforce; else the XRD the API's model makes, whose schema pydantic builds once per model (11 ms
-    of `check --manifests` when it was built there too)."""
-    registered = ctx.registry.lookup(xr_api_version(ctx.settings, api), api.kind)
-    spec = (registered.schema.get("properties") or {}).get("spec") if registered is not None else None
-    if isinstance(spec, Mapping):
-        return tuple(immutable_paths(spec))
-    return _model_immutable_spec_paths(api.spec)
-
-
 @cache
-def _model_immutable_spec_paths(spec_model: type[BaseModel]) -> tuple[str, ...]:
+def _immutable_spec_paths(spec_model: type[BaseModel]) -> tuple[str, ...]:
+    """The spec paths an API's XRD makes immutable: its schema built and walked once per model."""
     return tuple(immutable_paths(openapi_schema(spec_model)))
 
 
 def check(obj: Manifest, ctx: RuleContext) -> Iterator[Finding]:
     kind = composite_kind(obj)
     api = ctx.apis.get(kind)
-    immutable = _immutable_spec_paths(api, ctx) if api is not None else ()
+    immutable = _immutable_spec_paths(api.spec) if api is not None else ()
     revisioned = REVISIONED.get(kind, frozenset()) if _runs_function(obj) else frozenset()
     environment_label = ctx.label("environment")
     for res in composed_resources(obj):
