@@ -21,10 +21,12 @@ def build_xr(
     settings: Settings,
     catalog: Catalog,
     compositions: Sequence[Mapping[str, Any]],
+    chosen: dict[tuple[Any, ...], str] | None = None,
 ) -> dict[str, Any]:
     """One XR. Its Composition is pinned by name (`spec.crossplane.compositionRef`): Crossplane reads a
     compositionSelector only until it has chosen, so a selector would ignore a later change of, say,
-    `capacity`, while a changed compositionRef switches the XR to the other Composition."""
+    `capacity`, while a changed compositionRef switches the XR to the other Composition. `chosen`: the
+    Compositions already chosen among these `compositions`, by type and selector (filled here)."""
     labels = {
         **MANAGED_BY,
         settings.label("environment"): env.settings.name,
@@ -48,11 +50,17 @@ def build_xr(
         "metadata": metadata,
         "spec": spec,
     }
-    selector = {
-        "compositionSelector": {"matchLabels": {settings.label(k): v for k, v in labels_wanted.items()}}
-    }
-    chosen = select_composition({**xr, "spec": {"crossplane": selector}}, compositions)
-    spec["crossplane"] = {"compositionRef": {"name": chosen["metadata"]["name"]}}
+    match_labels = {settings.label(k): v for k, v in labels_wanted.items()}
+    # The choice depends on the XR's type and selector only: made once per distinct pair (thousands of XRs
+    # share a handful), a failure still reported for the first XR that meets it.
+    key = (xr["apiVersion"], xr["kind"], *sorted(match_labels.items()))
+    name = chosen.get(key) if chosen is not None else None
+    if name is None:
+        selector = {"compositionSelector": {"matchLabels": match_labels}}
+        name = select_composition({**xr, "spec": {"crossplane": selector}}, compositions)["metadata"]["name"]
+        if chosen is not None:
+            chosen[key] = name
+    spec["crossplane"] = {"compositionRef": {"name": name}}
     return xr
 
 
@@ -83,6 +91,7 @@ def environment_objects(
         objects.append(own_config)
     for subnet_id, labels in env.subnet_labels():
         objects.append(observed_subnet(subnet_id, labels, ns, env.settings.region, provider_config))
+    chosen: dict[tuple[Any, ...], str] = {}
     for item in sorted(env.items, key=lambda i: (i.api.kind, i.name)):
-        objects.append(build_xr(item, env, settings, catalog, compositions))
+        objects.append(build_xr(item, env, settings, catalog, compositions, chosen))
     return objects
