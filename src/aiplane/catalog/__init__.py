@@ -4,4 +4,4 @@ their hardware, their prices and availability per region, and the EC2 vCPU quota
 prices are fetched from AWS's own APIs (refresh), pydantic field types that accept only catalogued instance
 types (fields), and the EKS AMI types of accelerated node groups (eks_amis). The bottom layer: every price,
 quota code and AMI type has its one source here, so the XRD schemas, the guardrails, the cost report and the
-audit agree. May import: nothing from aiplane."""
+audit agree. May import: `aiplane` (where the package's data files are)."""

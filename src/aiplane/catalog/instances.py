@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from aiplane import DATA
 from aiplane.catalog.prices import (
     PRICES_FOLDER,
     SERVICES,
@@ -36,9 +37,7 @@ from aiplane.catalog.sources import Frozen
 from aiplane.catalog.sources import Source as SourceBlock
 
 CATALOG_FOLDER = "data/catalog"
-# The installed package's catalog folder: aiplane is a regular package (pip never installs it zipped), and
-# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
-_CATALOG = Path(__file__).parents[1] / CATALOG_FOLDER
+_CATALOG = DATA.parent / CATALOG_FOLDER
 EC2_INSTANCES_FILE = "ec2-accelerated-instances.yaml"
 SAGEMAKER_INSTANCES_FILE = "sagemaker-hosting-instances.yaml"
 QUOTAS_FILE = "ec2-vcpu-quotas.yaml"

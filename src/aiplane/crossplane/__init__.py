@@ -4,4 +4,4 @@ selects (render) and the Go value semantics P&T applies while doing it (gosemant
 (conformance/, `make conformance`) judges this package. The place for engine semantics that synthesis, the guardrails and the audit must agree
 on — next the ForceNew data, the adapters to the real Crossplane engine and `plan`; it knows nothing of
 aiplane's environments, and of its platform APIs only what function-aiplane's step does (render runs
-aiplane.function for it). May import: `aiplane.function`, `aiplane.validation`."""
+aiplane.function for it). May import: `aiplane`, `aiplane.function`, `aiplane.validation`."""

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 import yaml
+
+from aiplane import DATA
 
 _INDEX = re.compile(r"\[[^\]]*\]")
 
@@ -16,8 +17,7 @@ _INDEX = re.compile(r"\[[^\]]*\]")
 @cache
 def forcenew_paths() -> dict[tuple[str, str], tuple[str, ...]]:
     """(apiVersion, kind) → the ForceNew spec paths of that kind."""
-    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
-    text = (Path(__file__).parents[1] / "data" / "forcenew.yaml").read_text(encoding="utf-8")
+    text = (DATA / "forcenew.yaml").read_text(encoding="utf-8")
     data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return {
         (str(k["apiVersion"]), str(k["kind"])): tuple(str(e["path"]) for e in k.get("forceNew") or [])

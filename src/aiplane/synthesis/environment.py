@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
+from aiplane import DATA
 from aiplane.authoring.api import (
     ENVIRONMENT_NAME_MAX,
     NAME_PATTERN,
@@ -356,8 +357,7 @@ def _paths_with(value: Any, needle: str, path: Path_ = ()) -> list[Path_]:
 @cache
 def aws_regions() -> frozenset[str]:
     """Every AWS region code (data/aws-regions.yaml, from the endpoint data the AWS SDKs ship)."""
-    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
-    text = (Path(__file__).parents[1] / "data" / "aws-regions.yaml").read_text(encoding="utf-8")
+    text = (DATA / "aws-regions.yaml").read_text(encoding="utf-8")
     partitions = safe_load(text)["partitions"]
     return frozenset(region for regions in partitions.values() for region in regions)
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from aiplane import __version__
+from aiplane import DATA, __version__
 from aiplane.authoring.composing import CompositionContext
 from aiplane.authoring.xrd import build_xrd
 from aiplane.crossplane.composed import composed_resources
@@ -34,8 +33,7 @@ class Platform:
 
 @cache
 def package_versions() -> dict[str, Any]:
-    # The installed package's file (aiplane.validation.registry._PACKAGE says why not importlib.resources).
-    text = (Path(__file__).parents[1] / "data" / "packages.yaml").read_text(encoding="utf-8")
+    text = (DATA / "packages.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
     return data
 

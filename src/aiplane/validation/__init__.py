@@ -2,7 +2,7 @@
 Kubernetes semantics, CEL `x-kubernetes-validations` rules, and the Crossplane checks (Composition pipelines,
 patch paths against the XRD and managed-resource schemas, XRD rules), with Crossplane's field-path syntax
 (fieldpath). It judges any object, however it was made, so it knows nothing of how aiplane synthesizes;
-what most callers need is re-exported here. May import: `aiplane.errors`, `aiplane.yamlio`."""
+what most callers need is re-exported here. May import: `aiplane`, `aiplane.errors`, `aiplane.yamlio`."""
 
 from __future__ import annotations
 

@@ -20,6 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aiplane import DATA
+
 CACHE_DIR = "crds-json"
 
 # The modules (and schema file) whose code decides the compiled form: change one and every cached compiled
@@ -34,13 +36,8 @@ COMPILER_FILES = (
 )
 
 
-# The installed package's folder: aiplane is a regular package (pip never installs it zipped), and
-# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
-_PACKAGE = Path(__file__).parents[1]
-
-
 def _cache_file(name: str) -> Path:
-    return _PACKAGE / "data" / CACHE_DIR / f"{name}.json"
+    return DATA / CACHE_DIR / f"{name}.json"
 
 
 def digest(text: str) -> str:
@@ -52,7 +49,7 @@ def compiler_digest() -> str:
     """SHA-256 of the compiler's source files (COMPILER_FILES); "" when one cannot be read (then no compiled
     form is trusted)."""
     sha = hashlib.sha256()
-    root = _PACKAGE
+    root = DATA.parent  # COMPILER_FILES are relative to the package's folder
     try:
         for parts in COMPILER_FILES:
             sha.update(root.joinpath(*parts).read_bytes())

@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aiplane import DATA
 from aiplane.errors import InputError
 from aiplane.validation.crdcache import cached_crd
 from aiplane.validation.kinds import KindSchema, served_versions, split_api_version
@@ -86,13 +87,8 @@ _HEAD_GROUP = re.compile(r"^  group: *['\"]?([^\s'\"]+)", re.MULTILINE)
 _HEAD_KIND = re.compile(r"^  names:\n(?:    .*\n)*?    kind: *['\"]?([^\s'\"]+)", re.MULTILINE)
 
 
-# The installed package's folder: aiplane is a regular package (pip never installs it zipped), and
-# importlib.resources costs every command 7 ms of imports (tempfile, shutil, zipfile).
-_PACKAGE = Path(__file__).parents[1]
-
-
 def _data_dir(name: str) -> Path:
-    return _PACKAGE / "data" / name
+    return DATA / name
 
 
 # How much of a shipped CRD file its group and kind are read from: controller-gen writes both before the
