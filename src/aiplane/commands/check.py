@@ -82,7 +82,7 @@ def judge(
         ctx = default_context(settings, synthesis)
         _refuse_unknown_waived_rules(objects, rules, ctx, sources)
         report = validate_documents(objects, ctx.registry, strict=True, failing_only=True)
-        invalid = locate_invalid([f for f in report.findings if f.fails(strict=True)], sources)
+        invalid = locate_invalid(report.findings, sources)  # failing ones only
         violations = run_rules(objects, ctx, config, rules, sources=sources)
     return Results(violations, invalid, rules=rules, root=settings.root)
 

@@ -149,7 +149,6 @@ def file_name(obj: dict[str, Any]) -> str:
     return _NOT_IN_FILE_NAMES.sub("-", raw) + ".yaml"
 
 
-
 def synthesize(settings: Settings, env_names: Sequence[str] = (), *, cdk8s: bool = False) -> Synthesis:
     """Build everything in memory: platform layers, then each (or each named) environment. `cdk8s`: package
     the charts through cdk8s, as `aiplane synth` does when it writes manifests/; every other caller gets the
