@@ -40,11 +40,19 @@ print(json.dumps({"builtin_signatures": builtin_signatures, "modules": sorted(sy
 """
 
 
+def _python(code: str, *args: str, env: dict[str, str] | None = None, path: str | None = None) -> str:
+    """What `code` prints, run in a fresh interpreter in the shipped project (PYDANTIC_DISABLE_PLUGINS as
+    `env` sets it, else unset; `path` first on sys.path)."""
+    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
+    if path is not None:
+        environ["PYTHONPATH"] = os.pathsep.join([path, environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          check=True, env=environ)
+    return done.stdout.strip()
+
+
 def _watch(*command: str) -> dict[str, list[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", WATCH, *command], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    report: dict[str, list[str]] = json.loads(done.stdout.splitlines()[-1])
+    report: dict[str, list[str]] = json.loads(_python(WATCH, *command).splitlines()[-1])
     return report
 
 
@@ -84,15 +92,6 @@ def test_no_distribution_metadata_is_read_when_nothing_installed_extends_aiplane
     modules = _watch(*command)["modules"]
     assert "importlib.metadata" not in modules
     assert "pydantic.plugin._loader" in modules  # the stand-in pydantic imported in its place
-
-
-def _python(code: str, *args: str, env: dict[str, str] | None = None, path: str | None = None) -> str:
-    environ = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | (env or {})
-    if path is not None:
-        environ["PYTHONPATH"] = os.pathsep.join([path, environ.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True,
-                          env=environ)
-    return done.stdout.strip()
 
 
 def _distribution(site: Path, declared: str, name: str = "demo_rules") -> None:

@@ -1,6 +1,9 @@
 """The JSON cache of the shipped CRDs matches their YAML, document for document, and its compiled forms
 match what the compiler makes of them now (scripts/cache_crds.py rewrites both); a cache made from other YAML
-is never used, and a compiled form made by another compiler is ignored."""
+is never used, and a compiled form made by another compiler is ignored. And the index of the shipped CRDs:
+each shipped file holds one CRD, and the index read from the files' first lines
+(aiplane.validation.registry._shipped_crd_index, which does not read whole files) names every kind the
+files serve, exactly as parsing every file whole does."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 from aiplane.validation import crdcache
 from aiplane.validation.checker import compile_kind, compiled_form
 from aiplane.validation.crdcache import cached_crd
-from aiplane.validation.registry import crd_kind_schemas, is_crd
+from aiplane.validation.registry import _shipped_crd_index, crd_kind_schemas, is_crd
 from aiplane.yamlio import YAML_SUFFIXES, load_documents_from_text
 
 CRDS = resources.files("aiplane").joinpath("data", "crds")
@@ -63,3 +66,26 @@ def test_a_kind_compiled_from_its_cache_judges_as_one_compiled_afresh() -> None:
     assert loaded.defaults == fresh.defaults and loaded.defaults is not None
     assert loaded.rules == fresh.rules
     assert loaded.rules is not None and loaded.rules.props  # the provider's required-field rules on spec
+
+
+# The index of the shipped CRDs ----------------------------------------------------------------------------
+
+def _parsed(name: str) -> list[dict[str, object]]:
+    return [d.obj for d in load_documents_from_text(CRDS.joinpath(name).read_text(encoding="utf-8"), name)]
+
+
+def test_every_shipped_crd_file_holds_exactly_one_crd() -> None:
+    # What lets the index read only each file's head: a second CRD in a file would go unindexed.
+    several = {name: len(docs) for name in NAMES if len(docs := _parsed(name)) != 1}
+    assert several == {}
+    assert all(is_crd(_parsed(name)[0]) for name in NAMES)
+
+
+def test_the_index_from_the_heads_equals_the_index_from_the_whole_files() -> None:
+    whole: dict[tuple[str, str], str] = {}
+    for name in NAMES:
+        (crd,) = _parsed(name)
+        spec = crd["spec"]
+        assert isinstance(spec, dict)
+        whole[(spec["group"], spec["names"]["kind"])] = name
+    assert _shipped_crd_index() == whole

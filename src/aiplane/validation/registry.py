@@ -100,7 +100,7 @@ _HEAD_BYTES = 8192
 def _shipped_crd_index() -> dict[tuple[str, str], str]:
     """(group, kind) -> shipped CRD file, from the first lines of each file (controller-gen layout): reading
     whole files (4.5 MB) cost every validating command 5 ms. A shipped file holds one CRD
-    (tests/validation/test_shipped_crds.py); a file whose head does not match the layout is parsed whole."""
+    (tests/validation/test_crd_cache.py); a file whose head does not match the layout is parsed whole."""
     index: dict[tuple[str, str], str] = {}
     for entry in sorted(_data_dir("crds").iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(YAML_SUFFIXES):
