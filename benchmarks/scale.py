@@ -6,7 +6,8 @@ check within 3× the 10-item check, peak memory ≤ 200 MB.
 The environment is prod's, its node pools (at their smallest allowed size, without the Neuron pool, so the quotas stay
 within what AWS grants), buckets and endpoints repeated with numbered names (`<name>-<k>`; endpoints capture
 into their own copy's bucket), the budget raised to the items' total so the checks pass and every rule runs
-to the end. The project reuses this repository's xrds/ and compositions/.
+to the end. The project reuses this repository's xrds/ and compositions/. Each figure is the median of --runs
+runs after an untimed warm-up, the two sizes taking turns run by run.
 
     .venv/bin/python benchmarks/scale.py [--items 10 5000] [--runs 3]
 """
@@ -97,22 +98,25 @@ def main() -> None:
     parser.add_argument("--items", type=int, nargs="+", default=[10, 5000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="aiplane-scale-") as tmp:
-        for items in args.items:
-            folder = Path(tmp) / f"items-{items}"
+        folders = [Path(tmp) / f"items-{items}" for items in args.items]
+        for items, folder in zip(args.items, folders, strict=True):
             folder.mkdir()
             project(folder, items)
             run([AIPLANE, "check"], folder)  # warm-up: bytecode, OS caches
-            runs = [run([AIPLANE, "check"], folder) for _ in range(args.runs)]
-            wall = statistics.median(r[0] for r in runs)
-            peak = max(r[1] for r in runs)
-            codes = sorted({r[2] for r in runs})
-            results[items] = wall
-            base = results[args.items[0]]
-            print(f"check, {items:>5} items: {wall:6.2f} s (median of {args.runs}), {wall / base:4.1f}× the "
-                  f"{args.items[0]}-item check, peak {peak:5.0f} MB, exit {codes}")
-
+        # The sizes take turns, run by run: a machine that gets faster or slower during the benchmark then moves
+        # both sides of the ratio alike.
+        runs: dict[int, list[tuple[float, float, int]]] = {items: [] for items in args.items}
+        for _ in range(args.runs):
+            for items, folder in zip(args.items, folders, strict=True):
+                runs[items].append(run([AIPLANE, "check"], folder))
+    base = statistics.median(r[0] for r in runs[args.items[0]])
+    for items in args.items:
+        wall = statistics.median(r[0] for r in runs[items])
+        peak = max(r[1] for r in runs[items])
+        codes = sorted({r[2] for r in runs[items]})
+        print(f"check, {items:>5} items: {wall:6.2f} s (median of {args.runs}), {wall / base:4.1f}× the "
+              f"{args.items[0]}-item check, peak {peak:5.0f} MB, exit {codes}")
 
 if __name__ == "__main__":
     main()

@@ -5,8 +5,9 @@ benchmarks/checkov.py compares with Checkov).
 Each run is a fresh process that runs the real console script (`aiplane.cli.console`, quick exit included)
 with the command's stage functions wrapped in timers; the stages are timed where the command calls them, so
 nothing of the command changes but a clock read around each call. Garbage collection is timed through
-gc.callbacks and reported beside the stages it happens in. A stage's figure is the median over --runs runs;
-"interpreter start and exit" is the wall time seen from outside minus what the process timed itself.
+gc.callbacks and reported beside the stages it happens in. A stage's figure is the median over --runs runs,
+the 10- and 5,000-item checks taking turns; "interpreter start and exit" is the wall time seen from outside
+minus what the process timed itself.
 
 It then does the arithmetic of the goal "5,000 items within 3× the 10-item check": what the 5,000 items may
 cost beyond the 10, what they cost, and the ratio if any one stage cost nothing more at 5,000 items than at
@@ -88,53 +89,60 @@ aiplane.cli.console()
 """
 
 
-def measure(argv: list[str], cwd: Path, stages: list[tuple[str, str, str, int]], runs: int) -> dict[str, float]:
-    """Median seconds of each stage (and wall, imports, the rest) over `runs` fresh processes."""
-    samples: dict[str, list[float]] = {}
+Stages = list[tuple[str, str, str, int]]
+
+
+def measure(cases: list[tuple[list[str], Path]], stages: Stages, runs: int) -> list[dict[str, float]]:
+    """For each (command line, folder): the median seconds of each stage (and wall, imports, the rest) over
+    `runs` fresh processes. The cases take turns run by run, so a machine that gets faster or slower
+    during the benchmark moves every case alike (a ratio between cases stays a ratio of the same moment)."""
+    samples: list[dict[str, list[float]]] = [{} for _ in cases]
     with tempfile.TemporaryDirectory(prefix="aiplane-stages-") as tmp:
         out = Path(tmp) / "stages.json"
-        command = [sys.executable, "-c", CHILD, str(out), json.dumps(stages), *argv]
-        subprocess.run(command, cwd=cwd, env=ENV, capture_output=True)  # warm-up: bytecode, OS caches
+        commands = [[sys.executable, "-c", CHILD, str(out), json.dumps(stages), *argv] for argv, _ in cases]
+        for command, (_, cwd) in zip(commands, cases, strict=True):
+            subprocess.run(command, cwd=cwd, env=ENV, capture_output=True)  # warm-up: bytecode, OS caches
         for _ in range(runs):
-            out.unlink(missing_ok=True)
-            start = time.perf_counter()
-            done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True)
-            wall = time.perf_counter() - start
-            if done.returncode not in (0, 1) or not out.exists():
-                raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-            figures = json.loads(out.read_text(encoding="utf-8"))
-            top = sum(figures["stages"][label] for _, _, label, depth in stages if depth == 1)
-            row = {
-                "wall": wall,
-                "interpreter start and exit": wall - figures["elapsed"],
-                "imports before the command runs": figures["imports"],
-                **figures["stages"],
-                "everything else (click, settings, report, later imports)": figures["elapsed"]
-                - figures["imports"]
-                - top,
-                "garbage collection, within the above": figures["gc"],
-            }
-            for key, value in row.items():
-                samples.setdefault(key, []).append(value)
-    return {key: statistics.median(values) for key, values in samples.items()}
+            for index, (command, (argv, cwd)) in enumerate(zip(commands, cases, strict=True)):
+                for key, value in _one_run(command, argv, cwd, out, stages).items():
+                    samples[index].setdefault(key, []).append(value)
+    return [{key: statistics.median(values) for key, values in case.items()} for case in samples]
 
 
-def _indent(label: str, stages: list[tuple[str, str, str, int]]) -> str:
+def _one_run(command: list[str], argv: list[str], cwd: Path, out: Path, stages: Stages) -> dict[str, float]:
+    out.unlink(missing_ok=True)
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1) or not out.exists():
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    top = sum(figures["stages"][label] for _, _, label, depth in stages if depth == 1)
+    return {
+        "wall": wall,
+        "interpreter start and exit": wall - figures["elapsed"],
+        "imports before the command runs": figures["imports"],
+        **figures["stages"],
+        "everything else (click, settings, report, later imports)": figures["elapsed"] - figures["imports"] - top,
+        "garbage collection, within the above": figures["gc"],
+    }
+
+
+def _indent(label: str, stages: Stages) -> str:
     depth = next((d for _, _, name, d in stages if name == label), 1)
     return "  " * (depth - 1) + label
 
 
 def scale_table(items: list[int], runs: int) -> None:
     stages = SYNTHESIS_STAGES + COMMON_STAGES
-    figures: dict[int, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="aiplane-stages-") as tmp:
-        for count in items:
-            folder = Path(tmp) / f"items-{count}"
+        folders = [Path(tmp) / f"items-{count}" for count in items]
+        for count, folder in zip(items, folders, strict=True):
             folder.mkdir()
             project(folder, count)
-            figures[count] = measure(["check"], folder, stages, runs)
+        figures = dict(zip(items, measure([(["check"], folder) for folder in folders], stages, runs), strict=True))
     small, large = items[0], items[-1]
-    print(f"aiplane check, stage by stage (seconds, median of {runs} fresh processes each)")
+    print(f"aiplane check, stage by stage (seconds, median of {runs} fresh processes each, taking turns)")
     print(f"{'stage':58} {small:>9} {large:>9} {'extra':>9}")
     for key in figures[small]:
         a, b = figures[small][key], figures[large][key]
@@ -157,7 +165,7 @@ def scale_table(items: list[int], runs: int) -> None:
 
 def manifests_table(runs: int) -> None:
     stages = MANIFEST_STAGES + COMMON_STAGES
-    figures = measure(["check", "--manifests"], ROOT, stages, runs)
+    (figures,) = measure([(["check", "--manifests"], ROOT)], stages, runs)
     print(f"\naiplane check --manifests on this repository, stage by stage (median of {runs} fresh processes)")
     for key, value in figures.items():
         print(f"{_indent(key, stages):58} {value:9.3f}")
