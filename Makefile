@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/checkov.py
+	$(BIN)/python benchmarks/stages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import ENV, ROOT, project  # the same projects as the scale benchmark
+from scale import ENV, ROOT, write_project  # the same projects as the scale benchmark
 
 # (module, function, label, depth): depth 1 is a stage of `check`, depth 2 a part of the stage above it. The
 # synthesis stages exist only when check synthesizes (not with --manifests, which never imports them).
@@ -139,7 +139,7 @@ def scale_table(items: list[int], runs: int) -> None:
         folders = [Path(tmp) / f"items-{count}" for count in items]
         for count, folder in zip(items, folders, strict=True):
             folder.mkdir()
-            project(folder, count)
+            write_project(folder, count)
         figures = dict(zip(items, measure([(["check"], folder) for folder in folders], stages, runs), strict=True))
     small, large = items[0], items[-1]
     print(f"aiplane check, stage by stage (seconds, median of {runs} fresh processes each, taking turns)")
