@@ -3,7 +3,8 @@ over Kubernetes manifests in CI. Goal (issue "Fast where people wait"): aiplane 
 
 Checkov is installed, pinned, into its own virtual environment under .tools/ (it pins its own versions of
 many libraries aiplane also uses, so it cannot share .venv); the first run creates it. Each figure is the
-median of --runs fresh processes after an untimed warm-up; the output is discarded.
+median of --runs fresh processes after an untimed warm-up, the two tools taking turns run by run; the output
+is discarded.
 
     .venv/bin/python benchmarks/checkov.py [--runs 5]
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cli import AIPLANE, ROOT, median_seconds  # the same fresh-process timing as every command in cli.py
+from cli import AIPLANE, ROOT, medians_taking_turns  # the same fresh-process timing as cli.py's
 
 CHECKOV_VERSION = "3.3.30"
 CHECKOV_VENV = ROOT / ".tools" / f"checkov-{CHECKOV_VERSION}"
@@ -38,9 +39,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    ours = median_seconds([AIPLANE, "check", "--manifests"], args.runs)
-    theirs = median_seconds([checkov(), "-d", "manifests", "--framework", "kubernetes", "--quiet", "--compact"],
-                            args.runs)
+    ours, theirs = medians_taking_turns(
+        [
+            [AIPLANE, "check", "--manifests"],
+            [checkov(), "-d", "manifests", "--framework", "kubernetes", "--quiet", "--compact"],
+        ],
+        args.runs,
+    )
     print(f"aiplane check --manifests: {ours:.2f} s; checkov {CHECKOV_VERSION} -d manifests --framework "
           f"kubernetes: {theirs:.2f} s; aiplane is {theirs / ours:.1f}× faster (goal ≥ 10×)")
 

@@ -3,7 +3,8 @@ repository, as a ratio to the floor measured in the same run.
 
 The floor is a fresh Python process that parses every file of manifests/ with libyaml's CSafeLoader: the
 least any command that reads the manifests must do. Each figure is the median of --runs runs (cold
-processes, warm OS caches, bytecode written by an untimed first run). Goals (issue "Fast where people wait"): check ≤ 8×, synth --check ≤ 8×, cost ≤ 4×.
+processes, warm OS caches, bytecode written by an untimed first run), the floor and the commands taking turns
+run by run. Goals (issue "Fast where people wait"): check ≤ 8×, synth --check ≤ 8×, cost ≤ 4×.
 
     .venv/bin/python benchmarks/cli.py [--runs 7]
 """
@@ -40,30 +41,33 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def median_seconds(argv: list[str], runs: int) -> float:
-    subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up: bytecode, OS caches
-    times = []
+def medians_taking_turns(argvs: list[list[str]], runs: int) -> list[float]:
+    """The median wall time of each command line over `runs` fresh processes, after an untimed warm-up each.
+    The commands take turns run by run, so a machine that gets faster or slower during the benchmark moves
+    every figure alike, and a ratio between two of them compares the same moments."""
+    for argv in argvs:
+        subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up: bytecode, OS caches
+    times: list[list[float]] = [[] for _ in argvs]
     for _ in range(runs):
-        start = time.perf_counter()
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
-        times.append(time.perf_counter() - start)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
-    return statistics.median(times)
+        for argv, spent in zip(argvs, times, strict=True):
+            start = time.perf_counter()
+            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
+            spent.append(time.perf_counter() - start)
+            if done.returncode not in (0, 1):
+                raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    return [statistics.median(spent) for spent in times]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    floor = median_seconds([sys.executable, "-c", FLOOR], args.runs)
+    floor, *figures = medians_taking_turns([[sys.executable, "-c", FLOOR], *(a for _, a, _ in COMMANDS)], args.runs)
     print(f"floor (parse every manifest with CSafeLoader, fresh process): {floor:.3f} s")
     print(f"{'command':32} {'median':>8} {'× floor':>8} {'goal':>6}")
-    for label, argv, goal in COMMANDS:
-        seconds = median_seconds(argv, args.runs)
+    for (label, _, goal), seconds in zip(COMMANDS, figures, strict=True):
         goal_text = f"≤ {goal:g}" if goal else ""
         print(f"{label:32} {seconds:7.3f}s {seconds / floor:8.1f} {goal_text:>6}")
-
 
 if __name__ == "__main__":
     main()
