@@ -1,6 +1,6 @@
 """How much do the guardrail rules add to validation in `aiplane check`?
 
-Two workloads of 1,000 and 10,000 objects, each size in its own process:
+Two workloads of 1,000 and 10,000 objects, each size and workload in fresh processes of its own:
 
 - **as `aiplane check` runs them** (the goal's figure): projects whose environments hold as many items as
   it takes (benchmarks/scale.py's prod, repeated; 5,000 items at most per environment, each environment
@@ -119,7 +119,8 @@ def _platform_objects() -> list[dict[str, Any]]:
     return [m.obj for m in synthesize(load_settings()).manifests if m.path.startswith("platform/")]
 
 
-def measure_synthesized(n: int, runs: int) -> None:
+def measure_synthesized(n: int, runs: int) -> tuple[float, float]:
+    """Prints the figures; returns the cold ones (validation, rules)."""
     with tempfile.TemporaryDirectory(prefix="aiplane-bench-") as tmp:
         settings = synthesized_project(Path(tmp), n)
         synthesis = synthesize(settings)
@@ -133,6 +134,7 @@ def measure_synthesized(n: int, runs: int) -> None:
         validate_s, _ = best_of(runs, lambda: validate_documents(objects, ctx.registry, strict=True, failing_only=True))
         rules_s, _ = best_of(runs, lambda: run_rules(objects, ctx, config))
         _print("as `aiplane check` runs them", objects, ctx, (validate_cold, rules_cold), (validate_s, rules_s), runs)
+        return validate_cold, rules_cold
 
 
 def _require_clean(report: Any, found: Any) -> None:
@@ -143,13 +145,8 @@ def _require_clean(report: Any, found: Any) -> None:
                          f"{(invalid + blocking)[:3]}")
 
 
-FIGURES_FILE: Path | None = None  # --figures: where this process leaves its cold figures for the parent
-
-
 def _print(label: str, objects: list[dict[str, Any]], ctx: Any, cold: tuple[float, float],
            warm: tuple[float, float], runs: int) -> None:
-    if FIGURES_FILE is not None:
-        FIGURES_FILE.write_text(json.dumps({"validate": cold[0], "rules": cold[1]}), encoding="utf-8")
     xrs = sum(1 for o in objects if ctx.api_of(o) is not None)
     namespaces = sum(1 for o in objects if o["kind"] == "Namespace")
     print(f"{len(objects):>6} objects ({xrs} XRs, {namespaces} namespaces), {label}\n"
@@ -173,7 +170,8 @@ def cloned_gate_reports(root: Path, copies: int) -> None:
             target.write_text(json.dumps(clone), encoding="utf-8")
 
 
-def measure(n: int, runs: int, base: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]) -> None:
+def measure(n: int, runs: int, base: tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]) -> tuple[float, float]:
+    """Prints the figures; returns the cold ones (validation, rules)."""
     reports = tempfile.TemporaryDirectory(prefix="aiplane-bench-")
     # Same settings, but the project root (where the gate reports live) holds a report per cloned endpoint.
     settings = dataclasses.replace(load_settings(), root=Path(reports.name))
@@ -197,6 +195,7 @@ def measure(n: int, runs: int, base: tuple[list[dict[str, Any]], list[list[dict[
     rules_s, _ = best_of(runs, rules)
     _print("foreign objects (as check --manifests and the CrossGuard pack see them)", objects, ctx,
            (validate_cold, rules_cold), (validate_s, rules_s), runs)
+    return validate_cold, rules_cold
 
 
 def timed(run: Callable[[], Any]) -> tuple[float, Any]:
@@ -212,6 +211,7 @@ def cold_in_processes(n: int, workload_name: str, runs: int, processes: int) -> 
     with tempfile.TemporaryDirectory(prefix="aiplane-bench-") as tmp:
         figures = Path(tmp) / "figures.json"
         for _ in range(processes):
+            figures.unlink(missing_ok=True)  # a process that wrote none fails below, instead of reusing the last
             subprocess.run([sys.executable, __file__, "--one", str(n), "--workload", workload_name,
                             "--runs", str(runs), "--figures", str(figures)], check=True)
             cold = json.loads(figures.read_text(encoding="utf-8"))
@@ -236,18 +236,18 @@ def main() -> None:
             for workload_name in ("synthesized", "foreign"):
                 cold_in_processes(n, workload_name, args.runs, args.processes)
         return
-    global FIGURES_FILE
-    FIGURES_FILE = args.figures
     collect_rarely()  # the garbage collector as the CLI runs commands
     if args.workload == "synthesized":
-        measure_synthesized(args.one, args.runs)
-        return
-    settings = load_settings()
-    synthesis = synthesize(settings)
-    platform = [m.obj for m in synthesis.manifests if m.path.startswith("platform/")]
-    environments = [[m.obj for m in synthesis.manifests if m.path.startswith(f"environments/{e.settings.name}/")]
-                    for e in synthesis.environments]
-    measure(args.one, args.runs, (platform, environments))
+        cold = measure_synthesized(args.one, args.runs)
+    else:
+        settings = load_settings()
+        synthesis = synthesize(settings)
+        platform = [m.obj for m in synthesis.manifests if m.path.startswith("platform/")]
+        environments = [[m.obj for m in synthesis.manifests if m.path.startswith(f"environments/{e.settings.name}/")]
+                        for e in synthesis.environments]
+        cold = measure(args.one, args.runs, (platform, environments))
+    if args.figures is not None:  # for the parent (cold_in_processes)
+        args.figures.write_text(json.dumps({"validate": cold[0], "rules": cold[1]}), encoding="utf-8")
 
 
 if __name__ == "__main__":

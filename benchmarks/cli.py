@@ -43,13 +43,15 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def medians_taking_turns(argvs: list[list[str]], runs: int) -> list[float]:
     """The median wall time of each command line over `runs` fresh processes, after an untimed warm-up each.
-    The commands take turns run by run, so a machine that gets faster or slower during the benchmark moves
-    every figure alike, and a ratio between two of them compares the same moments."""
+    The commands take turns run by run, in an order that alternates, so a machine that gets faster or slower
+    during the benchmark moves every figure alike, a ratio between two of them compares the same moments, and
+    no command always runs right after another."""
     for argv in argvs:
         subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up: bytecode, OS caches
     times: list[list[float]] = [[] for _ in argvs]
-    for _ in range(runs):
-        for argv, spent in zip(argvs, times, strict=True):
+    pairs = list(zip(argvs, times, strict=True))
+    for round_no in range(runs):
+        for argv, spent in pairs if round_no % 2 == 0 else reversed(pairs):
             start = time.perf_counter()
             done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
             spent.append(time.perf_counter() - start)

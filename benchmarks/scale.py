@@ -7,7 +7,7 @@ The environment is prod's, its node pools (at their smallest allowed size, witho
 within what AWS grants), buckets and endpoints repeated with numbered names (`<name>-<k>`; endpoints capture
 into their own copy's bucket), the budget raised to the items' total so the checks pass and every rule runs
 to the end. The project reuses this repository's xrds/ and compositions/. Each figure is the median of --runs
-runs after an untimed warm-up, the two sizes taking turns run by run.
+runs after an untimed warm-up, the sizes taking turns run by run (in alternating order).
 
     .venv/bin/python benchmarks/scale.py [--items 10 5000] [--runs 3]
 """
@@ -116,11 +116,13 @@ def main() -> None:
             folder.mkdir()
             write_project(folder, items)
             run([AIPLANE, "check"], folder)  # warm-up: bytecode, OS caches
-        # The sizes take turns, run by run: a machine that gets faster or slower during the benchmark then moves
-        # both sides of the ratio alike.
+        # The sizes take turns, run by run, in an order that alternates: a machine that gets faster or slower
+        # during the benchmark then moves both sides of the ratio alike, and neither always runs right after
+        # the other.
         runs: dict[int, list[tuple[float, float, int]]] = {items: [] for items in args.items}
-        for _ in range(args.runs):
-            for items, folder in zip(args.items, folders, strict=True):
+        pairs = list(zip(args.items, folders, strict=True))
+        for round_no in range(args.runs):
+            for items, folder in pairs if round_no % 2 == 0 else reversed(pairs):
                 runs[items].append(run([AIPLANE, "check"], folder))
     base = statistics.median(r[0] for r in runs[args.items[0]])
     for items in args.items:
@@ -129,6 +131,7 @@ def main() -> None:
         codes = sorted({r[2] for r in runs[items]})
         print(f"check, {items:>5} items: {wall:6.2f} s (median of {args.runs}), {wall / base:4.1f}× the "
               f"{args.items[0]}-item check, peak {peak:5.0f} MB, exit {codes}")
+
 
 if __name__ == "__main__":
     main()
