@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,24 +42,28 @@ COMMANDS: list[tuple[str, list[str], float | None]] = [
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def taking_turns(cases: int, runs: int) -> Iterator[int]:
+    """The index of the case to run next, `runs` rounds of every case: cases take turns run by run, in an
+    order that alternates, so a machine that gets faster or slower during a benchmark moves every case alike
+    (a ratio between two compares the same moments) and no case always runs right after another."""
+    for round_no in range(runs):
+        yield from (range(cases) if round_no % 2 == 0 else reversed(range(cases)))
+
+
 def medians_taking_turns(argvs: list[list[str]], runs: int) -> list[float]:
-    """The median wall time of each command line over `runs` fresh processes, after an untimed warm-up each.
-    The commands take turns run by run, in an order that alternates, so a machine that gets faster or slower
-    during the benchmark moves every figure alike, a ratio between two of them compares the same moments, and
-    no command always runs right after another."""
+    """The median wall time of each command line over `runs` fresh processes, after an untimed warm-up each,
+    the commands taking turns (taking_turns)."""
     for argv in argvs:
         subprocess.run(argv, cwd=ROOT, capture_output=True, env=ENV)  # warm-up: bytecode, OS caches
     times: list[list[float]] = [[] for _ in argvs]
-    pairs = list(zip(argvs, times, strict=True))
-    for round_no in range(runs):
-        for argv, spent in pairs if round_no % 2 == 0 else reversed(pairs):
-            start = time.perf_counter()
-            done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
-            spent.append(time.perf_counter() - start)
-            if done.returncode not in (0, 1):
-                raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
+    for index in taking_turns(len(argvs), runs):
+        argv = argvs[index]
+        start = time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
+        times[index].append(time.perf_counter() - start)
+        if done.returncode not in (0, 1):
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()}")
     return [statistics.median(spent) for spent in times]
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -26,11 +26,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from cli import AIPLANE, ENV, ROOT, taking_turns  # the same fresh-process setting as every benchmark
 
-ROOT = Path(__file__).resolve().parents[1]
-AIPLANE = str(Path(sys.executable).with_name("aiplane"))
 LISTS = ("nodePools", "buckets", "endpoints")
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def environment(items: int) -> dict[str, Any]:
@@ -116,14 +114,9 @@ def main() -> None:
             folder.mkdir()
             write_project(folder, items)
             run([AIPLANE, "check"], folder)  # warm-up: bytecode, OS caches
-        # The sizes take turns, run by run, in an order that alternates: a machine that gets faster or slower
-        # during the benchmark then moves both sides of the ratio alike, and neither always runs right after
-        # the other.
         runs: dict[int, list[tuple[float, float, int]]] = {items: [] for items in args.items}
-        pairs = list(zip(args.items, folders, strict=True))
-        for round_no in range(args.runs):
-            for items, folder in pairs if round_no % 2 == 0 else reversed(pairs):
-                runs[items].append(run([AIPLANE, "check"], folder))
+        for index in taking_turns(len(args.items), args.runs):  # the sizes take turns
+            runs[args.items[index]].append(run([AIPLANE, "check"], folders[index]))
     base = statistics.median(r[0] for r in runs[args.items[0]])
     for items in args.items:
         wall = statistics.median(r[0] for r in runs[items])

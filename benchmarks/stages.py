@@ -31,11 +31,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import ENV, ROOT, write_project  # the same projects as the scale benchmark
+from cli import ENV, ROOT, taking_turns  # the same fresh-process setting as every benchmark
+from scale import write_project  # the same projects as the scale benchmark
 
 # (module, function, label, depth): depth 1 is a stage of `check`, depth 2 a part of the stage above it, and
 # so on. The synthesis stages exist only when check synthesizes (not with --manifests, which never imports them).
@@ -58,6 +59,8 @@ COMMON_STAGES: list[Stage] = [
     ("aiplane.validation.checker", "compile_kind", "compiling each kind's schema", 2),
     ("aiplane.commands.check", "run_rules", "running the rules", 1),
 ]
+SCALE_STAGES = SYNTHESIS_STAGES + COMMON_STAGES
+MANIFEST_RUN_STAGES = MANIFEST_STAGES + COMMON_STAGES
 WALL, START, IMPORTS = "wall", "interpreter start and exit", "imports before the command runs"
 ELSE, GC = "everything else (click, settings, the report)", "garbage collection, within the above"
 
@@ -102,27 +105,34 @@ aiplane.cli.console()
 """
 
 
-def rows(stages: list[Stage]) -> list[tuple[str, int]]:
-    """(row label, depth) in the order printed: the stages, each stage with parts followed by "the rest of"
-    it, then the figures around them."""
-    out: list[tuple[str, int]] = [(WALL, 1), (START, 1), (IMPORTS, 1)]
-    open_parents: list[Stage] = []
-    for index, stage in enumerate(stages):
-        out.append((stage[2], stage[3]))
+class Row(NamedTuple):
+    label: str
+    depth: int
+    # For a row "the rest of" a stage: the stage's label and its parts' (its time minus theirs).
+    rest_of: tuple[str, tuple[str, ...]] | None = None
+
+
+def rows(stages: list[Stage]) -> list[Row]:
+    """The rows in the order printed: the stages, each stage with parts followed by "the rest of" it, then
+    the figures around them."""
+    out = [Row(WALL, 1), Row(START, 1), Row(IMPORTS, 1)]
+    open_parents: list[tuple[Stage, list[str]]] = []  # each with the labels of its parts so far
+    for index, (_, _, label, depth) in enumerate(stages):
+        if open_parents and depth == open_parents[-1][0][3] + 1:
+            open_parents[-1][1].append(label)
+        out.append(Row(label, depth))
         following = stages[index + 1][3] if index + 1 < len(stages) else 0
-        if following > stage[3]:
-            open_parents.append(stage)
-        while open_parents and following <= open_parents[-1][3]:
-            parent = open_parents.pop()
-            out.append((f"the rest of {parent[2]}", parent[3] + 1))
-    return [*out, (ELSE, 1), (GC, 1)]
+        if following > depth:
+            open_parents.append((stages[index], []))
+        while open_parents and following <= open_parents[-1][0][3]:
+            (_, _, parent, parent_depth), parts = open_parents.pop()
+            out.append(Row(f"the rest of {parent}", parent_depth + 1, (parent, tuple(parts))))
+    return [*out, Row(ELSE, 1), Row(GC, 1)]
 
 
 def measure(cases: list[tuple[list[str], Path]], stages: list[Stage], runs: int) -> list[dict[str, Any]]:
     """For each (command line, folder): the median seconds of every row (see rows) over `runs` fresh
-    processes, and how many times each stage was called. The cases take turns run by run, in an order that
-    alternates, so a machine that gets faster or slower during the benchmark moves every case alike and no
-    case always runs right after another."""
+    processes, the cases taking turns (cli.taking_turns), and how many times each stage was called."""
     samples: list[dict[str, list[float]]] = [{} for _ in cases]
     calls: list[dict[str, int]] = [{} for _ in cases]
     with tempfile.TemporaryDirectory(prefix="aiplane-stages-") as tmp:
@@ -130,14 +140,11 @@ def measure(cases: list[tuple[list[str], Path]], stages: list[Stage], runs: int)
         commands = [[sys.executable, "-c", CHILD, str(out), json.dumps(stages), *argv] for argv, _ in cases]
         for command, (_, cwd) in zip(commands, cases, strict=True):
             subprocess.run(command, cwd=cwd, env=ENV, capture_output=True)  # warm-up: bytecode, OS caches
-        for round_no in range(runs):
-            order = list(range(len(cases)))
-            for index in order if round_no % 2 == 0 else reversed(order):
-                argv, cwd = cases[index]
-                figures, counted = _one_run(commands[index], argv, cwd, out, stages)
-                for key, value in figures.items():
-                    samples[index].setdefault(key, []).append(value)
-                calls[index] = counted
+        for index in taking_turns(len(cases), runs):
+            argv, cwd = cases[index]
+            figures, calls[index] = _one_run(commands[index], argv, cwd, out, stages)
+            for key, value in figures.items():
+                samples[index].setdefault(key, []).append(value)
     return [
         {"seconds": {key: statistics.median(values) for key, values in case.items()}, "calls": counted}
         for case, counted in zip(samples, calls, strict=True)
@@ -156,17 +163,10 @@ def _one_run(
     figures = json.loads(out.read_text(encoding="utf-8"))
     spent = figures["stages"]
     seconds = {WALL: wall, START: wall - figures["elapsed"], IMPORTS: figures["imports"], **spent}
-    for label, depth in rows(stages):
-        if label.startswith("the rest of "):
-            parent = label.removeprefix("the rest of ")
-            parent_index = next(i for i, s in enumerate(stages) if s[2] == parent)
-            parts = []
-            for stage in stages[parent_index + 1 :]:
-                if stage[3] <= depth - 1:
-                    break
-                if stage[3] == depth:
-                    parts.append(spent[stage[2]])
-            seconds[label] = spent[parent] - sum(parts)
+    for row in rows(stages):
+        if row.rest_of is not None:
+            parent, parts = row.rest_of
+            seconds[row.label] = spent[parent] - sum(spent[part] for part in parts)
     top = sum(spent[label] for _, _, label, depth in stages if depth == 1)
     seconds[ELSE] = figures["elapsed"] - figures["imports"] - top
     seconds[GC] = figures["gc"]
@@ -192,7 +192,7 @@ def print_scale(figures: dict[str, Any], runs: int) -> None:
     a_side, b_side = figures["small"]["seconds"], figures["large"]["seconds"]
     print(f"aiplane check, stage by stage (seconds, median of {runs} fresh processes each, taking turns)")
     print(f"{'stage':58} {small:>9} {large:>9} {'extra':>9}")
-    for label, depth in rows(stages):
+    for label, depth, _ in rows(stages):
         a, b = a_side[label], b_side[label]
         print(f"{_indented(label, depth):58} {a:9.3f} {b:9.3f} {b - a:9.3f}")
     base, total = a_side[WALL], b_side[WALL]
@@ -201,19 +201,15 @@ def print_scale(figures: dict[str, Any], runs: int) -> None:
         f"beyond the {small} (2 × {base:.4f} s); they cost {total - base:.3f} s ({total / base:.1f}×)."
     )
     print(f"The ratio if one row cost no more at {large} items than at {small} (every other as measured):")
-    for label, depth in rows(stages)[3:]:
+    for label, depth, _ in rows(stages)[3:]:
         extra = b_side[label] - a_side[label]
         print(f"  {_indented(label, depth):58} {(total - extra) / base:4.1f}×")
 
 
 def print_manifests(figures: dict[str, Any], runs: int) -> None:
     print(f"\naiplane check --manifests on this repository, stage by stage (median of {runs} fresh processes)")
-    for label, depth in rows(MANIFEST_RUN_STAGES):
+    for label, depth, _ in rows(MANIFEST_RUN_STAGES):
         print(f"{_indented(label, depth):58} {figures['seconds'][label]:9.3f}")
-
-
-SCALE_STAGES = SYNTHESIS_STAGES + COMMON_STAGES
-MANIFEST_RUN_STAGES = MANIFEST_STAGES + COMMON_STAGES
 
 
 def main() -> None:
