@@ -54,12 +54,13 @@ def build_xr(
     # The choice depends on the XR's type and selector only: made once per distinct pair (thousands of XRs
     # share a handful), a failure still reported for the first XR that meets it.
     key = (xr["apiVersion"], xr["kind"], *sorted(match_labels.items()))
-    name = chosen.get(key) if chosen is not None else None
+    if chosen is None:
+        chosen = {}
+    name = chosen.get(key)
     if name is None:
         selector = {"compositionSelector": {"matchLabels": match_labels}}
         name = select_composition({**xr, "spec": {"crossplane": selector}}, compositions)["metadata"]["name"]
-        if chosen is not None:
-            chosen[key] = name
+        chosen[key] = name
     spec["crossplane"] = {"compositionRef": {"name": name}}
     return xr
 

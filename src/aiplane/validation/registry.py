@@ -87,10 +87,6 @@ _HEAD_GROUP = re.compile(r"^  group: *['\"]?([^\s'\"]+)", re.MULTILINE)
 _HEAD_KIND = re.compile(r"^  names:\n(?:    .*\n)*?    kind: *['\"]?([^\s'\"]+)", re.MULTILINE)
 
 
-def _data_dir(name: str) -> Path:
-    return DATA / name
-
-
 # How much of a shipped CRD file its group and kind are read from: controller-gen writes both before the
 # versions (the schemas), a few hundred bytes in.
 _HEAD_BYTES = 8192
@@ -102,7 +98,7 @@ def _shipped_crd_index() -> dict[tuple[str, str], str]:
     whole files (4.5 MB) cost every validating command 5 ms. A shipped file holds one CRD
     (tests/validation/test_crd_cache.py); a file whose head does not match the layout is parsed whole."""
     index: dict[tuple[str, str], str] = {}
-    for entry in sorted(_data_dir("crds").iterdir(), key=lambda e: e.name):
+    for entry in sorted((DATA / "crds").iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(YAML_SUFFIXES):
             continue
         with entry.open("rb") as handle:
@@ -131,7 +127,7 @@ def shipped_crd_name(group: str, kind: str) -> str | None:
 @cache
 def _parse_crd_file(name: str) -> tuple[KindSchema, ...]:
     source = f"aiplane/data/crds/{name}"
-    text = _data_dir("crds").joinpath(name).read_text(encoding="utf-8")
+    text = (DATA / "crds" / name).read_text(encoding="utf-8")
     cached = cached_crd(name, text)  # aiplane.validation.crdcache: the same documents, as JSON
     objects, compiled = cached if cached is not None else ([d.obj for d in load_documents_from_text(text, source)], {})
     kinds = tuple(ks for obj in objects if is_crd(obj) for ks in crd_kind_schemas(obj, source))
@@ -152,7 +148,7 @@ def _shipped_crd_versions(group: str, kind: str) -> dict[str, KindSchema]:
 def _builtin_index() -> dict[tuple[str, str], Path]:
     """(group, lowercased kind) -> file; files are named `<group or core>_<version>_<kind>.json`."""
     index = {}
-    for entry in _data_dir("k8s-schemas").iterdir():
+    for entry in (DATA / "k8s-schemas").iterdir():
         if entry.name.endswith(".json"):
             group, _version, kind = entry.name[: -len(".json")].split("_")
             index[("" if group == "core" else group, kind)] = entry
